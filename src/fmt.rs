@@ -1,0 +1,61 @@
+//! Small formatting helpers shared by the UI and prompts.
+
+use std::time::Duration;
+
+/// `45s`, `12m`, `3h`, `2d`: the largest whole unit, as kubectl prints ages.
+pub fn duration_short(d: Duration) -> String {
+    let s = d.as_secs();
+    if s < 120 {
+        format!("{s}s")
+    } else if s < 2 * 3600 {
+        format!("{}m", s / 60)
+    } else if s < 2 * 86400 {
+        format!("{}h", s / 3600)
+    } else {
+        format!("{}d", s / 86400)
+    }
+}
+
+/// `12m05s` style, for running times where minutes matter.
+pub fn duration_ms(d: Duration) -> String {
+    let s = d.as_secs();
+    if s < 60 {
+        format!("{s}s")
+    } else if s < 3600 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+    }
+}
+
+/// A metric value with a sensible number of decimals.
+pub fn value(v: f64, unit: &str) -> String {
+    let n = if v.abs() >= 100.0 || v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    };
+    match unit {
+        "" => n,
+        "%" => format!("{n}%"),
+        u => format!("{n} {u}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration_short(Duration::from_secs(5)), "5s");
+        assert_eq!(duration_short(Duration::from_secs(600)), "10m");
+        assert_eq!(duration_short(Duration::from_secs(3 * 3600)), "3h");
+        assert_eq!(duration_ms(Duration::from_secs(725)), "12m05s");
+        assert_eq!(value(0.912, "s"), "0.91 s");
+        assert_eq!(value(93.0, "%"), "93%");
+        assert_eq!(value(12.34, "%"), "12.3%");
+    }
+}
