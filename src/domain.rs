@@ -124,7 +124,11 @@ impl Level {
     /// Guess a level from the text of a line: a JSON `level`/`severity`
     /// field, or a level word among the first few words.
     pub fn sniff(text: &str) -> Level {
-        let head: String = text.chars().take(160).collect::<String>().to_ascii_lowercase();
+        let head: String = text
+            .chars()
+            .take(160)
+            .collect::<String>()
+            .to_ascii_lowercase();
         for (word, level) in [
             ("error", Level::Error),
             ("fatal", Level::Error),
@@ -146,7 +150,10 @@ impl Level {
             .take(4)
             .collect();
         for (words, level) in [
-            (&["error", "err", "fatal", "panic", "crit", "critical"][..], Level::Error),
+            (
+                &["error", "err", "fatal", "panic", "crit", "critical"][..],
+                Level::Error,
+            ),
             (&["warn", "warning"][..], Level::Warn),
             (&["debug"][..], Level::Debug),
             (&["trace"][..], Level::Trace),
@@ -210,7 +217,8 @@ impl MetricSeries {
     }
 
     pub fn health(&self) -> Health {
-        self.current().map_or(Health::Unknown, |v| self.health_of(v))
+        self.current()
+            .map_or(Health::Unknown, |v| self.health_of(v))
     }
 }
 
@@ -283,13 +291,20 @@ impl QueryRule {
         s.state == SessionState::Active
             && s.running >= self.older_than
             && self.user.as_ref().is_none_or(|u| &s.user == u)
-            && self.application.as_ref().is_none_or(|a| &s.application == a)
+            && self
+                .application
+                .as_ref()
+                .is_none_or(|a| &s.application == a)
     }
 }
 
 impl fmt::Display for QueryRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "running > {}", crate::fmt::duration_short(self.older_than))?;
+        write!(
+            f,
+            "running > {}",
+            crate::fmt::duration_short(self.older_than)
+        )?;
         if let Some(u) = &self.user {
             write!(f, " user={u}")?;
         }
@@ -306,9 +321,16 @@ impl fmt::Display for QueryRule {
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum ActionRequest {
     /// Set replicas (deployment) or desired count (ECS service).
-    Scale { target: WorkloadRef, from: u32, to: u32 },
+    Scale {
+        target: WorkloadRef,
+        from: u32,
+        to: u32,
+    },
     /// Roll a deployment back to its previous revision (or a chosen one).
-    RolloutUndo { target: WorkloadRef, to_revision: Option<u64> },
+    RolloutUndo {
+        target: WorkloadRef,
+        to_revision: Option<u64>,
+    },
     /// Restart every pod of a deployment.
     RolloutRestart { target: WorkloadRef },
     /// Delete one pod (its controller recreates it).
@@ -318,7 +340,11 @@ pub enum ActionRequest {
     /// Force a new deployment of an ECS service.
     ForceNewDeployment { target: WorkloadRef },
     /// Terminate the listed sessions on a database (pg_terminate_backend).
-    TerminateQueries { database: String, rule: QueryRule, sessions: Vec<SessionTarget> },
+    TerminateQueries {
+        database: String,
+        rule: QueryRule,
+        sessions: Vec<SessionTarget>,
+    },
 }
 
 impl ActionRequest {
@@ -351,7 +377,9 @@ impl ActionRequest {
     /// The name a user must type to confirm a destructive action, if it is one.
     pub fn confirm_name(&self) -> Option<&str> {
         match self {
-            ActionRequest::Scale { .. } | ActionRequest::ForceNewDeployment { .. } | ActionRequest::RolloutRestart { .. } => None,
+            ActionRequest::Scale { .. }
+            | ActionRequest::ForceNewDeployment { .. }
+            | ActionRequest::RolloutRestart { .. } => None,
             ActionRequest::RolloutUndo { target, .. }
             | ActionRequest::DeletePod { target }
             | ActionRequest::StopTask { target } => Some(&target.name),
@@ -363,17 +391,41 @@ impl ActionRequest {
     pub fn describe(&self) -> String {
         match self {
             ActionRequest::Scale { target, from, to } => {
-                format!("scale {} {}/{} {from} -> {to}", target.kind.noun(), target.scope, target.name)
+                format!(
+                    "scale {} {}/{} {from} -> {to}",
+                    target.kind.noun(),
+                    target.scope,
+                    target.name
+                )
             }
-            ActionRequest::RolloutUndo { target, to_revision } => match to_revision {
-                Some(r) => format!("rollout undo {} {}/{} to revision {r}", target.kind.noun(), target.scope, target.name),
-                None => format!("rollout undo {} {}/{} to its previous revision", target.kind.noun(), target.scope, target.name),
+            ActionRequest::RolloutUndo {
+                target,
+                to_revision,
+            } => match to_revision {
+                Some(r) => format!(
+                    "rollout undo {} {}/{} to revision {r}",
+                    target.kind.noun(),
+                    target.scope,
+                    target.name
+                ),
+                None => format!(
+                    "rollout undo {} {}/{} to its previous revision",
+                    target.kind.noun(),
+                    target.scope,
+                    target.name
+                ),
             },
             ActionRequest::RolloutRestart { target } => format!("rollout restart {target}"),
             ActionRequest::DeletePod { target } => format!("delete {target}"),
             ActionRequest::StopTask { target } => format!("stop {target}"),
-            ActionRequest::ForceNewDeployment { target } => format!("force new deployment of {target}"),
-            ActionRequest::TerminateQueries { database, rule, sessions } => {
+            ActionRequest::ForceNewDeployment { target } => {
+                format!("force new deployment of {target}")
+            }
+            ActionRequest::TerminateQueries {
+                database,
+                rule,
+                sessions,
+            } => {
                 let n = sessions.len();
                 let q = if n == 1 { "query" } else { "queries" };
                 format!("terminate {n} {q} {rule} on {database}")

@@ -17,7 +17,12 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(file: impl Into<String>, line: Option<usize>, key: Option<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        file: impl Into<String>,
+        line: Option<usize>,
+        key: Option<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             file: file.into(),
             line,
@@ -44,7 +49,11 @@ impl fmt::Display for Problem {
 /// 1-based line number of a byte offset in `text`.
 pub fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 #[cfg(test)]
@@ -53,7 +62,12 @@ mod tests {
 
     #[test]
     fn display_and_lines() {
-        let p = Problem::new("k.toml", Some(3), Some("logs.x".into()), "unknown action \"y\"");
+        let p = Problem::new(
+            "k.toml",
+            Some(3),
+            Some("logs.x".into()),
+            "unknown action \"y\"",
+        );
         assert_eq!(p.to_string(), "k.toml:3: logs.x: unknown action \"y\"");
         assert_eq!(line_of("a\nb\nc", 4), 3);
         assert_eq!(line_of("a", 99), 1);

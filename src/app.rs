@@ -1,0 +1,454 @@
+//! The driver: owns the terminal and the background tasks, feeds messages to
+//! [`crate::core::update`], runs the effects it returns and draws when the
+//! state changed.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures_util::StreamExt;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::audit::AuditLog;
+use crate::core::{Effect, Feed, Msg, State, update};
+use crate::domain::{DbSnapshot, MetricSeries, Workload};
+use crate::keymap::KeyChord;
+use crate::source::{ActionExecutor, Backends, SourceError};
+use crate::theme::Theme;
+
+/// How often each poller asks its sources when all is well.
+#[derive(Debug, Clone, Copy)]
+pub struct Intervals {
+    pub workloads: Duration,
+    pub metrics: Duration,
+    pub databases: Duration,
+    pub log_wait: Duration,
+    /// Retry backoff starts here and doubles up to `max_backoff`.
+    pub min_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for Intervals {
+    fn default() -> Self {
+        Self {
+            workloads: Duration::from_secs(2),
+            metrics: Duration::from_secs(5),
+            databases: Duration::from_secs(2),
+            log_wait: Duration::from_millis(250),
+            min_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Delay before the next attempt after `failures` consecutive failures.
+pub fn backoff(intervals: &Intervals, failures: u32) -> Duration {
+    let factor = 1u32
+        .checked_shl(failures.saturating_sub(1).min(16))
+        .unwrap_or(u32::MAX);
+    intervals
+        .min_backoff
+        .saturating_mul(factor)
+        .min(intervals.max_backoff)
+}
+
+/// Frames are drawn at most this often.
+const FRAME: Duration = Duration::from_millis(16);
+
+/// Run the console until the user quits or a signal arrives.
+pub async fn run(
+    mut state: State,
+    theme: Theme,
+    backends: Backends,
+    audit: AuditLog,
+) -> anyhow::Result<()> {
+    let mut terminal = ratatui::try_init()?;
+    let result = event_loop(&mut terminal, &mut state, &theme, backends, audit).await;
+    ratatui::try_restore()?;
+    result
+}
+
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    state: &mut State,
+    theme: &Theme,
+    backends: Backends,
+    audit: AuditLog,
+) -> anyhow::Result<()> {
+    let (tx, mut rx) = mpsc::channel::<Msg>(1024);
+    let cancel = CancellationToken::new();
+    let (refresh_tx, refresh_rx) = watch::channel(0u64);
+    let intervals = Intervals::default();
+    let executor: Arc<dyn ActionExecutor> = Arc::from(backends.executor);
+
+    spawn_pollers(
+        backends.workloads,
+        backends.metrics,
+        backends.databases,
+        &tx,
+        &cancel,
+        &refresh_rx,
+        intervals,
+    );
+    for mut src in backends.logs {
+        let tx = tx.clone();
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            let mut failures = 0u32;
+            loop {
+                let res = tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    r = src.next_batch(intervals.log_wait) => r,
+                };
+                let msg = match res {
+                    Ok(batch) if batch.is_empty() => continue,
+                    Ok(batch) => {
+                        failures = 0;
+                        Msg::Logs(batch)
+                    }
+                    Err(e) => {
+                        failures += 1;
+                        Msg::FeedFailed {
+                            feed: Feed::Logs,
+                            error: format!("{}: {e}", src.label()),
+                        }
+                    }
+                };
+                if tx.send(msg).await.is_err() {
+                    return;
+                }
+                if failures > 0 {
+                    tokio::select! {
+                        _ = cancel.cancelled() => return,
+                        _ = tokio::time::sleep(backoff(&intervals, failures)) => {}
+                    }
+                }
+            }
+        });
+    }
+    spawn_input(&tx, &cancel);
+    spawn_ticks_and_signals(&tx, &cancel);
+
+    let mut dirty = true;
+    let mut last_draw = Instant::now() - FRAME;
+    loop {
+        if dirty {
+            let wait = FRAME.saturating_sub(last_draw.elapsed());
+            if wait.is_zero() {
+                draw(terminal, state, theme)?;
+                last_draw = Instant::now();
+                dirty = false;
+            } else {
+                tokio::select! {
+                    m = rx.recv() => {
+                        let Some(m) = m else { break };
+                        dirty |= handle(state, m, &tx, &executor, &audit, &refresh_tx);
+                    }
+                    _ = tokio::time::sleep(wait) => {}
+                }
+                continue;
+            }
+        }
+        let Some(m) = rx.recv().await else { break };
+        dirty |= handle(state, m, &tx, &executor, &audit, &refresh_tx);
+        // Coalesce whatever else is already queued into the same frame.
+        while let Ok(m) = rx.try_recv() {
+            dirty |= handle(state, m, &tx, &executor, &audit, &refresh_tx);
+        }
+        if state.quit {
+            break;
+        }
+    }
+    cancel.cancel();
+    Ok(())
+}
+
+fn draw(
+    terminal: &mut ratatui::DefaultTerminal,
+    state: &State,
+    theme: &Theme,
+) -> anyhow::Result<()> {
+    crossterm::queue!(
+        terminal.backend_mut(),
+        crossterm::terminal::BeginSynchronizedUpdate
+    )?;
+    terminal.draw(|f| crate::ui::render(f, state, theme))?;
+    crossterm::queue!(
+        terminal.backend_mut(),
+        crossterm::terminal::EndSynchronizedUpdate
+    )?;
+    terminal.backend_mut().flush()?;
+    Ok(())
+}
+
+/// Apply one message and run its effects. Returns true (the screen may have changed).
+fn handle(
+    state: &mut State,
+    msg: Msg,
+    tx: &mpsc::Sender<Msg>,
+    executor: &Arc<dyn ActionExecutor>,
+    audit: &AuditLog,
+    refresh: &watch::Sender<u64>,
+) -> bool {
+    for effect in update(state, msg) {
+        match effect {
+            Effect::Quit => state.quit = true,
+            Effect::Refresh => {
+                refresh.send_modify(|n| *n += 1);
+            }
+            Effect::RunAction { id, request } => {
+                let tx = tx.clone();
+                let executor = executor.clone();
+                let audit = audit.clone();
+                let refresh = refresh.clone();
+                tokio::spawn(async move {
+                    let result = run_audited(&*executor, &audit, id, &request).await;
+                    refresh.send_modify(|n| *n += 1);
+                    let _ = tx.send(Msg::ActionFinished { id, result }).await;
+                });
+            }
+        }
+    }
+    true
+}
+
+/// Write the audit record, run the action, write its result. The action does
+/// not run if the first record cannot be written.
+pub async fn run_audited(
+    executor: &dyn ActionExecutor,
+    audit: &AuditLog,
+    id: u64,
+    request: &crate::domain::ActionRequest,
+) -> Result<crate::domain::ActionOutcome, String> {
+    if let Err(e) = audit.started(id, request) {
+        tracing::error!(error = %e, path = %audit.path().display(), "audit log not writable; action not run");
+        return Err(format!(
+            "not run: the audit log {} cannot be written: {e}",
+            audit.path().display()
+        ));
+    }
+    tracing::info!(id, change = %request.describe(), "action started");
+    let result = executor.execute(request).await.map_err(|e| e.to_string());
+    if let Err(e) = audit.finished(id, request, &result) {
+        tracing::error!(error = %e, "audit log: result not written");
+        return match result {
+            Ok(o) => Err(format!(
+                "{} — but its result could not be written to the audit log: {e}",
+                o.summary
+            )),
+            Err(r) => Err(format!("{r} (and the audit log could not be written: {e})")),
+        };
+    }
+    tracing::info!(id, ok = result.is_ok(), "action finished");
+    result
+}
+
+/// A poller for one kind of source: keeps the last good answer of each
+/// source so one failing backend leaves the others' rows (and its own stale ones) on screen.
+async fn poll_loop<T, F, Fut>(
+    sources: usize,
+    feed: Feed,
+    every: Duration,
+    intervals: Intervals,
+    mut fetch: F,
+    wrap: fn(Vec<T>) -> Msg,
+    tx: mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+    mut refresh: watch::Receiver<u64>,
+) where
+    T: Clone + Send + 'static,
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = (String, Result<Vec<T>, SourceError>)>,
+{
+    if sources == 0 {
+        return;
+    }
+    let mut last: Vec<Vec<T>> = vec![Vec::new(); sources];
+    let mut failures = 0u32;
+    loop {
+        let mut errors = Vec::new();
+        for (i, slot) in last.iter_mut().enumerate() {
+            let (label, res) = fetch(i).await;
+            match res {
+                Ok(rows) => *slot = rows,
+                Err(e) => errors.push(format!("{label}: {e}")),
+            }
+        }
+        let all: Vec<T> = last.iter().flatten().cloned().collect();
+        // Rows first, then the failure, so the feed ends up marked stale.
+        if tx.send(wrap(all)).await.is_err() {
+            return;
+        }
+        let wait = if errors.is_empty() {
+            failures = 0;
+            every
+        } else {
+            failures += 1;
+            if tx
+                .send(Msg::FeedFailed {
+                    feed,
+                    error: errors.join("; "),
+                })
+                .await
+                .is_err()
+            {
+                return;
+            }
+            backoff(&intervals, failures)
+        };
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(wait) => {}
+            _ = refresh.changed() => {}
+        }
+    }
+}
+
+fn spawn_pollers(
+    workloads: Vec<Box<dyn crate::source::WorkloadSource>>,
+    metrics: Vec<Box<dyn crate::source::MetricSource>>,
+    databases: Vec<Box<dyn crate::source::DatabaseSource>>,
+    tx: &mpsc::Sender<Msg>,
+    cancel: &CancellationToken,
+    refresh: &watch::Receiver<u64>,
+    iv: Intervals,
+) {
+    let workloads: Arc<Vec<Box<dyn crate::source::WorkloadSource>>> = Arc::new(workloads);
+    let n = workloads.len();
+    tokio::spawn(poll_loop::<Workload, _, _>(
+        n,
+        Feed::Workloads,
+        iv.workloads,
+        iv,
+        move |i| {
+            let w = workloads.clone();
+            async move { (w[i].label(), w[i].workloads().await) }
+        },
+        Msg::Workloads,
+        tx.clone(),
+        cancel.clone(),
+        refresh.clone(),
+    ));
+    let metrics: Arc<Vec<Box<dyn crate::source::MetricSource>>> = Arc::new(metrics);
+    let n = metrics.len();
+    tokio::spawn(poll_loop::<MetricSeries, _, _>(
+        n,
+        Feed::Metrics,
+        iv.metrics,
+        iv,
+        move |i| {
+            let m = metrics.clone();
+            async move { (m[i].label(), m[i].metrics().await) }
+        },
+        Msg::Metrics,
+        tx.clone(),
+        cancel.clone(),
+        refresh.clone(),
+    ));
+    let databases: Arc<Vec<Box<dyn crate::source::DatabaseSource>>> = Arc::new(databases);
+    let n = databases.len();
+    tokio::spawn(poll_loop::<DbSnapshot, _, _>(
+        n,
+        Feed::Database,
+        iv.databases,
+        iv,
+        move |i| {
+            let d = databases.clone();
+            async move { (d[i].label(), d[i].snapshot().await.map(|s| vec![s])) }
+        },
+        Msg::Databases,
+        tx.clone(),
+        cancel.clone(),
+        refresh.clone(),
+    ));
+}
+
+fn spawn_input(tx: &mpsc::Sender<Msg>, cancel: &CancellationToken) {
+    let tx = tx.clone();
+    let cancel = cancel.clone();
+    tokio::spawn(async move {
+        let mut events = EventStream::new();
+        loop {
+            let ev = tokio::select! {
+                _ = cancel.cancelled() => return,
+                ev = events.next() => ev,
+            };
+            let msg = match ev {
+                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
+                    Msg::Key(KeyChord::from_event(&k))
+                }
+                Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => {
+                    tracing::error!(error = %e, "terminal input failed");
+                    Msg::Quit
+                }
+                None => Msg::Quit,
+            };
+            if tx.send(msg).await.is_err() {
+                return;
+            }
+        }
+    });
+}
+
+fn spawn_ticks_and_signals(tx: &mpsc::Sender<Msg>, cancel: &CancellationToken) {
+    let t = tx.clone();
+    let c = cancel.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = c.cancelled() => return,
+                _ = every.tick() => {
+                    if t.send(Msg::Tick(SystemTime::now())).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        for kind in [
+            SignalKind::terminate(),
+            SignalKind::hangup(),
+            SignalKind::interrupt(),
+        ] {
+            let t = tx.clone();
+            let c = cancel.clone();
+            match signal(kind) {
+                Ok(mut s) => {
+                    tokio::spawn(async move {
+                        tokio::select! {
+                            _ = c.cancelled() => {}
+                            _ = s.recv() => {
+                                tracing::info!(?kind, "signal received; quitting");
+                                let _ = t.send(Msg::Quit).await;
+                            }
+                        }
+                    });
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot install a signal handler"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let iv = Intervals::default();
+        assert_eq!(backoff(&iv, 1), Duration::from_secs(1));
+        assert_eq!(backoff(&iv, 2), Duration::from_secs(2));
+        assert_eq!(backoff(&iv, 4), Duration::from_secs(8));
+        assert_eq!(backoff(&iv, 10), Duration::from_secs(30));
+        assert_eq!(backoff(&iv, u32::MAX), Duration::from_secs(30));
+    }
+}

@@ -1,0 +1,102 @@
+//! Text prompts and confirmation dialogs, as data.
+
+use crate::domain::{ActionRequest, WorkloadRef};
+
+/// Why a text prompt is open; decides what Submit does with the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputPurpose {
+    /// Filter the Workloads pane (applied as you type).
+    WorkloadFilter,
+    /// Search the logs (applied as you type).
+    LogSearch,
+    /// New replica / desired count for a scale.
+    Replicas { target: WorkloadRef, from: u32 },
+}
+
+/// An open text prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    pub purpose: InputPurpose,
+    pub prompt: String,
+    pub text: String,
+    /// The value before the prompt opened, restored on Cancel.
+    pub original: String,
+    /// Shown under the prompt when Submit was refused.
+    pub error: Option<String>,
+}
+
+/// Where a confirmation stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfirmStatus {
+    /// Waiting for the user's answer.
+    Asking,
+    /// Confirmed; the driver is running it.
+    Running { id: u64 },
+    /// It ran and failed; the failure stays in the dialog until dismissed.
+    Failed(String),
+}
+
+/// A confirmation: built when the prompt opens, it holds the exact request
+/// that confirming will run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirm {
+    pub request: ActionRequest,
+    /// The exact change, e.g. `scale deployment shop/api 3 -> 6`.
+    pub headline: String,
+    /// Further lines (the sessions a terminate hits, ...).
+    pub details: Vec<String>,
+    /// The highlighted answer; starts at No.
+    pub yes: bool,
+    /// For destructive actions: what has been typed so far.
+    pub typed: String,
+    /// Shown when the typed name did not match.
+    pub hint: Option<String>,
+    pub status: ConfirmStatus,
+}
+
+impl Confirm {
+    pub fn new(request: ActionRequest) -> Self {
+        let headline = request.describe();
+        let details = details_of(&request);
+        Self {
+            request,
+            headline,
+            details,
+            yes: false,
+            typed: String::new(),
+            hint: None,
+            status: ConfirmStatus::Asking,
+        }
+    }
+
+    /// The name that must be typed, for destructive actions.
+    pub fn required_name(&self) -> Option<&str> {
+        self.request.confirm_name()
+    }
+
+    pub fn is_destructive(&self) -> bool {
+        self.required_name().is_some()
+    }
+}
+
+fn details_of(request: &ActionRequest) -> Vec<String> {
+    match request {
+        ActionRequest::TerminateQueries { sessions, .. } => sessions
+            .iter()
+            .map(|s| format!("pid {}: {}", s.pid, crate::sanitize::line(&s.query)))
+            .collect(),
+        ActionRequest::RolloutUndo { target, .. } => {
+            vec![format!(
+                "the pods of {target} are replaced by the previous revision's"
+            )]
+        }
+        ActionRequest::RolloutRestart { target } => {
+            vec![format!("every pod of {target} is replaced, one by one")]
+        }
+        ActionRequest::DeletePod { .. } => vec!["its controller will create a replacement".into()],
+        ActionRequest::StopTask { .. } => {
+            vec!["the service scheduler will start a replacement".into()]
+        }
+        ActionRequest::Scale { .. } | ActionRequest::ForceNewDeployment { .. } => Vec::new(),
+    }
+}

@@ -1,0 +1,729 @@
+//! `update(&mut State, Msg) -> Vec<Effect>`: the whole behaviour of the console.
+
+use crossterm::event::{KeyCode, KeyModifiers};
+
+use super::{
+    Confirm, ConfirmStatus, Effect, Feed, Flash, Input, InputPurpose, Layer, Msg, Pane, State,
+};
+use crate::action::{Action, Mode};
+use crate::domain::{ActionRequest, Level, WorkloadKind};
+use crate::keymap::{KeyChord, Resolved};
+
+/// Apply one message to the state; return the effects for the driver to run.
+pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(chord) => on_key(state, chord),
+        Msg::Resize(w, h) => {
+            state.size = (w, h);
+            Vec::new()
+        }
+        Msg::Tick(now) => {
+            state.now = now;
+            if state.flash.as_ref().is_some_and(|f| {
+                now.duration_since(f.at).unwrap_or_default()
+                    > std::time::Duration::from_secs(if f.error { 15 } else { 6 })
+            }) {
+                state.flash = None;
+            }
+            Vec::new()
+        }
+        Msg::Workloads(rows) => {
+            state.workloads.rows = rows;
+            let n = state.workloads.visible().len();
+            state.workloads.selected = state.workloads.selected.min(n.saturating_sub(1));
+            feed_ok(state, Feed::Workloads);
+            Vec::new()
+        }
+        Msg::Logs(lines) => {
+            state.logs.push(lines);
+            feed_ok(state, Feed::Logs);
+            Vec::new()
+        }
+        Msg::Metrics(series) => {
+            state.metrics.series = series;
+            feed_ok(state, Feed::Metrics);
+            Vec::new()
+        }
+        Msg::Databases(dbs) => {
+            state.metrics.databases = dbs;
+            feed_ok(state, Feed::Database);
+            Vec::new()
+        }
+        Msg::FeedFailed { feed, error } => {
+            let f = state.feed_mut(feed);
+            f.error = Some(error);
+            f.failures = f.failures.saturating_add(1);
+            Vec::new()
+        }
+        Msg::ActionFinished { id, result } => {
+            on_action_finished(state, id, result);
+            Vec::new()
+        }
+        Msg::Quit => {
+            state.quit = true;
+            vec![Effect::Quit]
+        }
+    }
+}
+
+fn feed_ok(state: &mut State, feed: Feed) {
+    let now = state.now;
+    let f = state.feed_mut(feed);
+    f.last_ok = Some(now);
+    f.error = None;
+    f.failures = 0;
+}
+
+fn flash(state: &mut State, text: impl Into<String>, error: bool) {
+    state.flash = Some(Flash {
+        text: text.into(),
+        error,
+        at: state.now,
+    });
+}
+
+fn on_action_finished(
+    state: &mut State,
+    id: u64,
+    result: Result<crate::domain::ActionOutcome, String>,
+) {
+    let ours = matches!(&state.layer, Some(Layer::Confirm(c)) if c.status == ConfirmStatus::Running { id });
+    match result {
+        Ok(outcome) => {
+            if ours {
+                state.layer = None;
+            }
+            flash(state, format!("done: {}", outcome.summary), false);
+        }
+        Err(e) => {
+            if ours {
+                if let Some(Layer::Confirm(c)) = &mut state.layer {
+                    c.status = ConfirmStatus::Failed(e);
+                }
+            } else {
+                flash(state, format!("action failed: {e}"), true);
+            }
+        }
+    }
+}
+
+/// The mode whose keymap table the top layer (or focused pane) uses.
+fn top_mode(state: &State) -> Mode {
+    match &state.layer {
+        Some(Layer::Help { .. }) | Some(Layer::Notice { .. }) => Mode::Help,
+        Some(Layer::Input(_)) => Mode::Input,
+        Some(Layer::Confirm(c)) if c.is_destructive() && c.status == ConfirmStatus::Asking => {
+            Mode::Input
+        }
+        Some(Layer::Confirm(_)) => Mode::Confirm,
+        None => state.focus.mode(),
+    }
+}
+
+fn on_key(state: &mut State, chord: KeyChord) -> Vec<Effect> {
+    let mode = top_mode(state);
+    if state.layer.is_some() {
+        // Layers see only their own table; unbound printable keys are text.
+        state.pending_keys.clear();
+        return match state.keymap.resolve(mode, &[chord]) {
+            Resolved::Actions(actions) => run_actions(state, &actions),
+            _ => {
+                if mode == Mode::Input {
+                    if let (KeyCode::Char(c), false) = (
+                        chord.code,
+                        chord
+                            .modifiers
+                            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT),
+                    ) {
+                        type_char(state, c);
+                    }
+                }
+                Vec::new()
+            }
+        };
+    }
+
+    state.pending_keys.push(chord);
+    let seq = state.pending_keys.clone();
+    let pane = state.keymap.resolve(mode, &seq);
+    let global = state.keymap.resolve(Mode::Global, &seq);
+    match (pane, global) {
+        (Resolved::Actions(a), _) | (_, Resolved::Actions(a)) => {
+            state.pending_keys.clear();
+            run_actions(state, &a)
+        }
+        (Resolved::Pending, _) | (_, Resolved::Pending) => Vec::new(),
+        _ => {
+            state.pending_keys.clear();
+            // An unbound sequence: retry its last key alone (`g x` -> `x`).
+            if seq.len() > 1 {
+                on_key(state, chord)
+            } else {
+                Vec::new()
+            }
+        }
+    }
+}
+
+fn run_actions(state: &mut State, actions: &[Action]) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for &a in actions {
+        effects.extend(run_action(state, a));
+    }
+    effects
+}
+
+/// The actions each pane offers on its selection. One table for key handling,
+/// hints and help.
+pub fn offered_actions(state: &State, pane: Pane) -> Vec<Action> {
+    match pane {
+        Pane::Workloads => match state.workloads.selected_row().map(|w| w.id.kind) {
+            Some(WorkloadKind::Deployment) => {
+                vec![Action::Scale, Action::RolloutUndo, Action::RolloutRestart]
+            }
+            Some(WorkloadKind::Pod) => vec![Action::DeletePod],
+            Some(WorkloadKind::EcsService) => vec![Action::Scale, Action::ForceNewDeployment],
+            Some(WorkloadKind::EcsTask) => vec![Action::StopTask],
+            None => Vec::new(),
+        },
+        Pane::Runbook => {
+            if state.runbook.as_ref().is_some_and(|r| {
+                !r.book
+                    .steps
+                    .get(r.step)
+                    .is_none_or(|s| s.actions.is_empty())
+            }) {
+                vec![Action::RunAction]
+            } else {
+                Vec::new()
+            }
+        }
+        Pane::Logs | Pane::Metrics => Vec::new(),
+    }
+}
+
+fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
+    match &state.layer {
+        Some(Layer::Help { .. }) | Some(Layer::Notice { .. }) => return help_action(state, action),
+        Some(Layer::Input(_)) => return input_action(state, action),
+        Some(Layer::Confirm(_)) => return confirm_action(state, action),
+        None => {}
+    }
+    match action {
+        Action::Quit => {
+            state.quit = true;
+            vec![Effect::Quit]
+        }
+        Action::Help => {
+            state.layer = Some(Layer::Help { scroll: 0 });
+            Vec::new()
+        }
+        Action::FocusNext | Action::FocusPrev => {
+            let i = Pane::ALL
+                .iter()
+                .position(|&p| p == state.focus)
+                .unwrap_or(0);
+            let n = Pane::ALL.len();
+            let j = if action == Action::FocusNext {
+                (i + 1) % n
+            } else {
+                (i + n - 1) % n
+            };
+            state.focus = Pane::ALL[j];
+            Vec::new()
+        }
+        Action::FocusWorkloads => focus(state, Pane::Workloads),
+        Action::FocusLogs => focus(state, Pane::Logs),
+        Action::FocusMetrics => focus(state, Pane::Metrics),
+        Action::FocusRunbook => focus(state, Pane::Runbook),
+        Action::ToggleZoom => {
+            state.zoom = !state.zoom;
+            Vec::new()
+        }
+        Action::Refresh => vec![Effect::Refresh],
+        Action::Up
+        | Action::Down
+        | Action::HalfPageUp
+        | Action::HalfPageDown
+        | Action::PageUp
+        | Action::PageDown
+        | Action::Top
+        | Action::Bottom => {
+            navigate(state, action);
+            Vec::new()
+        }
+        Action::Filter => {
+            match state.focus {
+                Pane::Logs => open_input(
+                    state,
+                    InputPurpose::LogSearch,
+                    "search logs",
+                    state.logs.search.clone(),
+                ),
+                _ => open_input(
+                    state,
+                    InputPurpose::WorkloadFilter,
+                    "filter workloads",
+                    state.workloads.filter.clone(),
+                ),
+            }
+            Vec::new()
+        }
+        Action::Search => {
+            open_input(
+                state,
+                InputPurpose::LogSearch,
+                "search logs",
+                state.logs.search.clone(),
+            );
+            Vec::new()
+        }
+        Action::CycleSort => {
+            state.workloads.sort = state.workloads.sort.next();
+            Vec::new()
+        }
+        Action::ReverseSort => {
+            state.workloads.reverse = !state.workloads.reverse;
+            Vec::new()
+        }
+        Action::ClearFilter => {
+            match state.focus {
+                Pane::Logs => {
+                    state.logs.search.clear();
+                    state.logs.source = None;
+                    state.logs.min_level = Level::Trace;
+                }
+                _ => {
+                    state.workloads.filter.clear();
+                }
+            }
+            Vec::new()
+        }
+        Action::Scale
+        | Action::RolloutUndo
+        | Action::RolloutRestart
+        | Action::DeletePod
+        | Action::StopTask
+        | Action::ForceNewDeployment => {
+            workload_action(state, action);
+            Vec::new()
+        }
+        Action::LogsForSelected => {
+            if let Some(w) = state.workloads.selected_row() {
+                let name = w.id.name.clone();
+                if state.logs.source.as_deref() == Some(name.as_str()) {
+                    state.logs.source = None;
+                } else {
+                    state.logs.source = Some(name);
+                    state.logs.set_follow(true);
+                    state.focus = Pane::Logs;
+                }
+            }
+            Vec::new()
+        }
+        Action::ToggleFollow => {
+            let f = !state.logs.follow;
+            state.logs.set_follow(f);
+            Vec::new()
+        }
+        Action::NextMatch | Action::PrevMatch => {
+            if !state.logs.jump_match(action == Action::NextMatch) && !state.logs.search.is_empty()
+            {
+                flash(
+                    state,
+                    format!("no match for \"{}\"", state.logs.search),
+                    true,
+                );
+            }
+            Vec::new()
+        }
+        Action::CycleLevel => {
+            state.logs.min_level = match state.logs.min_level {
+                Level::Trace => Level::Debug,
+                Level::Debug => Level::Info,
+                Level::Info => Level::Warn,
+                Level::Warn => Level::Error,
+                Level::Error => Level::Trace,
+            };
+            Vec::new()
+        }
+        Action::CycleSource => {
+            let sources = state.logs.sources();
+            state.logs.source = match &state.logs.source {
+                None => sources.first().cloned(),
+                Some(cur) => sources
+                    .iter()
+                    .position(|s| s == cur)
+                    .and_then(|i| sources.get(i + 1))
+                    .cloned(),
+            };
+            Vec::new()
+        }
+        Action::ToggleJson => {
+            state.logs.json_pretty = !state.logs.json_pretty;
+            Vec::new()
+        }
+        Action::ToggleTimestamps => {
+            state.logs.timestamps = !state.logs.timestamps;
+            Vec::new()
+        }
+        Action::RunAction => {
+            runbook_action(state);
+            Vec::new()
+        }
+        Action::NextStep | Action::PrevStep => {
+            if let Some(rb) = &mut state.runbook {
+                let n = rb.book.steps.len();
+                if n > 0 {
+                    rb.step = if action == Action::NextStep {
+                        (rb.step + 1).min(n - 1)
+                    } else {
+                        rb.step.saturating_sub(1)
+                    };
+                    rb.action = 0;
+                }
+            }
+            Vec::new()
+        }
+        Action::ConfirmYes
+        | Action::ConfirmNo
+        | Action::ToggleChoice
+        | Action::Submit
+        | Action::Cancel
+        | Action::Backspace => Vec::new(),
+    }
+}
+
+fn focus(state: &mut State, pane: Pane) -> Vec<Effect> {
+    state.focus = pane;
+    Vec::new()
+}
+
+fn page(state: &State) -> usize {
+    // Panes get about half the screen height in the grid, all of it zoomed.
+    let h = state.size.1 as usize;
+    let rows = if state.zoom {
+        h.saturating_sub(4)
+    } else {
+        h.saturating_sub(4) / 2
+    };
+    rows.max(1)
+}
+
+fn navigate(state: &mut State, action: Action) {
+    let page = page(state) as isize;
+    let delta: isize = match action {
+        Action::Up => -1,
+        Action::Down => 1,
+        Action::HalfPageUp => -(page / 2).max(1),
+        Action::HalfPageDown => (page / 2).max(1),
+        Action::PageUp => -page,
+        Action::PageDown => page,
+        Action::Top => isize::MIN / 2,
+        _ => isize::MAX / 2,
+    };
+    match state.focus {
+        Pane::Workloads => {
+            let n = state.workloads.visible().len();
+            state.workloads.selected = step(state.workloads.selected, delta, n);
+        }
+        Pane::Logs => match action {
+            Action::Top => state.logs.to_top(),
+            Action::Bottom => state.logs.set_follow(true),
+            _ => state.logs.scroll(delta),
+        },
+        Pane::Metrics => {
+            let n = state.metrics.series.len();
+            state.metrics.selected = step(state.metrics.selected, delta, n);
+        }
+        Pane::Runbook => {
+            if let Some(rb) = &mut state.runbook {
+                let n = rb.book.steps.get(rb.step).map_or(0, |s| s.actions.len());
+                rb.action = step(rb.action, delta, n);
+            }
+        }
+    }
+}
+
+fn step(cur: usize, delta: isize, n: usize) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    (cur as isize)
+        .saturating_add(delta)
+        .clamp(0, n as isize - 1) as usize
+}
+
+fn open_input(state: &mut State, purpose: InputPurpose, prompt: &str, text: String) {
+    state.layer = Some(Layer::Input(Input {
+        purpose,
+        prompt: prompt.into(),
+        original: text.clone(),
+        text,
+        error: None,
+    }));
+}
+
+/// Open the right prompt for a workload action on the selected row, or say
+/// why it is not available.
+fn workload_action(state: &mut State, action: Action) {
+    let Some(row) = state.workloads.selected_row().cloned() else {
+        flash(state, "nothing selected", true);
+        return;
+    };
+    if !offered_actions(state, Pane::Workloads).contains(&action) {
+        flash(
+            state,
+            format!("{} is not available for {}", action.name(), row.id),
+            true,
+        );
+        return;
+    }
+    let target = row.id.clone();
+    match action {
+        Action::Scale => {
+            if blocked_by_read_only(state, &format!("scale {target}")) {
+                return;
+            }
+            let prompt = format!("scale {target}: new count (now {})", row.desired);
+            open_input(
+                state,
+                InputPurpose::Replicas {
+                    target,
+                    from: row.desired,
+                },
+                &prompt,
+                String::new(),
+            );
+        }
+        Action::RolloutUndo => ask(
+            state,
+            ActionRequest::RolloutUndo {
+                target,
+                to_revision: None,
+            },
+        ),
+        Action::RolloutRestart => ask(state, ActionRequest::RolloutRestart { target }),
+        Action::DeletePod => ask(state, ActionRequest::DeletePod { target }),
+        Action::StopTask => ask(state, ActionRequest::StopTask { target }),
+        Action::ForceNewDeployment => ask(state, ActionRequest::ForceNewDeployment { target }),
+        _ => {}
+    }
+}
+
+/// In read-only mode, show why the action is blocked and return true.
+fn blocked_by_read_only(state: &mut State, what: &str) -> bool {
+    if state.read_only {
+        state.layer = Some(Layer::Notice {
+            title: "Blocked: read-only mode".into(),
+            text: format!(
+                "{what} was not run.\nopsdeck was started with --read-only: every action is shown but blocked."
+            ),
+        });
+    }
+    state.read_only
+}
+
+/// Open the confirmation for a request (or the read-only notice).
+fn ask(state: &mut State, request: ActionRequest) {
+    if blocked_by_read_only(state, &request.describe()) {
+        return;
+    }
+    state.layer = Some(Layer::Confirm(Confirm::new(request)));
+}
+
+fn runbook_action(state: &mut State) {
+    let Some(rb) = &state.runbook else {
+        flash(state, "no runbook loaded", true);
+        return;
+    };
+    let Some(spec) = rb
+        .book
+        .steps
+        .get(rb.step)
+        .and_then(|s| s.actions.get(rb.action))
+    else {
+        flash(state, "this step has no action", true);
+        return;
+    };
+    match spec.to_request(&state.estate()) {
+        Ok(request) => ask(state, request),
+        Err(e) => {
+            let label = spec.label();
+            flash(state, format!("{label}: {e}"), true);
+        }
+    }
+}
+
+fn type_char(state: &mut State, c: char) {
+    match &mut state.layer {
+        Some(Layer::Input(input)) => {
+            input.text.push(c);
+            input.error = None;
+            live_apply(state);
+        }
+        Some(Layer::Confirm(confirm)) => {
+            confirm.typed.push(c);
+            confirm.hint = None;
+        }
+        _ => {}
+    }
+}
+
+/// Filters and searches apply as the user types.
+fn live_apply(state: &mut State) {
+    if let Some(Layer::Input(input)) = &state.layer {
+        match &input.purpose {
+            InputPurpose::WorkloadFilter => {
+                state.workloads.filter = input.text.clone();
+                state.workloads.selected = 0;
+            }
+            InputPurpose::LogSearch => state.logs.search = input.text.clone(),
+            InputPurpose::Replicas { .. } => {}
+        }
+    }
+}
+
+fn input_action(state: &mut State, action: Action) -> Vec<Effect> {
+    let Some(Layer::Input(input)) = &mut state.layer else {
+        return Vec::new();
+    };
+    match action {
+        Action::Backspace => {
+            input.text.pop();
+            input.error = None;
+            live_apply(state);
+        }
+        Action::Cancel => {
+            let original = input.original.clone();
+            input.text = original;
+            live_apply(state);
+            state.layer = None;
+        }
+        Action::Submit => {
+            let input = input.clone();
+            match input.purpose {
+                InputPurpose::WorkloadFilter => state.layer = None,
+                InputPurpose::LogSearch => {
+                    state.layer = None;
+                    if !state.logs.search.is_empty() && !state.logs.jump_match(false) {
+                        flash(
+                            state,
+                            format!("no match for \"{}\"", state.logs.search),
+                            true,
+                        );
+                    }
+                }
+                InputPurpose::Replicas { target, from } => match parse_count(&input.text, from) {
+                    Ok(to) => ask(state, ActionRequest::Scale { target, from, to }),
+                    Err(e) => {
+                        if let Some(Layer::Input(i)) = &mut state.layer {
+                            i.error = Some(e);
+                        }
+                    }
+                },
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn parse_count(text: &str, from: u32) -> Result<u32, String> {
+    let t = text.trim();
+    let to: u32 = t
+        .parse()
+        .map_err(|_| format!("\"{t}\" is not a whole number"))?;
+    if to == from {
+        return Err(format!("already {from}"));
+    }
+    if to > 1000 {
+        return Err(format!("{to} is more than 1000"));
+    }
+    Ok(to)
+}
+
+fn confirm_action(state: &mut State, action: Action) -> Vec<Effect> {
+    let Some(Layer::Confirm(c)) = &mut state.layer else {
+        return Vec::new();
+    };
+    match &c.status {
+        ConfirmStatus::Running { .. } => return Vec::new(),
+        ConfirmStatus::Failed(_) => {
+            if matches!(action, Action::Cancel | Action::Submit | Action::ConfirmNo) {
+                state.layer = None;
+            }
+            return Vec::new();
+        }
+        ConfirmStatus::Asking => {}
+    }
+    let go = match action {
+        Action::Cancel | Action::ConfirmNo => {
+            state.layer = None;
+            return Vec::new();
+        }
+        Action::ToggleChoice => {
+            c.yes = !c.yes;
+            false
+        }
+        Action::Backspace => {
+            c.typed.pop();
+            false
+        }
+        Action::ConfirmYes => !c.is_destructive(),
+        Action::Submit => {
+            if let Some(name) = c.required_name() {
+                if c.typed == name {
+                    true
+                } else {
+                    c.hint = Some(format!("type {name} exactly to confirm"));
+                    false
+                }
+            } else if c.yes {
+                true
+            } else {
+                state.layer = None;
+                return Vec::new();
+            }
+        }
+        _ => false,
+    };
+    if !go {
+        return Vec::new();
+    }
+    if state.read_only {
+        // Defence in depth: a confirmation cannot be open in read-only mode.
+        state.layer = None;
+        return Vec::new();
+    }
+    let id = state.next_action_id;
+    state.next_action_id += 1;
+    c.status = ConfirmStatus::Running { id };
+    vec![Effect::RunAction {
+        id,
+        request: c.request.clone(),
+    }]
+}
+
+fn help_action(state: &mut State, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Cancel | Action::Help | Action::Quit | Action::Submit => state.layer = None,
+        Action::Down | Action::PageDown | Action::HalfPageDown => {
+            if let Some(Layer::Help { scroll }) = &mut state.layer {
+                *scroll = scroll.saturating_add(if action == Action::Down { 1 } else { 10 });
+            }
+        }
+        Action::Up | Action::PageUp | Action::HalfPageUp => {
+            if let Some(Layer::Help { scroll }) = &mut state.layer {
+                *scroll = scroll.saturating_sub(if action == Action::Up { 1 } else { 10 });
+            }
+        }
+        Action::Top => {
+            if let Some(Layer::Help { scroll }) = &mut state.layer {
+                *scroll = 0;
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}

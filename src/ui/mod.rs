@@ -1,0 +1,222 @@
+//! Pure rendering: `render(frame, &State, &Theme)` draws everything from the
+//! state and touches nothing else.
+
+mod overlay;
+mod panes;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use crate::core::{Feed, Pane, STALE_AFTER, State};
+use crate::sanitize;
+use crate::theme::{Slot, Theme};
+
+/// Draw the whole screen.
+pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
+    let area = frame.area();
+    frame.render_widget(Block::new().style(theme.style(Slot::Base)), area);
+    let [header, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_header(frame, header, state, theme);
+    if state.zoom {
+        render_pane(frame, body, state, theme, state.focus);
+    } else {
+        for (pane, rect) in grid(body) {
+            render_pane(frame, rect, state, theme, pane);
+        }
+    }
+    render_status(frame, status, state, theme);
+    overlay::render(frame, body, state, theme);
+}
+
+/// The 2x2 grid: Workloads and Logs on the left, Runbook and Metrics on the right.
+fn grid(body: Rect) -> [(Pane, Rect); 4] {
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
+    let [wl, logs] =
+        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(left);
+    let [rb, metrics] =
+        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(right);
+    [
+        (Pane::Workloads, wl),
+        (Pane::Logs, logs),
+        (Pane::Runbook, rb),
+        (Pane::Metrics, metrics),
+    ]
+}
+
+fn render_pane(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, pane: Pane) {
+    let focused = state.focus == pane;
+    let (title, extra) = panes::title(state, pane);
+    let number = Pane::ALL
+        .iter()
+        .position(|&p| p == pane)
+        .map_or(0, |i| i + 1);
+    let mut spans = vec![Span::styled(
+        format!(" {number} {title} "),
+        theme.style(if focused {
+            Slot::TitleFocused
+        } else {
+            Slot::Title
+        }),
+    )];
+    if !extra.is_empty() {
+        spans.push(Span::styled(format!("{extra} "), theme.style(Slot::Hint)));
+    }
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.style(if focused {
+            Slot::BorderFocused
+        } else {
+            Slot::Border
+        }))
+        .title(Line::from(spans));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    match pane {
+        Pane::Workloads => panes::workloads(frame, inner, state, theme),
+        Pane::Logs => panes::logs(frame, inner, state, theme),
+        Pane::Metrics => panes::metrics(frame, inner, state, theme),
+        Pane::Runbook => panes::runbook(frame, inner, state, theme),
+    }
+}
+
+fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let bar = theme.style(Slot::StatusBar);
+    let mut spans = vec![
+        Span::styled(" opsdeck ", bar.add_modifier(Modifier::BOLD)),
+        Span::styled(
+            format!(" {} ", sanitize::line(&state.context)),
+            theme.style(Slot::StatusContext),
+        ),
+    ];
+    if let Some(rb) = &state.runbook {
+        spans.push(Span::styled(
+            format!(" {} ", sanitize::line(&rb.book.title)),
+            bar,
+        ));
+        match state.resolved() {
+            Some(true) => spans.push(Span::styled(
+                " RESOLVED ",
+                theme
+                    .style(Slot::HealthOk)
+                    .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+            )),
+            Some(false) => spans.push(Span::styled(
+                " INCIDENT ",
+                theme
+                    .style(Slot::HealthCritical)
+                    .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+            )),
+            None => {}
+        }
+    }
+    if state.read_only {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(
+            " READ-ONLY ",
+            theme.style(Slot::StatusReadonly),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
+}
+
+/// Ages of feeds, their errors, the flash message and config problems.
+fn render_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let bar = theme.style(Slot::StatusBar);
+    let mut spans: Vec<Span> = Vec::new();
+    for feed in Feed::ALL {
+        let st = state.feed(feed);
+        let age = st
+            .last_ok
+            .map(|t| state.now.duration_since(t).unwrap_or_default());
+        if let Some(err) = &st.error {
+            let age = age.map_or("never".to_string(), |a| {
+                format!("{} old", crate::fmt::duration_short(a))
+            });
+            spans.push(Span::styled(
+                format!(" {} STALE ({age}): {} ", feed.name(), sanitize::line(err)),
+                theme.style(Slot::StatusStale),
+            ));
+        } else if let Some(a) = age.filter(|a| *a > STALE_AFTER) {
+            spans.push(Span::styled(
+                format!(" {} STALE {} ", feed.name(), crate::fmt::duration_short(a)),
+                theme.style(Slot::StatusStale),
+            ));
+        }
+    }
+    if let Some(f) = &state.flash {
+        let slot = if f.error {
+            Slot::StatusProblem
+        } else {
+            Slot::StatusBar
+        };
+        spans.push(Span::styled(
+            format!(" {} ", sanitize::line(&f.text)),
+            theme.style(slot),
+        ));
+    } else if !state.problems.is_empty() {
+        let n = state.problems.len();
+        spans.push(Span::styled(
+            format!(
+                " {n} config problem{}: {} ",
+                if n == 1 { "" } else { "s" },
+                sanitize::line(&state.problems[0].to_string())
+            ),
+            theme.style(Slot::StatusProblem),
+        ));
+    } else if spans.is_empty() {
+        let hint = hint_line(state);
+        spans.push(Span::styled(hint, bar));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
+}
+
+/// `? help  tab pane  s scale  u undo ...`: the focused pane's offered actions first.
+fn hint_line(state: &State) -> String {
+    use crate::action::{Action, Mode};
+    let mut parts = Vec::new();
+    let key = |mode: Mode, a: Action| -> Option<String> {
+        state
+            .keymap
+            .keys_for(mode, a)
+            .into_iter()
+            .next()
+            .or_else(|| state.keymap.keys_for(Mode::Global, a).into_iter().next())
+    };
+    for a in crate::core::offered_actions(state, state.focus) {
+        if let Some(k) = key(state.focus.mode(), a) {
+            parts.push(format!("{k} {}", a.name().replace('_', " ")));
+        }
+    }
+    for a in [
+        Action::Help,
+        Action::FocusNext,
+        Action::ToggleZoom,
+        Action::Quit,
+    ] {
+        if let Some(k) = key(Mode::Global, a) {
+            parts.push(format!("{k} {}", a.name().replace('_', " ")));
+        }
+    }
+    format!(" {}", parts.join("  "))
+}
+
+/// A centred rectangle of at most `w` x `h` inside `area`.
+pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}

@@ -1,0 +1,205 @@
+//! Layers drawn over the panes: help, prompts, confirmations, notices.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::centered;
+use crate::action::{Action, Mode};
+use crate::core::{Confirm, ConfirmStatus, Input, Layer, State};
+use crate::sanitize;
+use crate::theme::{Slot, Theme};
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    match &state.layer {
+        None => {}
+        Some(Layer::Help { scroll }) => help(frame, area, state, theme, *scroll),
+        Some(Layer::Input(input)) => prompt(frame, area, theme, input),
+        Some(Layer::Confirm(c)) => confirm(frame, area, state, theme, c),
+        Some(Layer::Notice { title, text }) => notice(frame, area, state, theme, title, text),
+    }
+}
+
+fn dialog<'a>(theme: &Theme, title: &str, danger: bool) -> Block<'a> {
+    Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.style(if danger {
+            Slot::Danger
+        } else {
+            Slot::DialogBorder
+        }))
+        .title(Span::styled(
+            format!(" {title} "),
+            theme.style(if danger {
+                Slot::Danger
+            } else {
+                Slot::TitleFocused
+            }),
+        ))
+        .style(theme.style(Slot::Dialog))
+}
+
+fn key_of(state: &State, mode: Mode, action: Action) -> String {
+    state
+        .keymap
+        .keys_for(mode, action)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| action.name().to_string())
+}
+
+/// The help overlay, generated from the keymap and the actions' doc comments.
+fn help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, scroll: u16) {
+    let rect = centered(area, 76, area.height.saturating_sub(2).max(10));
+    let mut lines: Vec<Line> = Vec::new();
+    let modes = [Mode::Global, state.focus.mode(), Mode::Confirm, Mode::Input];
+    for mode in modes {
+        let bindings = state.keymap.bindings(mode);
+        if bindings.is_empty() {
+            continue;
+        }
+        lines.push(Line::styled(
+            format!("{} keys", mode.name()),
+            theme.style(Slot::Header),
+        ));
+        for (keys, actions) in bindings {
+            let help: Vec<&str> = actions.iter().map(|a| a.help()).collect();
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {keys:<12} "), theme.style(Slot::HelpKey)),
+                Span::raw(help.join("; ")),
+            ]));
+        }
+        lines.push(Line::raw(""));
+    }
+    let close = key_of(state, Mode::Help, Action::Cancel);
+    let block = dialog(theme, &format!("Help — {close} to close"), false);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), rect);
+}
+
+fn prompt(frame: &mut Frame, area: Rect, theme: &Theme, input: &Input) {
+    let h = if input.error.is_some() { 4 } else { 3 };
+    let rect = centered(area, 60, h);
+    let mut lines = vec![Line::from(vec![
+        Span::styled(sanitize::line(&input.text), theme.style(Slot::Input)),
+        Span::styled(
+            "█",
+            theme.style(Slot::Input).add_modifier(Modifier::SLOW_BLINK),
+        ),
+    ])];
+    if let Some(e) = &input.error {
+        lines.push(Line::styled(
+            sanitize::line(e),
+            theme.style(Slot::StatusProblem),
+        ));
+    }
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).block(dialog(theme, &sanitize::line(&input.prompt), false)),
+        rect,
+    );
+}
+
+fn confirm(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, c: &Confirm) {
+    let danger = c.is_destructive();
+    let mut lines: Vec<Line> = vec![Line::styled(
+        sanitize::line(&c.headline),
+        theme.style(Slot::Header).add_modifier(Modifier::BOLD),
+    )];
+    let max_details = (area.height as usize).saturating_sub(10).max(1);
+    for d in c.details.iter().take(max_details) {
+        lines.push(Line::raw(format!("  {}", sanitize::line(d))));
+    }
+    if c.details.len() > max_details {
+        lines.push(Line::styled(
+            format!("  … and {} more", c.details.len() - max_details),
+            theme.style(Slot::Hint),
+        ));
+    }
+    lines.push(Line::raw(""));
+    match &c.status {
+        ConfirmStatus::Asking => {
+            if let Some(name) = c.required_name() {
+                lines.push(Line::from(vec![
+                    Span::raw("Type "),
+                    Span::styled(
+                        sanitize::line(name),
+                        theme.style(Slot::Danger).add_modifier(Modifier::BOLD),
+                    ),
+                    Span::raw(" to confirm: "),
+                    Span::styled(sanitize::line(&c.typed), theme.style(Slot::Input)),
+                    Span::styled("█", theme.style(Slot::Input)),
+                ]));
+                if let Some(h) = &c.hint {
+                    lines.push(Line::styled(
+                        sanitize::line(h),
+                        theme.style(Slot::StatusProblem),
+                    ));
+                }
+                let submit = key_of(state, Mode::Input, Action::Submit);
+                let cancel = key_of(state, Mode::Input, Action::Cancel);
+                lines.push(Line::styled(
+                    format!("{submit} run · {cancel} cancel"),
+                    theme.style(Slot::Hint),
+                ));
+            } else {
+                let sel = theme.style(Slot::Selection);
+                let plain = theme.style(Slot::Dialog);
+                let yes = key_of(state, Mode::Confirm, Action::ConfirmYes);
+                let no = key_of(state, Mode::Confirm, Action::ConfirmNo);
+                lines.push(Line::from(vec![
+                    Span::styled(format!(" No ({no}) "), if c.yes { plain } else { sel }),
+                    Span::raw("   "),
+                    Span::styled(format!(" Yes ({yes}) "), if c.yes { sel } else { plain }),
+                ]));
+            }
+        }
+        ConfirmStatus::Running { .. } => {
+            lines.push(Line::styled("running…", theme.style(Slot::Hint)))
+        }
+        ConfirmStatus::Failed(e) => {
+            lines.push(Line::styled(
+                format!("failed: {}", sanitize::line(e)),
+                theme.style(Slot::StatusProblem),
+            ));
+            let cancel = key_of(state, Mode::Confirm, Action::Cancel);
+            lines.push(Line::styled(
+                format!("{cancel} close"),
+                theme.style(Slot::Hint),
+            ));
+        }
+    }
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let rect = centered(area, 72, h);
+    frame.render_widget(Clear, rect);
+    let title = if danger {
+        "Confirm destructive action"
+    } else {
+        "Confirm"
+    };
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(dialog(theme, title, danger)),
+        rect,
+    );
+}
+
+fn notice(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, title: &str, text: &str) {
+    let mut lines: Vec<Line> = text.lines().map(|l| Line::raw(sanitize::line(l))).collect();
+    let close = key_of(state, Mode::Help, Action::Cancel);
+    lines.push(Line::styled(
+        format!("{close} close"),
+        theme.style(Slot::Hint),
+    ));
+    let rect = centered(area, 66, lines.len() as u16 + 4);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(dialog(theme, &sanitize::line(title), true)),
+        rect,
+    );
+}

@@ -1,0 +1,710 @@
+//! Themes, keymaps and config.toml: one fixture per mistake with its exact
+//! message, the shipped files, and user overrides.
+
+use std::collections::HashSet;
+use std::ffi::OsStr;
+use std::path::PathBuf;
+
+use crossterm::event::{KeyCode, KeyModifiers};
+use opsdeck::action::{Action, Mode};
+use opsdeck::config::{self, Choice, LoadOptions, choose_theme, no_color_set, parse_config};
+use opsdeck::keymap::{self, KeyChord, Keymap, KeymapLibrary, Resolved, parse_keymap, parse_seq};
+use opsdeck::problem::Problem;
+use opsdeck::theme::{self, Slot, Theme, ThemeLibrary, parse_theme};
+use ratatui::style::{Color, Modifier};
+
+const FIXTURES: &str = "tests/fixtures/config";
+
+fn fixture(name: &str) -> (String, String) {
+    let path = format!("{FIXTURES}/{name}");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    (path, text)
+}
+
+fn strings(problems: &[Problem]) -> Vec<String> {
+    problems.iter().map(|p| p.to_string()).collect()
+}
+
+fn keymap_problems(name: &str) -> Vec<String> {
+    let (path, text) = fixture(name);
+    strings(&parse_keymap(&text, &path).problems)
+}
+
+fn theme_problems(name: &str) -> Vec<String> {
+    let (path, text) = fixture(name);
+    strings(&parse_theme(&text, &path).problems)
+}
+
+fn config_problems(name: &str) -> Vec<String> {
+    let (path, text) = fixture(name);
+    strings(&parse_config(&text, &path).problems)
+}
+
+fn opts_in(dir: &str) -> LoadOptions {
+    LoadOptions {
+        config_dir: Some(PathBuf::from(format!("{FIXTURES}/{dir}"))),
+        no_color: Some(false),
+        ..LoadOptions::default()
+    }
+}
+
+fn key(text: &str) -> Vec<KeyChord> {
+    parse_seq(text).unwrap()
+}
+
+// ---- one fixture per mistake ----
+
+#[test]
+fn keymap_unknown_action() {
+    assert_eq!(
+        keymap_problems("keymap_unknown_action.toml"),
+        [
+            r#"tests/fixtures/config/keymap_unknown_action.toml:4: logs.ctrl-x: unknown action "scrol_down""#
+        ]
+    );
+}
+
+#[test]
+fn keymap_bad_key() {
+    assert_eq!(
+        keymap_problems("keymap_bad_key.toml"),
+        [
+            r#"tests/fixtures/config/keymap_bad_key.toml:3: global.ctrl-: bad key "ctrl-": no key after "ctrl-""#
+        ]
+    );
+}
+
+#[test]
+fn keymap_conflict_after_normalisation() {
+    assert_eq!(
+        keymap_problems("keymap_conflict.toml"),
+        [
+            r#"tests/fixtures/config/keymap_conflict.toml:9: logs.Ctrl-D: key conflict: "ctrl-d" is bound twice in [logs] (lines 4 and 9)"#
+        ]
+    );
+    // The later binding is kept, once.
+    let (path, text) = fixture("keymap_conflict.toml");
+    let mut km = Keymap::default();
+    km.apply(&parse_keymap(&text, &path));
+    assert_eq!(
+        km.resolve(Mode::Logs, &key("ctrl-d")),
+        Resolved::Actions(vec![Action::PageDown])
+    );
+    assert_eq!(
+        km.keys_for(Mode::Logs, Action::HalfPageDown),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn keymap_prefix_conflict() {
+    assert_eq!(
+        keymap_problems("keymap_prefix_conflict.toml"),
+        [
+            r#"tests/fixtures/config/keymap_prefix_conflict.toml:5: logs.g g: prefix conflict: "g" (line 3) is the start of "g g" (line 5) in [logs]"#
+        ]
+    );
+}
+
+#[test]
+fn keymap_unknown_mode() {
+    assert_eq!(
+        keymap_problems("keymap_unknown_mode.toml"),
+        [
+            r#"tests/fixtures/config/keymap_unknown_mode.toml:5: normal: unknown mode "normal", expected one of global, workloads, logs, metrics, runbook, confirm, input, help"#
+        ]
+    );
+}
+
+#[test]
+fn keymap_wrong_type() {
+    assert_eq!(
+        keymap_problems("keymap_wrong_type.toml"),
+        [
+            "tests/fixtures/config/keymap_wrong_type.toml:3: workloads.s: expected an action name or a list of action names, found integer"
+        ]
+    );
+}
+
+#[test]
+fn theme_unknown_slot() {
+    assert_eq!(
+        theme_problems("theme_unknown_slot.toml"),
+        [r#"tests/fixtures/config/theme_unknown_slot.toml:5: helth.ok: unknown slot "helth.ok""#]
+    );
+}
+
+#[test]
+fn theme_bad_colour() {
+    assert_eq!(
+        theme_problems("theme_bad_colour.toml"),
+        [
+            r#"tests/fixtures/config/theme_bad_colour.toml:4: health.ok: bad colour "gren": expected a name (red, bright-blue), a number 0-255 or #rrggbb"#
+        ]
+    );
+}
+
+#[test]
+fn theme_bad_modifier_keeps_the_rest_of_the_style() {
+    assert_eq!(
+        theme_problems("theme_bad_modifier.toml"),
+        [
+            r#"tests/fixtures/config/theme_bad_modifier.toml:3: selection.modifiers: bad modifier "blink": expected one of bold, dim, italic, underlined, reversed, crossed_out, slow_blink"#
+        ]
+    );
+    let (path, text) = fixture("theme_bad_modifier.toml");
+    let sel = parse_theme(&text, &path).entries["selection"];
+    assert_eq!((sel.fg, sel.bg), (Some(Color::Black), Some(Color::Cyan)));
+    assert_eq!(sel.add_modifier, Modifier::BOLD);
+}
+
+#[test]
+fn theme_wrong_type() {
+    assert_eq!(
+        theme_problems("theme_wrong_type.toml"),
+        [
+            "tests/fixtures/config/theme_wrong_type.toml:3: border: expected a colour or a style table { fg, bg, modifiers }, found integer"
+        ]
+    );
+}
+
+#[test]
+fn theme_inheritance_cycle() {
+    let loaded = config::load(&LoadOptions {
+        theme: Some("cycle_a".into()),
+        ..opts_in("theme_cycle")
+    });
+    assert_eq!(
+        strings(&loaded.problems),
+        [
+            "tests/fixtures/config/theme_cycle/themes/cycle_b.toml:2: inherits: inheritance cycle: cycle_a -> cycle_b -> cycle_a"
+        ]
+    );
+    // Falls back sensibly: its own slot, then the shipped default.
+    assert_eq!(loaded.theme.name, "cycle_a");
+    assert_eq!(loaded.theme.style(Slot::Border).fg, Some(Color::Red));
+    assert_eq!(loaded.theme.style(Slot::HealthOk).fg, Some(Color::Green));
+}
+
+#[test]
+fn theme_unknown_inherits() {
+    let lib = ThemeLibrary::new(Some(&PathBuf::from(format!(
+        "{FIXTURES}/theme_unknown_inherits/themes"
+    ))));
+    let (theme, problems) = lib.resolve("orphan").unwrap();
+    assert_eq!(
+        strings(&problems),
+        [
+            r#"tests/fixtures/config/theme_unknown_inherits/themes/orphan.toml:1: inherits: unknown theme "solarised" (available: dark-256, default, high-contrast, mono, orphan)"#
+        ]
+    );
+    assert_eq!(theme.styles, Theme::default().styles);
+}
+
+#[test]
+fn config_unknown_field() {
+    assert_eq!(
+        config_problems("config_unknown_field.toml"),
+        [
+            r#"tests/fixtures/config/config_unknown_field.toml:2: colour: unknown field "colour", expected one of theme, keymap, read_only, audit_log"#
+        ]
+    );
+}
+
+#[test]
+fn config_wrong_type_keeps_other_fields() {
+    assert_eq!(
+        config_problems("config_wrong_type.toml"),
+        [
+            "tests/fixtures/config/config_wrong_type.toml:2: read_only: expected true or false, found string"
+        ]
+    );
+    let (path, text) = fixture("config_wrong_type.toml");
+    assert_eq!(
+        parse_config(&text, &path).config.theme.as_deref(),
+        Some("default")
+    );
+}
+
+#[test]
+fn toml_syntax_error_has_its_line_in_every_kind_of_file() {
+    let expected = "tests/fixtures/config/toml_syntax.toml:3: TOML syntax error: invalid basic string, expected `\"`";
+    assert_eq!(keymap_problems("toml_syntax.toml"), [expected]);
+    assert_eq!(theme_problems("toml_syntax.toml"), [expected]);
+    assert_eq!(config_problems("toml_syntax.toml"), [expected]);
+}
+
+#[test]
+fn unknown_theme_and_keymap_names_fall_back_to_default() {
+    let loaded = config::load(&opts_in("unknown_names"));
+    assert_eq!(
+        strings(&loaded.problems),
+        [
+            r#"tests/fixtures/config/unknown_names/config.toml:2: theme: unknown theme "solarised"; using "default" (available: dark-256, default, high-contrast, mono)"#,
+            r#"tests/fixtures/config/unknown_names/config.toml:3: keymap: unknown keymap "emacs"; using "default" (available: default, vim)"#,
+        ]
+    );
+    assert_eq!(loaded.theme, Theme::default());
+    assert_eq!(
+        loaded.keymap.modes,
+        Keymap::shipped("default").unwrap().modes
+    );
+
+    let loaded = config::load(&LoadOptions {
+        theme: Some("nope".into()),
+        ..opts_in("unknown_names")
+    });
+    assert_eq!(
+        loaded.problems[0].to_string(),
+        r#"command line: --theme: unknown theme "nope"; using "default" (available: dark-256, default, high-contrast, mono)"#
+    );
+}
+
+// ---- shipped files ----
+
+#[test]
+fn shipped_themes_parse_cleanly_and_resolve_every_slot() {
+    let lib = ThemeLibrary::new(None);
+    assert_eq!(
+        lib.names(),
+        ["dark-256", "default", "high-contrast", "mono"]
+    );
+    for (name, text) in theme::SHIPPED {
+        let file = parse_theme(text, &theme::shipped_file(name));
+        assert_eq!(strings(&file.problems), Vec::<String>::new(), "{name}");
+        let (t, problems) = lib.resolve(name).unwrap();
+        assert!(problems.is_empty(), "{name}: {problems:?}");
+        for slot in Slot::ALL {
+            assert!(t.styles.contains_key(slot), "{name}: {}", slot.name());
+        }
+        assert_eq!(t.styles.len(), Slot::ALL.len());
+    }
+}
+
+#[test]
+fn shipped_themes_keep_important_slots_apart() {
+    let pairs = [
+        (Slot::Selection, Slot::Base),
+        (Slot::BorderFocused, Slot::Border),
+        (Slot::HealthOk, Slot::HealthWarn),
+        (Slot::HealthWarn, Slot::HealthCritical),
+        (Slot::HealthOk, Slot::HealthCritical),
+        (Slot::LogInfo, Slot::LogWarn),
+        (Slot::LogWarn, Slot::LogError),
+        (Slot::SearchMatch, Slot::Base),
+        (Slot::SearchMatch, Slot::Selection),
+        (Slot::Danger, Slot::Base),
+        (Slot::StatusReadonly, Slot::StatusBar),
+        (Slot::SparkLine, Slot::SparkCritical),
+        (Slot::RunbookDone, Slot::RunbookFailing),
+    ];
+    for (name, _) in theme::SHIPPED {
+        let t = Theme::shipped(name).unwrap();
+        for (a, b) in pairs {
+            assert_ne!(
+                t.style(a),
+                t.style(b),
+                "{name}: {} vs {}",
+                a.name(),
+                b.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn mono_uses_no_colour() {
+    let t = Theme::mono();
+    assert_eq!(t.name, "mono");
+    for (slot, style) in &t.styles {
+        for c in [style.fg, style.bg] {
+            assert!(
+                matches!(c, None | Some(Color::Reset)),
+                "{}: {c:?}",
+                slot.name()
+            );
+        }
+    }
+    assert!(
+        t.style(Slot::Selection)
+            .add_modifier
+            .contains(Modifier::REVERSED)
+    );
+    assert!(
+        t.style(Slot::HealthCritical)
+            .add_modifier
+            .contains(Modifier::BOLD)
+    );
+}
+
+#[test]
+fn default_theme_uses_only_the_16_ansi_colours_and_no_background_on_base() {
+    use Color::*;
+    let ansi = [
+        Black,
+        Red,
+        Green,
+        Yellow,
+        Blue,
+        Magenta,
+        Cyan,
+        Gray,
+        DarkGray,
+        LightRed,
+        LightGreen,
+        LightYellow,
+        LightBlue,
+        LightMagenta,
+        LightCyan,
+        White,
+    ];
+    let t = Theme::default();
+    assert_eq!(t.name, "default");
+    for (slot, style) in &t.styles {
+        for c in [style.fg, style.bg].into_iter().flatten() {
+            assert!(ansi.contains(&c), "{}: {c:?}", slot.name());
+        }
+    }
+    assert_eq!(t.style(Slot::Base).bg, None);
+}
+
+#[test]
+fn dark_256_uses_indexed_colours_and_inherits_default() {
+    let t = Theme::shipped("dark-256").unwrap();
+    assert_eq!(t.style(Slot::HealthOk).fg, Some(Color::Indexed(71)));
+    let file = parse_theme(theme::SHIPPED[1].1, "x");
+    assert_eq!(file.inherits.map(|(n, _)| n).as_deref(), Some("default"));
+}
+
+#[test]
+fn shipped_keymaps_parse_cleanly_without_conflicts() {
+    for (name, text) in keymap::SHIPPED {
+        let file = parse_keymap(text, &keymap::shipped_file(name));
+        assert_eq!(strings(&file.problems), Vec::<String>::new(), "{name}");
+        let km = Keymap::shipped(name).unwrap();
+        for mode in Mode::ALL {
+            let seqs: Vec<Vec<KeyChord>> = km
+                .modes
+                .get(&mode)
+                .map(|t| t.keys().cloned().collect())
+                .unwrap_or_default();
+            for a in &seqs {
+                for b in &seqs {
+                    assert!(
+                        a == b || !b.starts_with(a),
+                        "{name} [{}]: {a:?} / {b:?}",
+                        mode.name()
+                    );
+                }
+            }
+            // Nothing was dropped by a conflict: every line of the file is a binding.
+            let written = file.bindings.iter().filter(|b| b.mode == mode).count();
+            assert_eq!(seqs.len(), written, "{name} [{}]", mode.name());
+        }
+    }
+}
+
+#[test]
+fn every_action_is_bound_in_default_and_vim() {
+    for name in ["default", "vim"] {
+        let km = Keymap::shipped(name).unwrap();
+        let bound: HashSet<Action> = km
+            .modes
+            .values()
+            .flat_map(|t| t.values().flatten().copied())
+            .collect();
+        let missing: Vec<&str> = Action::ALL
+            .iter()
+            .filter(|a| !bound.contains(a))
+            .map(|a| a.name())
+            .collect();
+        assert!(missing.is_empty(), "{name}: unbound {missing:?}");
+    }
+}
+
+#[test]
+fn default_keymap_has_the_expected_keys() {
+    let km = Keymap::shipped("default").unwrap();
+    let r = |mode, k: &str| km.resolve(mode, &key(k));
+    assert_eq!(r(Mode::Global, "q"), Resolved::Actions(vec![Action::Quit]));
+    assert_eq!(
+        r(Mode::Global, "shift-tab"),
+        Resolved::Actions(vec![Action::FocusPrev])
+    );
+    assert_eq!(
+        r(Mode::Workloads, "O"),
+        Resolved::Actions(vec![Action::ReverseSort])
+    );
+    assert_eq!(
+        r(Mode::Workloads, "o"),
+        Resolved::Actions(vec![Action::CycleSort])
+    );
+    assert_eq!(
+        r(Mode::Logs, "ctrl-d"),
+        Resolved::Actions(vec![Action::HalfPageDown])
+    );
+    assert_eq!(
+        r(Mode::Confirm, "y"),
+        Resolved::Actions(vec![Action::ConfirmYes])
+    );
+    assert_eq!(r(Mode::Confirm, "x"), Resolved::Unbound);
+    assert_eq!(
+        km.keys_for(Mode::Workloads, Action::DeletePod),
+        ["x", "ctrl-k"]
+    );
+}
+
+#[test]
+fn vim_keymap_has_g_g() {
+    let km = Keymap::shipped("vim").unwrap();
+    assert_eq!(km.resolve(Mode::Global, &key("g")), Resolved::Pending);
+    assert_eq!(
+        km.resolve(Mode::Global, &key("g g")),
+        Resolved::Actions(vec![Action::Top])
+    );
+    assert_eq!(
+        km.resolve(Mode::Global, &key("G")),
+        Resolved::Actions(vec![Action::Bottom])
+    );
+}
+
+// ---- user files ----
+
+#[test]
+fn user_config_dir_selects_theme_and_merges_keymap() {
+    let loaded = config::load(&opts_in("user"));
+    assert_eq!(strings(&loaded.problems), Vec::<String>::new());
+    assert_eq!(loaded.config.read_only, Some(true));
+    assert_eq!(loaded.config.theme.as_deref(), Some("mine"));
+
+    // mine.toml has no inherits: it sets one slot on top of default.
+    assert_eq!(loaded.theme.name, "mine");
+    assert_eq!(
+        loaded.theme.style(Slot::HealthOk).fg,
+        Some(Color::LightGreen)
+    );
+    let default = Theme::default();
+    for &slot in Slot::ALL.iter().filter(|s| **s != Slot::HealthOk) {
+        assert_eq!(
+            loaded.theme.style(slot),
+            default.style(slot),
+            "{}",
+            slot.name()
+        );
+    }
+
+    // The user's default.toml keymap: two keys unbound, two added, rest shipped.
+    let km = &loaded.keymap;
+    let shipped = Keymap::shipped("default").unwrap();
+    assert_eq!(km.resolve(Mode::Global, &key("ctrl-r")), Resolved::Unbound);
+    assert_eq!(
+        km.resolve(Mode::Global, &key("f5")),
+        Resolved::Actions(vec![Action::Refresh])
+    );
+    assert_eq!(km.resolve(Mode::Logs, &key("f")), Resolved::Unbound);
+    assert_eq!(
+        km.resolve(Mode::Logs, &key("F")),
+        Resolved::Actions(vec![Action::ToggleFollow])
+    );
+    // In global and logs one key was removed and one added.
+    for mode in Mode::ALL {
+        assert_eq!(
+            km.bindings(mode).len(),
+            shipped.bindings(mode).len(),
+            "{}",
+            mode.name()
+        );
+    }
+    assert_eq!(
+        km.resolve(Mode::Global, &key("q")),
+        Resolved::Actions(vec![Action::Quit])
+    );
+}
+
+#[test]
+fn cli_flags_beat_config_and_user_theme_overrides_shipped_per_slot() {
+    let loaded = config::load(&LoadOptions {
+        theme: Some("dark-256".into()),
+        keymap: Some("vim".into()),
+        read_only: Some(false),
+        ..opts_in("user")
+    });
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    assert_eq!(loaded.config.read_only, Some(false));
+    assert_eq!(loaded.config.theme.as_deref(), Some("dark-256"));
+    assert_eq!(loaded.keymap.name, "vim");
+    // The user's dark-256.toml changes log.error only.
+    let shipped = Theme::shipped("dark-256").unwrap();
+    assert_eq!(
+        loaded.theme.style(Slot::LogError).fg,
+        Some(Color::Indexed(201))
+    );
+    assert_ne!(
+        shipped.style(Slot::LogError),
+        loaded.theme.style(Slot::LogError)
+    );
+    for &slot in Slot::ALL.iter().filter(|s| **s != Slot::LogError) {
+        assert_eq!(
+            loaded.theme.style(slot),
+            shipped.style(slot),
+            "{}",
+            slot.name()
+        );
+    }
+}
+
+#[test]
+fn user_keymap_with_a_new_name_merges_onto_default() {
+    let mut lib = KeymapLibrary::new(None);
+    lib.add_user(
+        "mine",
+        "[logs]\nx = [\"toggle_json\", \"toggle_timestamps\"]\n",
+        "mine.toml",
+    );
+    let (km, problems) = lib.resolve("mine").unwrap();
+    assert!(problems.is_empty());
+    assert_eq!(
+        km.resolve(Mode::Logs, &key("x")),
+        Resolved::Actions(vec![Action::ToggleJson, Action::ToggleTimestamps])
+    );
+    assert_eq!(
+        km.resolve(Mode::Global, &key("q")),
+        Resolved::Actions(vec![Action::Quit])
+    );
+    assert!(lib.resolve("unknown").is_none());
+}
+
+#[test]
+fn user_theme_named_like_a_shipped_one_may_inherit_itself() {
+    let mut lib = ThemeLibrary::new(None);
+    lib.add_user(
+        "mono",
+        "inherits = \"mono\"\nselection = { modifiers = [\"underlined\"] }\n",
+        "mono.toml",
+    );
+    let (t, problems) = lib.resolve("mono").unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(t.style(Slot::Selection).add_modifier, Modifier::UNDERLINED);
+    assert!(
+        t.style(Slot::HealthCritical)
+            .add_modifier
+            .contains(Modifier::BOLD)
+    );
+}
+
+#[test]
+fn user_default_theme_reaches_themes_that_inherit_default() {
+    let mut lib = ThemeLibrary::new(None);
+    lib.add_user("default", "\"spark.line\" = \"magenta\"\n", "default.toml");
+    lib.add_user("x", "border = \"red\"\n", "x.toml");
+    let (d, _) = lib.resolve("default").unwrap();
+    assert_eq!(d.style(Slot::SparkLine).fg, Some(Color::Magenta));
+    assert_eq!(
+        d.style(Slot::HealthOk).fg,
+        Some(Color::Green),
+        "the rest is shipped default"
+    );
+    // x has no inherits: it inherits "default", which is now the user's.
+    let (x, _) = lib.resolve("x").unwrap();
+    assert_eq!(x.style(Slot::SparkLine).fg, Some(Color::Magenta));
+    assert_eq!(x.style(Slot::Border).fg, Some(Color::Red));
+    // mono inherits nothing, so no colour leaks in.
+    let (mono, _) = lib.resolve("mono").unwrap();
+    assert_eq!(mono, Theme::mono());
+}
+
+#[test]
+fn check_reports_unselected_user_files_too() {
+    let problems = strings(&config::check(&opts_in("user")));
+    assert_eq!(
+        problems,
+        [r#"tests/fixtures/config/user/keymaps/broken.toml:3: logs.x: unknown action "explode""#]
+    );
+    let extra = config::check_with(&opts_in("user"), |dir| {
+        vec![Problem::new(
+            format!("{}/runbooks/r.toml", dir.unwrap().display()),
+            Some(1),
+            None,
+            "x",
+        )]
+    });
+    assert_eq!(extra.len(), 2);
+    assert_eq!(
+        extra[1].to_string(),
+        "tests/fixtures/config/user/runbooks/r.toml:1: x"
+    );
+}
+
+// ---- NO_COLOR ----
+
+#[test]
+fn no_color_selects_mono_only_when_nothing_else_chose() {
+    assert_eq!(choose_theme(None, None, false), Choice::Default);
+    assert_eq!(choose_theme(None, None, true), Choice::NoColor);
+    assert_eq!(choose_theme(None, None, true).name(), "mono");
+    assert_eq!(
+        choose_theme(None, Some("dark-256"), true).name(),
+        "dark-256"
+    );
+    assert_eq!(
+        choose_theme(Some("high-contrast"), Some("dark-256"), true).name(),
+        "high-contrast"
+    );
+    assert!(no_color_set(Some(OsStr::new("1"))));
+    assert!(!no_color_set(Some(OsStr::new(""))));
+
+    let empty = tempfile::tempdir().unwrap();
+    let opts = LoadOptions {
+        config_dir: Some(empty.path().to_path_buf()),
+        no_color: Some(true),
+        ..LoadOptions::default()
+    };
+    let loaded = config::load(&opts);
+    assert!(loaded.problems.is_empty());
+    assert_eq!(loaded.theme, Theme::mono());
+    // Nothing is written on first run.
+    assert_eq!(std::fs::read_dir(empty.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn key_chord_parse_and_display_round_trip() {
+    for text in [
+        "q",
+        "G",
+        "?",
+        "/",
+        "1",
+        "space",
+        "enter",
+        "esc",
+        "tab",
+        "backtab",
+        "ctrl-d",
+        "alt-x",
+        "ctrl-alt-G",
+        "shift-up",
+        "f1",
+        "f12",
+        "pgup",
+        "pgdown",
+        "home",
+        "end",
+        "delete",
+        "backspace",
+    ] {
+        let chord = KeyChord::parse(text).unwrap();
+        let shown = chord.to_string();
+        let expected = if text == "ctrl-alt-G" {
+            "ctrl-alt-g"
+        } else {
+            text
+        };
+        assert_eq!(shown, expected);
+        assert_eq!(KeyChord::parse(&shown), Ok(chord));
+    }
+    assert_eq!(KeyChord::parse("shift-tab").unwrap().to_string(), "backtab");
+    assert_eq!(
+        KeyChord::parse("Shift-G"),
+        Ok(KeyChord::new(KeyCode::Char('G'), KeyModifiers::NONE))
+    );
+}

@@ -1,0 +1,420 @@
+//! Pure update tests: messages in, state and effects out. No terminal, no I/O.
+
+use std::time::{Duration, SystemTime};
+
+use crossterm::event::{KeyCode, KeyModifiers};
+use opsdeck::core::{ConfirmStatus, Effect, Feed, Layer, Msg, Pane, State, update};
+use opsdeck::domain::{
+    ActionOutcome, ActionRequest, DbSession, DbSnapshot, Health, Level, LogLine, SessionState,
+    Workload, WorkloadKind, WorkloadRef,
+};
+use opsdeck::keymap::{KeyChord, Keymap};
+
+fn t0() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+}
+
+fn keymap() -> Keymap {
+    Keymap::shipped("default").expect("the default keymap ships")
+}
+
+fn row(kind: WorkloadKind, name: &str, ready: u32, desired: u32, health: Health) -> Workload {
+    Workload {
+        id: WorkloadRef::new(
+            kind,
+            if kind == WorkloadKind::EcsService || kind == WorkloadKind::EcsTask {
+                "prod"
+            } else {
+                "shop"
+            },
+            name,
+        ),
+        status: "Running".into(),
+        ready,
+        desired,
+        restarts: 0,
+        oom_killed: false,
+        health,
+        reason: None,
+        owner: None,
+        revision: None,
+        created: t0() - Duration::from_secs(3600),
+    }
+}
+
+/// A state with one deployment (shop/api 3/3), one pod and one ECS task.
+fn state() -> State {
+    let mut s = State::new(keymap(), "sim:test", t0());
+    update(
+        &mut s,
+        Msg::Workloads(vec![
+            row(WorkloadKind::Deployment, "api", 3, 3, Health::Ok),
+            row(WorkloadKind::Pod, "api-6d4f-abcde", 1, 1, Health::Ok),
+            row(WorkloadKind::EcsTask, "9f3c2a", 1, 1, Health::Ok),
+        ]),
+    );
+    s
+}
+
+fn key(s: &mut State, c: char) -> Vec<Effect> {
+    update(
+        s,
+        Msg::Key(KeyChord::new(KeyCode::Char(c), KeyModifiers::NONE)),
+    )
+}
+
+fn special(s: &mut State, code: KeyCode) -> Vec<Effect> {
+    update(s, Msg::Key(KeyChord::new(code, KeyModifiers::NONE)))
+}
+
+fn typed(s: &mut State, text: &str) -> Vec<Effect> {
+    text.chars().flat_map(|c| key(s, c)).collect()
+}
+
+fn select(s: &mut State, name: &str) {
+    let i = s
+        .workloads
+        .visible()
+        .iter()
+        .position(|w| w.id.name == name)
+        .expect("row present");
+    s.workloads.selected = i;
+}
+
+#[test]
+fn scale_yields_exactly_one_effect_only_after_confirmation() {
+    let mut s = state();
+    select(&mut s, "api");
+    assert!(key(&mut s, 's').is_empty());
+    assert!(
+        matches!(s.layer, Some(Layer::Input(_))),
+        "scale asks for the new count"
+    );
+    assert!(typed(&mut s, "6").is_empty());
+    assert!(
+        special(&mut s, KeyCode::Enter).is_empty(),
+        "submitting the count only opens the confirmation"
+    );
+    let Some(Layer::Confirm(c)) = &s.layer else {
+        panic!("confirmation expected")
+    };
+    assert_eq!(c.headline, "scale deployment shop/api 3 -> 6");
+    assert!(!c.yes, "the default answer is No");
+    assert!(!c.is_destructive(), "scale does not ask for the name");
+
+    let effects = key(&mut s, 'y');
+    assert_eq!(
+        effects,
+        vec![Effect::RunAction {
+            id: 1,
+            request: ActionRequest::Scale {
+                target: WorkloadRef::new(WorkloadKind::Deployment, "shop", "api"),
+                from: 3,
+                to: 6
+            }
+        }]
+    );
+    // Pressing again while it runs does nothing more.
+    assert!(key(&mut s, 'y').is_empty());
+    assert!(special(&mut s, KeyCode::Enter).is_empty());
+}
+
+#[test]
+fn enter_on_the_default_answer_cancels() {
+    let mut s = state();
+    select(&mut s, "api");
+    key(&mut s, 's');
+    typed(&mut s, "5");
+    special(&mut s, KeyCode::Enter);
+    assert!(
+        special(&mut s, KeyCode::Enter).is_empty(),
+        "Enter on No runs nothing"
+    );
+    assert!(s.layer.is_none());
+}
+
+#[test]
+fn toggling_to_yes_and_enter_runs() {
+    let mut s = state();
+    select(&mut s, "api");
+    key(&mut s, 's');
+    typed(&mut s, "2");
+    special(&mut s, KeyCode::Enter);
+    special(&mut s, KeyCode::Tab);
+    let effects = special(&mut s, KeyCode::Enter);
+    assert_eq!(effects.len(), 1);
+}
+
+#[test]
+fn bad_counts_stay_in_the_prompt() {
+    let mut s = state();
+    select(&mut s, "api");
+    key(&mut s, 's');
+    typed(&mut s, "six");
+    assert!(special(&mut s, KeyCode::Enter).is_empty());
+    let Some(Layer::Input(i)) = &s.layer else {
+        panic!("prompt stays open")
+    };
+    assert_eq!(i.error.as_deref(), Some("\"six\" is not a whole number"));
+    for _ in 0..3 {
+        special(&mut s, KeyCode::Backspace);
+    }
+    typed(&mut s, "3");
+    special(&mut s, KeyCode::Enter);
+    let Some(Layer::Input(i)) = &s.layer else {
+        panic!("prompt stays open")
+    };
+    assert_eq!(i.error.as_deref(), Some("already 3"));
+}
+
+#[test]
+fn read_only_yields_no_effect_and_says_why() {
+    let mut s = state();
+    s.read_only = true;
+    select(&mut s, "api");
+    for c in ['s', 'u', 'r'] {
+        assert!(key(&mut s, c).is_empty());
+        let Some(Layer::Notice { title, text }) = &s.layer else {
+            panic!("read-only notice expected for {c}")
+        };
+        assert!(title.contains("read-only"), "{title}");
+        assert!(text.contains("shop/api"), "{text}");
+        assert!(key(&mut s, 'y').is_empty());
+        special(&mut s, KeyCode::Esc);
+        assert!(s.layer.is_none());
+    }
+}
+
+#[test]
+fn destructive_action_needs_the_name_typed() {
+    let mut s = state();
+    select(&mut s, "api");
+    assert!(key(&mut s, 'u').is_empty());
+    let Some(Layer::Confirm(c)) = &s.layer else {
+        panic!("confirmation expected")
+    };
+    assert_eq!(
+        c.headline,
+        "rollout undo deployment shop/api to its previous revision"
+    );
+    assert_eq!(c.required_name(), Some("api"));
+    // `y` is just a character here, not a yes.
+    assert!(key(&mut s, 'y').is_empty());
+    assert!(
+        special(&mut s, KeyCode::Enter).is_empty(),
+        "wrong name does nothing"
+    );
+    let Some(Layer::Confirm(c)) = &s.layer else {
+        panic!("still open")
+    };
+    assert_eq!(c.hint.as_deref(), Some("type api exactly to confirm"));
+    assert_eq!(c.status, ConfirmStatus::Asking);
+    special(&mut s, KeyCode::Backspace);
+    typed(&mut s, "ap");
+    assert!(
+        special(&mut s, KeyCode::Enter).is_empty(),
+        "a prefix is not the name"
+    );
+    typed(&mut s, "i");
+    let effects = special(&mut s, KeyCode::Enter);
+    assert_eq!(
+        effects,
+        vec![Effect::RunAction {
+            id: 1,
+            request: ActionRequest::RolloutUndo {
+                target: WorkloadRef::new(WorkloadKind::Deployment, "shop", "api"),
+                to_revision: None
+            }
+        }]
+    );
+}
+
+#[test]
+fn action_result_closes_or_stays_in_the_dialog() {
+    let mut s = state();
+    select(&mut s, "api-6d4f-abcde");
+    key(&mut s, 'x');
+    typed(&mut s, "api-6d4f-abcde");
+    let effects = special(&mut s, KeyCode::Enter);
+    let [Effect::RunAction { id, .. }] = effects.as_slice() else {
+        panic!("one effect: {effects:?}")
+    };
+    update(
+        &mut s,
+        Msg::ActionFinished {
+            id: *id,
+            result: Err("forbidden: pods is forbidden".into()),
+        },
+    );
+    let Some(Layer::Confirm(c)) = &s.layer else {
+        panic!("failure stays in the dialog")
+    };
+    assert_eq!(
+        c.status,
+        ConfirmStatus::Failed("forbidden: pods is forbidden".into())
+    );
+    special(&mut s, KeyCode::Esc);
+    assert!(s.layer.is_none());
+
+    key(&mut s, 'x');
+    typed(&mut s, "api-6d4f-abcde");
+    let effects = special(&mut s, KeyCode::Enter);
+    let [Effect::RunAction { id, .. }] = effects.as_slice() else {
+        panic!("one effect")
+    };
+    update(
+        &mut s,
+        Msg::ActionFinished {
+            id: *id,
+            result: Ok(ActionOutcome {
+                summary: "deleted".into(),
+                details: vec![],
+            }),
+        },
+    );
+    assert!(s.layer.is_none());
+    assert!(s.flash.as_ref().is_some_and(|f| f.text.contains("deleted")));
+}
+
+#[test]
+fn actions_are_offered_per_kind() {
+    let mut s = state();
+    select(&mut s, "9f3c2a");
+    assert!(key(&mut s, 's').is_empty());
+    assert!(s.layer.is_none(), "a task cannot be scaled");
+    assert!(s.flash.as_ref().is_some_and(|f| f.error));
+    key(&mut s, 't');
+    let Some(Layer::Confirm(c)) = &s.layer else {
+        panic!("stop task asks")
+    };
+    assert_eq!(c.headline, "stop ecs-task prod/9f3c2a");
+}
+
+#[test]
+fn filter_applies_as_typed_and_esc_restores() {
+    let mut s = state();
+    key(&mut s, '/');
+    typed(&mut s, "9f3");
+    assert_eq!(s.workloads.visible().len(), 1);
+    special(&mut s, KeyCode::Esc);
+    assert_eq!(s.workloads.visible().len(), 3);
+    key(&mut s, '/');
+    typed(&mut s, "api");
+    special(&mut s, KeyCode::Enter);
+    assert_eq!(s.workloads.visible().len(), 2);
+}
+
+#[test]
+fn logs_follow_pause_search_and_filters() {
+    let mut s = state();
+    key(&mut s, '2');
+    assert_eq!(s.focus, Pane::Logs);
+    let lines: Vec<LogLine> = (0..50)
+        .map(|i| LogLine {
+            source: if i % 2 == 0 {
+                "api-1".into()
+            } else {
+                "worker-1".into()
+            },
+            time: t0(),
+            level: if i % 10 == 0 {
+                Level::Error
+            } else {
+                Level::Info
+            },
+            text: format!("line {i}"),
+        })
+        .collect();
+    update(&mut s, Msg::Logs(lines));
+    assert!(s.logs.follow);
+    key(&mut s, 'f');
+    assert!(!s.logs.follow);
+    key(&mut s, '/');
+    typed(&mut s, "line 1");
+    special(&mut s, KeyCode::Enter);
+    assert_eq!(s.logs.match_count(), 11);
+    key(&mut s, 'L');
+    key(&mut s, 'L');
+    key(&mut s, 'L');
+    key(&mut s, 'L');
+    assert_eq!(s.logs.min_level, Level::Error);
+    assert_eq!(s.logs.visible_len(), 5);
+    special(&mut s, KeyCode::Esc);
+    assert_eq!(s.logs.visible_len(), 50);
+    assert!(s.logs.search.is_empty());
+}
+
+#[test]
+fn feed_failure_keeps_data_and_marks_it() {
+    let mut s = state();
+    update(
+        &mut s,
+        Msg::FeedFailed {
+            feed: Feed::Workloads,
+            error: "unreachable: connection refused".into(),
+        },
+    );
+    assert_eq!(s.workloads.rows.len(), 3, "data stays");
+    assert_eq!(
+        s.feed(Feed::Workloads).error.as_deref(),
+        Some("unreachable: connection refused")
+    );
+    assert_eq!(s.feed(Feed::Workloads).failures, 1);
+    update(&mut s, Msg::Workloads(vec![]));
+    assert!(s.feed(Feed::Workloads).error.is_none());
+}
+
+#[test]
+fn terminate_confirmation_lists_every_session() {
+    let mut s = state();
+    let db = DbSnapshot {
+        name: "orders-db".into(),
+        max_connections: 100,
+        sessions: vec![DbSession {
+            pid: 4242,
+            backend_start: t0(),
+            user: "app".into(),
+            application: "api".into(),
+            client: "10.0.0.1".into(),
+            state: SessionState::Active,
+            wait_event: None,
+            running: Duration::from_secs(900),
+            query: "UPDATE orders SET x=1 \u{1b}[2J".into(),
+        }],
+    };
+    update(&mut s, Msg::Databases(vec![db]));
+    let req = ActionRequest::TerminateQueries {
+        database: "orders-db".into(),
+        rule: opsdeck::domain::QueryRule {
+            older_than: Duration::from_secs(600),
+            user: None,
+            application: None,
+        },
+        sessions: vec![opsdeck::domain::SessionTarget {
+            pid: 4242,
+            backend_start: t0(),
+            query: "UPDATE orders SET x=1 \u{1b}[2J".into(),
+        }],
+    };
+    let c = opsdeck::core::Confirm::new(req);
+    assert_eq!(c.headline, "terminate 1 query running > 10m on orders-db");
+    assert_eq!(
+        c.details,
+        vec!["pid 4242: UPDATE orders SET x=1 ".to_string()]
+    );
+    assert_eq!(c.required_name(), Some("orders-db"));
+}
+
+#[test]
+fn help_overlay_opens_and_closes() {
+    let mut s = state();
+    key(&mut s, '?');
+    assert!(matches!(s.layer, Some(Layer::Help { .. })));
+    assert!(
+        key(&mut s, 's').is_empty(),
+        "keys go to the top layer first"
+    );
+    special(&mut s, KeyCode::Esc);
+    assert!(s.layer.is_none());
+    assert_eq!(key(&mut s, 'q'), vec![Effect::Quit]);
+}
