@@ -83,14 +83,17 @@ async fn event_loop(
     let intervals = Intervals::default();
     let executor: Arc<dyn ActionExecutor> = Arc::from(backends.executor);
 
+    let ctx = PollCtx {
+        intervals,
+        tx: tx.clone(),
+        cancel: cancel.clone(),
+        refresh: refresh_rx.clone(),
+    };
     spawn_pollers(
         backends.workloads,
         backends.metrics,
         backends.databases,
-        &tx,
-        &cancel,
-        &refresh_rx,
-        intervals,
+        ctx,
     );
     for mut src in backends.logs {
         let tx = tx.clone();
@@ -245,23 +248,35 @@ pub async fn run_audited(
     result
 }
 
+/// What every poller task needs besides its sources.
+#[derive(Clone)]
+struct PollCtx {
+    intervals: Intervals,
+    tx: mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+    refresh: watch::Receiver<u64>,
+}
+
 /// A poller for one kind of source: keeps the last good answer of each
 /// source so one failing backend leaves the others' rows (and its own stale ones) on screen.
 async fn poll_loop<T, F, Fut>(
     sources: usize,
     feed: Feed,
     every: Duration,
-    intervals: Intervals,
     mut fetch: F,
     wrap: fn(Vec<T>) -> Msg,
-    tx: mpsc::Sender<Msg>,
-    cancel: CancellationToken,
-    mut refresh: watch::Receiver<u64>,
+    ctx: PollCtx,
 ) where
     T: Clone + Send + 'static,
     F: FnMut(usize) -> Fut,
     Fut: std::future::Future<Output = (String, Result<Vec<T>, SourceError>)>,
 {
+    let PollCtx {
+        intervals,
+        tx,
+        cancel,
+        mut refresh,
+    } = ctx;
     if sources == 0 {
         return;
     }
@@ -310,26 +325,21 @@ fn spawn_pollers(
     workloads: Vec<Box<dyn crate::source::WorkloadSource>>,
     metrics: Vec<Box<dyn crate::source::MetricSource>>,
     databases: Vec<Box<dyn crate::source::DatabaseSource>>,
-    tx: &mpsc::Sender<Msg>,
-    cancel: &CancellationToken,
-    refresh: &watch::Receiver<u64>,
-    iv: Intervals,
+    ctx: PollCtx,
 ) {
+    let iv = ctx.intervals;
     let workloads: Arc<Vec<Box<dyn crate::source::WorkloadSource>>> = Arc::new(workloads);
     let n = workloads.len();
     tokio::spawn(poll_loop::<Workload, _, _>(
         n,
         Feed::Workloads,
         iv.workloads,
-        iv,
         move |i| {
             let w = workloads.clone();
             async move { (w[i].label(), w[i].workloads().await) }
         },
         Msg::Workloads,
-        tx.clone(),
-        cancel.clone(),
-        refresh.clone(),
+        ctx.clone(),
     ));
     let metrics: Arc<Vec<Box<dyn crate::source::MetricSource>>> = Arc::new(metrics);
     let n = metrics.len();
@@ -337,15 +347,12 @@ fn spawn_pollers(
         n,
         Feed::Metrics,
         iv.metrics,
-        iv,
         move |i| {
             let m = metrics.clone();
             async move { (m[i].label(), m[i].metrics().await) }
         },
         Msg::Metrics,
-        tx.clone(),
-        cancel.clone(),
-        refresh.clone(),
+        ctx.clone(),
     ));
     let databases: Arc<Vec<Box<dyn crate::source::DatabaseSource>>> = Arc::new(databases);
     let n = databases.len();
@@ -353,15 +360,12 @@ fn spawn_pollers(
         n,
         Feed::Database,
         iv.databases,
-        iv,
         move |i| {
             let d = databases.clone();
             async move { (d[i].label(), d[i].snapshot().await.map(|s| vec![s])) }
         },
         Msg::Databases,
-        tx.clone(),
-        cancel.clone(),
-        refresh.clone(),
+        ctx.clone(),
     ));
 }
 

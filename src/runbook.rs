@@ -13,7 +13,8 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::domain::{
-    ActionRequest, DbSnapshot, Health, MetricSeries, QueryRule, SessionTarget, Workload, WorkloadKind, WorkloadRef,
+    ActionRequest, DbSnapshot, Health, MetricSeries, QueryRule, SessionTarget, Workload,
+    WorkloadKind, WorkloadRef,
 };
 use crate::problem::{Problem, line_of};
 use crate::sim::Scenario;
@@ -78,20 +79,44 @@ pub struct ActionSpec {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ActionKind {
-    Scale { target: WorkloadRef, replicas: u32 },
-    RolloutUndo { target: WorkloadRef, to_revision: Option<u64> },
-    RolloutRestart { target: WorkloadRef },
+    Scale {
+        target: WorkloadRef,
+        replicas: u32,
+    },
+    RolloutUndo {
+        target: WorkloadRef,
+        to_revision: Option<u64>,
+    },
+    RolloutRestart {
+        target: WorkloadRef,
+    },
     /// A pod, or a deployment: then its unhealthiest pod.
-    DeletePod { target: WorkloadRef },
+    DeletePod {
+        target: WorkloadRef,
+    },
     /// An ECS task, or a service: then its unhealthiest task.
-    StopTask { target: WorkloadRef },
-    ForceNewDeployment { target: WorkloadRef },
-    TerminateQueries { database: String, rule: QueryRule },
+    StopTask {
+        target: WorkloadRef,
+    },
+    ForceNewDeployment {
+        target: WorkloadRef,
+    },
+    TerminateQueries {
+        database: String,
+        rule: QueryRule,
+    },
 }
 
 /// The `kind` words, in the order documented.
-pub const ACTION_KINDS: [&str; 7] =
-    ["scale", "rollout_undo", "rollout_restart", "delete_pod", "stop_task", "force_new_deployment", "terminate_queries"];
+pub const ACTION_KINDS: [&str; 7] = [
+    "scale",
+    "rollout_undo",
+    "rollout_restart",
+    "delete_pod",
+    "stop_task",
+    "force_new_deployment",
+    "terminate_queries",
+];
 
 impl Check {
     pub fn evaluate(&self, view: &EstateView<'_>) -> CheckResult {
@@ -133,7 +158,9 @@ impl Check {
             Check::ReadyAtLeastDesired { target } => match find(view, target) {
                 None => CheckResult::Unknown(format!("{target} not seen")),
                 Some(w) if w.ready >= w.desired => CheckResult::Pass,
-                Some(w) => CheckResult::Fail(format!("{target} has {}/{} ready", w.ready, w.desired)),
+                Some(w) => {
+                    CheckResult::Fail(format!("{target} has {}/{} ready", w.ready, w.desired))
+                }
             },
         }
     }
@@ -143,8 +170,14 @@ impl Check {
         match self {
             Check::MetricBelow { key, limit } => format!("{key} < {limit}"),
             Check::MetricAbove { key, limit } => format!("{key} > {limit}"),
-            Check::Healthy { target, healthy: true } => format!("{target} healthy"),
-            Check::Healthy { target, healthy: false } => format!("{target} not healthy"),
+            Check::Healthy {
+                target,
+                healthy: true,
+            } => format!("{target} healthy"),
+            Check::Healthy {
+                target,
+                healthy: false,
+            } => format!("{target} not healthy"),
             Check::ReadyAtLeastDesired { target } => format!("{target} ready >= desired"),
         }
     }
@@ -168,19 +201,33 @@ impl ActionSpec {
                 if w.desired == *replicas {
                     return Err(format!("{target} already has {replicas} desired"));
                 }
-                Ok(ActionRequest::Scale { target: target.clone(), from: w.desired, to: *replicas })
+                Ok(ActionRequest::Scale {
+                    target: target.clone(),
+                    from: w.desired,
+                    to: *replicas,
+                })
             }
-            ActionKind::RolloutUndo { target, to_revision } => {
+            ActionKind::RolloutUndo {
+                target,
+                to_revision,
+            } => {
                 present(target)?;
-                Ok(ActionRequest::RolloutUndo { target: target.clone(), to_revision: *to_revision })
+                Ok(ActionRequest::RolloutUndo {
+                    target: target.clone(),
+                    to_revision: *to_revision,
+                })
             }
             ActionKind::RolloutRestart { target } => {
                 present(target)?;
-                Ok(ActionRequest::RolloutRestart { target: target.clone() })
+                Ok(ActionRequest::RolloutRestart {
+                    target: target.clone(),
+                })
             }
             ActionKind::ForceNewDeployment { target } => {
                 present(target)?;
-                Ok(ActionRequest::ForceNewDeployment { target: target.clone() })
+                Ok(ActionRequest::ForceNewDeployment {
+                    target: target.clone(),
+                })
             }
             ActionKind::DeletePod { target } => {
                 let pod = worst_child(view, target, WorkloadKind::Pod)?;
@@ -200,21 +247,35 @@ impl ActionSpec {
                     .sessions
                     .iter()
                     .filter(|s| rule.matches(s))
-                    .map(|s| SessionTarget { pid: s.pid, backend_start: s.backend_start, query: s.query.clone() })
+                    .map(|s| SessionTarget {
+                        pid: s.pid,
+                        backend_start: s.backend_start,
+                        query: s.query.clone(),
+                    })
                     .collect();
                 if sessions.is_empty() {
                     return Err(format!("no session on {database} matches {rule}"));
                 }
-                Ok(ActionRequest::TerminateQueries { database: database.clone(), rule: rule.clone(), sessions })
+                Ok(ActionRequest::TerminateQueries {
+                    database: database.clone(),
+                    rule: rule.clone(),
+                    sessions,
+                })
             }
         }
     }
 }
 
 /// `target` itself when it is of `kind`; otherwise its unhealthiest child of `kind`.
-fn worst_child(view: &EstateView<'_>, target: &WorkloadRef, kind: WorkloadKind) -> Result<WorkloadRef, String> {
+fn worst_child(
+    view: &EstateView<'_>,
+    target: &WorkloadRef,
+    kind: WorkloadKind,
+) -> Result<WorkloadRef, String> {
     if target.kind == kind {
-        return find(view, target).map(|w| w.id.clone()).ok_or_else(|| format!("{target} not found"));
+        return find(view, target)
+            .map(|w| w.id.clone())
+            .ok_or_else(|| format!("{target} not found"));
     }
     find(view, target).ok_or_else(|| format!("{target} not found"))?;
     view.workloads
@@ -234,13 +295,22 @@ fn worst_child(view: &EstateView<'_>, target: &WorkloadRef, kind: WorkloadKind) 
 impl Runbook {
     /// Parse one runbook file. `file_label` names the file in problems.
     pub fn parse(file_label: &str, text: &str) -> Result<Runbook, Vec<Problem>> {
-        let mut p = Parser { file: file_label, text, problems: Vec::new() };
+        let mut p = Parser {
+            file: file_label,
+            text,
+            problems: Vec::new(),
+        };
         let doc = match DeTable::parse(text) {
             Ok(doc) => doc,
             Err(e) => {
                 let line = e.span().map(|s| line_of(text, s.start));
                 let msg = e.message().trim().replace('\n', " ");
-                return Err(vec![Problem::new(file_label, line, None, format!("TOML syntax error: {msg}"))]);
+                return Err(vec![Problem::new(
+                    file_label,
+                    line,
+                    None,
+                    format!("TOML syntax error: {msg}"),
+                )]);
             }
         };
         let book = p.runbook(doc.get_ref(), doc.span());
@@ -256,7 +326,11 @@ impl Runbook {
 
     /// True when every `resolved_when` check passes (false when there are none).
     pub fn is_resolved(&self, view: &EstateView<'_>) -> bool {
-        !self.resolved_when.is_empty() && self.resolved_when.iter().all(|c| c.evaluate(view) == CheckResult::Pass)
+        !self.resolved_when.is_empty()
+            && self
+                .resolved_when
+                .iter()
+                .all(|c| c.evaluate(view) == CheckResult::Pass)
     }
 
     /// Every action of every step, in order.
@@ -268,10 +342,22 @@ impl Runbook {
 /// The runbooks shipped in the binary: (file label, text).
 pub fn shipped() -> Vec<(&'static str, &'static str)> {
     vec![
-        ("embedded:runbooks/db-connections.toml", include_str!("../runbooks/db-connections.toml")),
-        ("embedded:runbooks/oom-crashloop.toml", include_str!("../runbooks/oom-crashloop.toml")),
-        ("embedded:runbooks/bad-deploy.toml", include_str!("../runbooks/bad-deploy.toml")),
-        ("embedded:runbooks/ecs-unhealthy.toml", include_str!("../runbooks/ecs-unhealthy.toml")),
+        (
+            "embedded:runbooks/db-connections.toml",
+            include_str!("../runbooks/db-connections.toml"),
+        ),
+        (
+            "embedded:runbooks/oom-crashloop.toml",
+            include_str!("../runbooks/oom-crashloop.toml"),
+        ),
+        (
+            "embedded:runbooks/bad-deploy.toml",
+            include_str!("../runbooks/bad-deploy.toml"),
+        ),
+        (
+            "embedded:runbooks/ecs-unhealthy.toml",
+            include_str!("../runbooks/ecs-unhealthy.toml"),
+        ),
     ]
 }
 
@@ -294,7 +380,12 @@ pub fn load_dir(dir: &Path) -> (Vec<Runbook>, Vec<Problem>) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (books, problems),
         Err(e) => {
-            problems.push(Problem::new(dir.display().to_string(), None, None, format!("cannot read directory: {e}")));
+            problems.push(Problem::new(
+                dir.display().to_string(),
+                None,
+                None,
+                format!("cannot read directory: {e}"),
+            ));
             return (books, problems);
         }
     };
@@ -311,7 +402,12 @@ pub fn load_dir(dir: &Path) -> (Vec<Runbook>, Vec<Problem>) {
                 Ok(b) => books.push(b),
                 Err(ps) => problems.extend(ps),
             },
-            Err(e) => problems.push(Problem::new(label, None, None, format!("cannot read file: {e}"))),
+            Err(e) => problems.push(Problem::new(
+                label,
+                None,
+                None,
+                format!("cannot read file: {e}"),
+            )),
         }
     }
     (books, problems)
@@ -326,9 +422,16 @@ pub fn check_dir(dir: &Path) -> Vec<Problem> {
 pub fn parse_target(text: &str) -> Result<WorkloadRef, String> {
     let mut words = text.split_whitespace();
     let (Some(noun), Some(path), None) = (words.next(), words.next(), words.next()) else {
-        return Err(format!("invalid target \"{text}\" (expected e.g. \"deployment shop/api\")"));
+        return Err(format!(
+            "invalid target \"{text}\" (expected e.g. \"deployment shop/api\")"
+        ));
     };
-    let kinds = [WorkloadKind::Deployment, WorkloadKind::Pod, WorkloadKind::EcsService, WorkloadKind::EcsTask];
+    let kinds = [
+        WorkloadKind::Deployment,
+        WorkloadKind::Pod,
+        WorkloadKind::EcsService,
+        WorkloadKind::EcsTask,
+    ];
     let Some(kind) = kinds.into_iter().find(|k| k.noun() == noun) else {
         return Err(format!(
             "invalid target \"{text}\": unknown kind \"{noun}\" (expected deployment, pod, ecs-service or ecs-task)"
@@ -338,7 +441,9 @@ pub fn parse_target(text: &str) -> Result<WorkloadRef, String> {
         Some((scope, name)) if !scope.is_empty() && !name.is_empty() && !name.contains('/') => {
             Ok(WorkloadRef::new(kind, scope, name))
         }
-        _ => Err(format!("invalid target \"{text}\": expected <namespace-or-cluster>/<name> after \"{noun}\"")),
+        _ => Err(format!(
+            "invalid target \"{text}\": expected <namespace-or-cluster>/<name> after \"{noun}\""
+        )),
     }
 }
 
@@ -352,14 +457,19 @@ struct Parser<'a> {
 }
 
 fn join(path: &str, key: &str) -> String {
-    if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
 }
 
 impl Parser<'_> {
     fn problem(&mut self, span: &Range<usize>, key: &str, message: impl Into<String>) {
         let line = line_of(self.text, span.start);
         let key = (!key.is_empty()).then(|| key.to_string());
-        self.problems.push(Problem::new(self.file, Some(line), key, message));
+        self.problems
+            .push(Problem::new(self.file, Some(line), key, message));
     }
 
     /// Report keys not in `allowed`.
@@ -367,16 +477,30 @@ impl Parser<'_> {
         for (k, _) in table.iter() {
             let name: &str = k.get_ref();
             if !allowed.contains(&name) {
-                self.problem(&k.span(), &join(path, name), format!("unknown field \"{name}\""));
+                self.problem(
+                    &k.span(),
+                    &join(path, name),
+                    format!("unknown field \"{name}\""),
+                );
             }
         }
     }
 
     fn get<'t, 'i>(&self, table: &'t Table<'i>, key: &str) -> Option<&'t Val<'i>> {
-        table.iter().find(|(k, _)| k.get_ref() == key).map(|(_, v)| v)
+        table
+            .iter()
+            .find(|(k, _)| k.get_ref() == key)
+            .map(|(_, v)| v)
     }
 
-    fn string(&mut self, table: &Table<'_>, span: &Range<usize>, path: &str, key: &str, required: bool) -> Option<String> {
+    fn string(
+        &mut self,
+        table: &Table<'_>,
+        span: &Range<usize>,
+        path: &str,
+        key: &str,
+        required: bool,
+    ) -> Option<String> {
         match self.get(table, key) {
             None => {
                 if required {
@@ -391,7 +515,11 @@ impl Parser<'_> {
                 }
                 Some(s) => Some(s.to_string()),
                 None => {
-                    self.problem(&v.span(), &join(path, key), format!("expected a string, found {}", v.get_ref().type_str()));
+                    self.problem(
+                        &v.span(),
+                        &join(path, key),
+                        format!("expected a string, found {}", v.get_ref().type_str()),
+                    );
                     None
                 }
             },
@@ -400,11 +528,18 @@ impl Parser<'_> {
 
     fn integer(&mut self, table: &Table<'_>, path: &str, key: &str) -> Option<Result<i64, ()>> {
         let v = self.get(table, key)?;
-        let parsed = v.get_ref().as_integer().and_then(|i| i64::from_str_radix(i.as_str(), i.radix()).ok());
+        let parsed = v
+            .get_ref()
+            .as_integer()
+            .and_then(|i| i64::from_str_radix(i.as_str(), i.radix()).ok());
         Some(match parsed {
             Some(n) => Ok(n),
             None => {
-                self.problem(&v.span(), &join(path, key), format!("expected an integer, found {}", v.get_ref().type_str()));
+                self.problem(
+                    &v.span(),
+                    &join(path, key),
+                    format!("expected an integer, found {}", v.get_ref().type_str()),
+                );
                 Err(())
             }
         })
@@ -412,12 +547,18 @@ impl Parser<'_> {
 
     fn number(&mut self, v: &Val<'_>, path: &str, key: &str) -> Option<f64> {
         let n = match v.get_ref() {
-            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok().map(|n| n as f64),
+            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
+                .ok()
+                .map(|n| n as f64),
             DeValue::Float(f) => f.as_str().parse::<f64>().ok().filter(|x| x.is_finite()),
             _ => None,
         };
         if n.is_none() {
-            self.problem(&v.span(), &join(path, key), format!("expected a number, found {}", v.get_ref().type_str()));
+            self.problem(
+                &v.span(),
+                &join(path, key),
+                format!("expected a number, found {}", v.get_ref().type_str()),
+            );
         }
         n
     }
@@ -425,7 +566,11 @@ impl Parser<'_> {
     fn boolean(&mut self, v: &Val<'_>, path: &str, key: &str) -> Option<bool> {
         let b = v.get_ref().as_bool();
         if b.is_none() {
-            self.problem(&v.span(), &join(path, key), format!("expected true or false, found {}", v.get_ref().type_str()));
+            self.problem(
+                &v.span(),
+                &join(path, key),
+                format!("expected true or false, found {}", v.get_ref().type_str()),
+            );
         }
         b
     }
@@ -433,7 +578,14 @@ impl Parser<'_> {
     /// An array of tables (`[[steps]]` or an inline array of inline tables).
     fn tables<'t, 'i>(&mut self, v: &'t Val<'i>, path: &str) -> Vec<(&'t Table<'i>, Range<usize>)> {
         let Some(items) = v.get_ref().as_array() else {
-            self.problem(&v.span(), path, format!("expected an array of tables, found {}", v.get_ref().type_str()));
+            self.problem(
+                &v.span(),
+                path,
+                format!(
+                    "expected an array of tables, found {}",
+                    v.get_ref().type_str()
+                ),
+            );
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -441,14 +593,24 @@ impl Parser<'_> {
             match item.get_ref().as_table() {
                 Some(t) => out.push((t, item.span())),
                 None => {
-                    self.problem(&item.span(), &format!("{path}[{i}]"), format!("expected a table, found {}", item.get_ref().type_str()));
+                    self.problem(
+                        &item.span(),
+                        &format!("{path}[{i}]"),
+                        format!("expected a table, found {}", item.get_ref().type_str()),
+                    );
                 }
             }
         }
         out
     }
 
-    fn target(&mut self, table: &Table<'_>, span: &Range<usize>, path: &str, allowed: &[WorkloadKind]) -> Option<WorkloadRef> {
+    fn target(
+        &mut self,
+        table: &Table<'_>,
+        span: &Range<usize>,
+        path: &str,
+        allowed: &[WorkloadKind],
+    ) -> Option<WorkloadRef> {
         let v = self.get(table, "target");
         let text = self.string(table, span, path, "target", true)?;
         let vspan = v.map_or(span.clone(), Spanned::span);
@@ -457,7 +619,15 @@ impl Parser<'_> {
             Ok(t) if allowed.contains(&t.kind) => Some(t),
             Ok(t) => {
                 let nouns: Vec<&str> = allowed.iter().map(|k| k.noun()).collect();
-                self.problem(&vspan, &key, format!("a {} cannot be a target here (expected {})", t.kind.noun(), nouns.join(" or ")));
+                self.problem(
+                    &vspan,
+                    &key,
+                    format!(
+                        "a {} cannot be a target here (expected {})",
+                        t.kind.noun(),
+                        nouns.join(" or ")
+                    ),
+                );
                 None
             }
             Err(msg) => {
@@ -468,16 +638,38 @@ impl Parser<'_> {
     }
 
     fn runbook(&mut self, doc: &Table<'_>, span: Range<usize>) -> Option<Runbook> {
-        self.unknown_fields(doc, "", &["id", "title", "scenario", "summary", "resolved_when", "steps"]);
+        self.unknown_fields(
+            doc,
+            "",
+            &[
+                "id",
+                "title",
+                "scenario",
+                "summary",
+                "resolved_when",
+                "steps",
+            ],
+        );
         let id = self.string(doc, &span, "", "id", true);
         let title = self.string(doc, &span, "", "title", true);
-        let summary = self.string(doc, &span, "", "summary", false).unwrap_or_default();
+        let summary = self
+            .string(doc, &span, "", "summary", false)
+            .unwrap_or_default();
         let scenario = self.string(doc, &span, "", "scenario", false);
         if let Some(s) = &scenario {
             if Scenario::from_name(s).is_none() {
-                let vspan = self.get(doc, "scenario").map_or(span.clone(), Spanned::span);
+                let vspan = self
+                    .get(doc, "scenario")
+                    .map_or(span.clone(), Spanned::span);
                 let names: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
-                self.problem(&vspan, "scenario", format!("unknown scenario \"{s}\" (expected one of {})", names.join(", ")));
+                self.problem(
+                    &vspan,
+                    "scenario",
+                    format!(
+                        "unknown scenario \"{s}\" (expected one of {})",
+                        names.join(", ")
+                    ),
+                );
             }
         }
         let resolved_when = match self.get(doc, "resolved_when") {
@@ -486,7 +678,11 @@ impl Parser<'_> {
         };
         let mut steps = Vec::new();
         match self.get(doc, "steps") {
-            None => self.problem(&span, "steps", "missing field \"steps\" (a runbook needs at least one [[steps]])"),
+            None => self.problem(
+                &span,
+                "steps",
+                "missing field \"steps\" (a runbook needs at least one [[steps]])",
+            ),
             Some(v) => {
                 for (i, (t, tspan)) in self.tables(v, "steps").into_iter().enumerate() {
                     if let Some(step) = self.step(t, tspan, &format!("steps[{i}]")) {
@@ -495,13 +691,22 @@ impl Parser<'_> {
                 }
             }
         }
-        Some(Runbook { id: id?, title: title?, scenario, summary, resolved_when, steps })
+        Some(Runbook {
+            id: id?,
+            title: title?,
+            scenario,
+            summary,
+            resolved_when,
+            steps,
+        })
     }
 
     fn step(&mut self, t: &Table<'_>, span: Range<usize>, path: &str) -> Option<Step> {
         self.unknown_fields(t, path, &["title", "text", "checks", "actions"]);
         let title = self.string(t, &span, path, "title", true);
-        let text = self.string(t, &span, path, "text", false).unwrap_or_default();
+        let text = self
+            .string(t, &span, path, "text", false)
+            .unwrap_or_default();
         let checks = match self.get(t, "checks") {
             Some(v) => self.checks(v, &join(path, "checks")),
             None => Vec::new(),
@@ -515,7 +720,12 @@ impl Parser<'_> {
                 }
             }
         }
-        Some(Step { title: title?, text: text.trim_end().to_string(), checks, actions })
+        Some(Step {
+            title: title?,
+            text: text.trim_end().to_string(),
+            checks,
+            actions,
+        })
     }
 
     fn checks(&mut self, v: &Val<'_>, path: &str) -> Vec<Check> {
@@ -532,12 +742,20 @@ impl Parser<'_> {
         if self.get(t, "metric").is_some() {
             self.unknown_fields(t, path, &["metric", "below", "above"]);
             let key = self.string(t, &span, path, "metric", true);
-            let below = self.get(t, "below").and_then(|v| self.number(v, path, "below"));
-            let above = self.get(t, "above").and_then(|v| self.number(v, path, "above"));
+            let below = self
+                .get(t, "below")
+                .and_then(|v| self.number(v, path, "below"));
+            let above = self
+                .get(t, "above")
+                .and_then(|v| self.number(v, path, "above"));
             let has = |k: &str| self.get(t, k).is_some();
             let (has_below, has_above) = (has("below"), has("above"));
             if has_below == has_above {
-                self.problem(&span, path, "a metric check needs exactly one of \"below\" or \"above\"");
+                self.problem(
+                    &span,
+                    path,
+                    "a metric check needs exactly one of \"below\" or \"above\"",
+                );
                 return None;
             }
             let key = key?;
@@ -559,13 +777,22 @@ impl Parser<'_> {
                     return None;
                 }
             };
-            let healthy = self.get(t, "healthy").and_then(|v| self.boolean(v, path, "healthy").map(|b| (b, v.span())));
-            let ready = self.get(t, "ready_at_least_desired").and_then(|v| self.boolean(v, path, "ready_at_least_desired").map(|b| (b, v.span())));
+            let healthy = self
+                .get(t, "healthy")
+                .and_then(|v| self.boolean(v, path, "healthy").map(|b| (b, v.span())));
+            let ready = self.get(t, "ready_at_least_desired").and_then(|v| {
+                self.boolean(v, path, "ready_at_least_desired")
+                    .map(|b| (b, v.span()))
+            });
             return match (healthy, ready) {
                 (Some((h, _)), None) => Some(Check::Healthy { target, healthy: h }),
                 (None, Some((true, _))) => Some(Check::ReadyAtLeastDesired { target }),
                 (None, Some((false, s))) => {
-                    self.problem(&s, &join(path, "ready_at_least_desired"), "only `ready_at_least_desired = true` is supported");
+                    self.problem(
+                        &s,
+                        &join(path, "ready_at_least_desired"),
+                        "only `ready_at_least_desired = true` is supported",
+                    );
                     None
                 }
                 _ => {
@@ -583,17 +810,44 @@ impl Parser<'_> {
         let kind_v = self.get(t, "kind");
         let kind = self.string(t, &span, path, "kind", true);
         let Some(kind) = kind else {
-            self.unknown_fields(t, path, &["label", "kind", "target", "replicas", "to_revision", "database", "older_than", "user", "application"]);
+            self.unknown_fields(
+                t,
+                path,
+                &[
+                    "label",
+                    "kind",
+                    "target",
+                    "replicas",
+                    "to_revision",
+                    "database",
+                    "older_than",
+                    "user",
+                    "application",
+                ],
+            );
             return None;
         };
         let fields: &[&str] = match kind.as_str() {
             "scale" => &["label", "kind", "target", "replicas"],
             "rollout_undo" => &["label", "kind", "target", "to_revision"],
-            "rollout_restart" | "delete_pod" | "stop_task" | "force_new_deployment" => &["label", "kind", "target"],
-            "terminate_queries" => &["label", "kind", "database", "older_than", "user", "application"],
+            "rollout_restart" | "delete_pod" | "stop_task" | "force_new_deployment" => {
+                &["label", "kind", "target"]
+            }
+            "terminate_queries" => &[
+                "label",
+                "kind",
+                "database",
+                "older_than",
+                "user",
+                "application",
+            ],
             other => {
                 let kspan = kind_v.map_or(span.clone(), Spanned::span);
-                self.problem(&kspan, &join(path, "kind"), format!("unknown action kind \"{other}\""));
+                self.problem(
+                    &kspan,
+                    &join(path, "kind"),
+                    format!("unknown action kind \"{other}\""),
+                );
                 return None;
             }
         };
@@ -610,12 +864,19 @@ impl Parser<'_> {
                     Some(Ok(n)) if (0..=1000).contains(&n) => Some(n as u32),
                     Some(Ok(n)) => {
                         let vspan = self.get(t, "replicas").map_or(span.clone(), Spanned::span);
-                        self.problem(&vspan, &join(path, "replicas"), format!("replicas must be between 0 and 1000, not {n}"));
+                        self.problem(
+                            &vspan,
+                            &join(path, "replicas"),
+                            format!("replicas must be between 0 and 1000, not {n}"),
+                        );
                         None
                     }
                     Some(Err(())) => None,
                 };
-                ActionKind::Scale { target: target?, replicas: replicas? }
+                ActionKind::Scale {
+                    target: target?,
+                    replicas: replicas?,
+                }
             }
             "rollout_undo" => {
                 let target = self.target(t, &span, path, &[Deployment]);
@@ -623,18 +884,35 @@ impl Parser<'_> {
                     None => None,
                     Some(Ok(n)) if n >= 1 => Some(n as u64),
                     Some(Ok(_)) => {
-                        let vspan = self.get(t, "to_revision").map_or(span.clone(), Spanned::span);
-                        self.problem(&vspan, &join(path, "to_revision"), "to_revision must be 1 or more");
+                        let vspan = self
+                            .get(t, "to_revision")
+                            .map_or(span.clone(), Spanned::span);
+                        self.problem(
+                            &vspan,
+                            &join(path, "to_revision"),
+                            "to_revision must be 1 or more",
+                        );
                         return None;
                     }
                     Some(Err(())) => return None,
                 };
-                ActionKind::RolloutUndo { target: target?, to_revision }
+                ActionKind::RolloutUndo {
+                    target: target?,
+                    to_revision,
+                }
             }
-            "rollout_restart" => ActionKind::RolloutRestart { target: self.target(t, &span, path, &[Deployment])? },
-            "delete_pod" => ActionKind::DeletePod { target: self.target(t, &span, path, &[Pod, Deployment])? },
-            "stop_task" => ActionKind::StopTask { target: self.target(t, &span, path, &[EcsTask, EcsService])? },
-            "force_new_deployment" => ActionKind::ForceNewDeployment { target: self.target(t, &span, path, &[EcsService])? },
+            "rollout_restart" => ActionKind::RolloutRestart {
+                target: self.target(t, &span, path, &[Deployment])?,
+            },
+            "delete_pod" => ActionKind::DeletePod {
+                target: self.target(t, &span, path, &[Pod, Deployment])?,
+            },
+            "stop_task" => ActionKind::StopTask {
+                target: self.target(t, &span, path, &[EcsTask, EcsService])?,
+            },
+            "force_new_deployment" => ActionKind::ForceNewDeployment {
+                target: self.target(t, &span, path, &[EcsService])?,
+            },
             _ => {
                 let database = self.string(t, &span, path, "database", true);
                 let older = self.string(t, &span, path, "older_than", true);
@@ -644,17 +922,29 @@ impl Parser<'_> {
                     Some(text) => match parse_duration(&text) {
                         Ok(d) => Some(d),
                         Err(msg) => {
-                            let vspan = self.get(t, "older_than").map_or(span.clone(), Spanned::span);
+                            let vspan = self
+                                .get(t, "older_than")
+                                .map_or(span.clone(), Spanned::span);
                             self.problem(&vspan, &join(path, "older_than"), msg);
                             None
                         }
                     },
                     None => None,
                 };
-                ActionKind::TerminateQueries { database: database?, rule: QueryRule { older_than: older_than?, user, application } }
+                ActionKind::TerminateQueries {
+                    database: database?,
+                    rule: QueryRule {
+                        older_than: older_than?,
+                        user,
+                        application,
+                    },
+                }
             }
         };
-        Some(ActionSpec { label: label?, kind: action })
+        Some(ActionSpec {
+            label: label?,
+            kind: action,
+        })
     }
 }
 
@@ -662,7 +952,9 @@ impl Parser<'_> {
 fn parse_duration(text: &str) -> Result<Duration, String> {
     match humantime::parse_duration(text.trim()) {
         Ok(d) if !d.is_zero() => Ok(d),
-        _ => Err(format!("invalid duration \"{text}\" (use e.g. \"10m\", \"90s\", \"1h30m\")")),
+        _ => Err(format!(
+            "invalid duration \"{text}\" (use e.g. \"10m\", \"90s\", \"1h30m\")"
+        )),
     }
 }
 
@@ -672,8 +964,14 @@ mod tests {
 
     #[test]
     fn targets() {
-        assert_eq!(parse_target("deployment shop/api"), Ok(WorkloadRef::new(WorkloadKind::Deployment, "shop", "api")));
-        assert_eq!(parse_target("ecs-service prod/checkout").map(|t| t.kind), Ok(WorkloadKind::EcsService));
+        assert_eq!(
+            parse_target("deployment shop/api"),
+            Ok(WorkloadRef::new(WorkloadKind::Deployment, "shop", "api"))
+        );
+        assert_eq!(
+            parse_target("ecs-service prod/checkout").map(|t| t.kind),
+            Ok(WorkloadKind::EcsService)
+        );
         assert!(parse_target("deploy shop/api").is_err());
         assert!(parse_target("deployment api").is_err());
         assert!(parse_target("deployment shop/").is_err());
@@ -692,8 +990,21 @@ mod tests {
         let text = "id = \"x\"\n[[steps]]\ntext = \"no title\"\n[[steps.actions]]\nlabel = \"a\"\nkind = \"scale\"\ntarget = \"deployment shop/api\"\n";
         let problems = Runbook::parse("t.toml", text).err().unwrap_or_default();
         let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        assert!(shown.contains(&"t.toml:1: title: missing field \"title\"".to_string()), "{shown:?}");
-        assert!(shown.iter().any(|s| s.contains("steps[0].title: missing field")), "{shown:?}");
-        assert!(shown.iter().any(|s| s.contains("steps[0].actions[0].replicas: missing field")), "{shown:?}");
+        assert!(
+            shown.contains(&"t.toml:1: title: missing field \"title\"".to_string()),
+            "{shown:?}"
+        );
+        assert!(
+            shown
+                .iter()
+                .any(|s| s.contains("steps[0].title: missing field")),
+            "{shown:?}"
+        );
+        assert!(
+            shown
+                .iter()
+                .any(|s| s.contains("steps[0].actions[0].replicas: missing field")),
+            "{shown:?}"
+        );
     }
 }

@@ -88,6 +88,20 @@ impl Session {
         }
     }
 
+    /// Wait until the screen no longer shows `text`.
+    fn wait_gone(&self, text: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.contents().contains(text) {
+            if Instant::now() > deadline {
+                panic!(
+                    "timed out waiting for {text:?} to go; screen:\n{}",
+                    self.contents()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
     fn send(&mut self, bytes: &str) {
         self.writer.write_all(bytes.as_bytes()).unwrap();
         self.writer.flush().unwrap();
@@ -224,7 +238,9 @@ fn read_only_blocks_and_writes_no_audit_record() {
     s.send("1/deploy worker\r");
     s.send("s");
     s.wait_for("Blocked: read-only mode", T);
+    s.wait_for("scale deployment shop/worker was not run", T);
     s.send("\x1b");
+    s.wait_gone("Blocked: read-only mode", T);
     s.send("q");
     assert!(s.wait_exit(T).success());
     s.assert_restored();

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant, SystemTime};
 use async_trait::async_trait;
 
 use crate::domain::{ActionOutcome, ActionRequest, DbSnapshot, LogLine, MetricSeries, Workload};
-use crate::source::{ActionExecutor, Backends, DatabaseSource, LogSource, MetricSource, SourceError, WorkloadSource};
+use crate::source::{
+    ActionExecutor, Backends, DatabaseSource, LogSource, MetricSource, SourceError, WorkloadSource,
+};
 
 use super::{Scenario, World};
 
@@ -35,13 +37,20 @@ impl SimEstate {
     pub fn new(world: World, speed: f64) -> Self {
         let anchor_elapsed = world.elapsed();
         Self {
-            inner: Arc::new(Mutex::new(Inner { world, anchor: Instant::now(), anchor_elapsed, speed: speed.max(0.0) })),
+            inner: Arc::new(Mutex::new(Inner {
+                world,
+                anchor: Instant::now(),
+                anchor_elapsed,
+                speed: speed.max(0.0),
+            })),
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while stepping leaves a usable world; keep serving it.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Run `f` on the world after catching it up with the wall clock.
@@ -64,7 +73,9 @@ impl SimEstate {
 /// Backends for `opsdeck --demo <scenario>`: a world started `prewarm` ago
 /// and stepped through it, so the incident is on screen at once.
 pub fn demo_backends(scenario: Scenario, seed: u64, prewarm: Duration) -> Backends {
-    let start = SystemTime::now().checked_sub(prewarm).unwrap_or_else(SystemTime::now);
+    let start = SystemTime::now()
+        .checked_sub(prewarm)
+        .unwrap_or_else(SystemTime::now);
     let mut world = World::new(scenario, seed, start);
     world.step(prewarm);
     backends_for(SimEstate::new(world, 1.0))
@@ -76,9 +87,15 @@ pub fn backends_for(estate: SimEstate) -> Backends {
     Backends {
         context: format!("sim:{}", scenario.name()),
         workloads: vec![Box::new(SimWorkloads(estate.clone()))],
-        logs: vec![Box::new(SimLogs { estate: estate.clone(), cursor: 0 })],
+        logs: vec![Box::new(SimLogs {
+            estate: estate.clone(),
+            cursor: 0,
+        })],
         metrics: vec![Box::new(SimMetrics(estate.clone()))],
-        databases: vec![Box::new(SimDatabase { estate: estate.clone(), name: "orders-db".into() })],
+        databases: vec![Box::new(SimDatabase {
+            estate: estate.clone(),
+            name: "orders-db".into(),
+        })],
         executor: Box::new(SimExecutor(estate)),
     }
 }
@@ -178,28 +195,47 @@ mod tests {
         let b = demo_backends(Scenario::BadDeploy, 7, Duration::from_secs(180));
         assert_eq!(b.context, "sim:bad-deploy");
         let rows = b.workloads[0].workloads().await.unwrap_or_default();
-        assert!(rows.iter().any(|w| w.id.kind == WorkloadKind::Deployment && w.id.name == "api"));
+        assert!(
+            rows.iter()
+                .any(|w| w.id.kind == WorkloadKind::Deployment && w.id.name == "api")
+        );
         let metrics = b.metrics[0].metrics().await.unwrap_or_default();
-        assert!(metrics.iter().any(|m| m.key == "api.5xx_rate" && m.points.len() >= 18));
+        assert!(
+            metrics
+                .iter()
+                .any(|m| m.key == "api.5xx_rate" && m.points.len() >= 18)
+        );
         let db = b.databases[0].snapshot().await;
         assert!(db.is_ok_and(|d| d.max_connections == 100 && !d.sessions.is_empty()));
         let mut logs = b.logs.into_iter().next();
         let first = match logs.as_mut() {
-            Some(l) => l.next_batch(Duration::from_millis(10)).await.unwrap_or_default(),
+            Some(l) => l
+                .next_batch(Duration::from_millis(10))
+                .await
+                .unwrap_or_default(),
             None => Vec::new(),
         };
         assert!(!first.is_empty(), "prewarm produced history");
         let missing = crate::domain::WorkloadRef::new(WorkloadKind::Deployment, "shop", "nope");
-        let err = b.executor.execute(&ActionRequest::RolloutRestart { target: missing }).await;
+        let err = b
+            .executor
+            .execute(&ActionRequest::RolloutRestart { target: missing })
+            .await;
         assert!(matches!(err, Err(SourceError::NotFound(_))));
     }
 
     #[tokio::test]
     async fn next_batch_waits_then_returns_empty() {
         let world = World::new(Scenario::DbConnections, 1, SystemTime::UNIX_EPOCH);
-        let mut logs = SimLogs { estate: SimEstate::new(world, 0.0), cursor: u64::MAX };
+        let mut logs = SimLogs {
+            estate: SimEstate::new(world, 0.0),
+            cursor: u64::MAX,
+        };
         let started = Instant::now();
-        let batch = logs.next_batch(Duration::from_millis(150)).await.unwrap_or_default();
+        let batch = logs
+            .next_batch(Duration::from_millis(150))
+            .await
+            .unwrap_or_default();
         assert!(batch.is_empty());
         assert!(started.elapsed() >= Duration::from_millis(150));
     }

@@ -142,7 +142,12 @@ pub struct EcsState {
 
 impl EcsState {
     pub fn new(cluster: &str) -> Self {
-        Self { cluster: cluster.into(), services: Vec::new(), tasks: Vec::new(), config_epoch: 1 }
+        Self {
+            cluster: cluster.into(),
+            services: Vec::new(),
+            tasks: Vec::new(),
+            config_epoch: 1,
+        }
     }
 
     pub fn service(&self, name: &str) -> Option<&EcsService> {
@@ -153,7 +158,14 @@ impl EcsState {
         self.services.iter_mut().find(|s| s.name == name)
     }
 
-    pub fn add_service(&mut self, rng: &mut Rng, name: &str, desired: u32, task_revision: u64, created: SystemTime) {
+    pub fn add_service(
+        &mut self,
+        rng: &mut Rng,
+        name: &str,
+        desired: u32,
+        task_revision: u64,
+        created: SystemTime,
+    ) {
         let dep = EcsDeployment {
             id: deployment_id(rng),
             status: "PRIMARY".into(),
@@ -164,7 +176,10 @@ impl EcsState {
         let svc = EcsService {
             cluster: self.cluster.clone(),
             name: name.into(),
-            arn: format!("arn:aws:ecs:{REGION}:{ACCOUNT}:service/{}/{name}", self.cluster),
+            arn: format!(
+                "arn:aws:ecs:{REGION}:{ACCOUNT}:service/{}/{name}",
+                self.cluster
+            ),
             desired,
             task_family: name.into(),
             task_revision,
@@ -182,7 +197,14 @@ impl EcsState {
 
     /// Launch a task of a service's primary deployment. `running` starts it
     /// already healthy (initial state).
-    pub fn launch(&mut self, rng: &mut Rng, service: &str, now: SystemTime, running: bool, created: SystemTime) {
+    pub fn launch(
+        &mut self,
+        rng: &mut Rng,
+        service: &str,
+        now: SystemTime,
+        running: bool,
+        created: SystemTime,
+    ) {
         let Some(svc) = self.service(service) else {
             return;
         };
@@ -197,16 +219,28 @@ impl EcsState {
             service: service.into(),
             deployment_id: dep.id.clone(),
             task_revision: dep.task_revision,
-            last_status: if running { TaskStatus::Running } else { TaskStatus::Provisioning },
+            last_status: if running {
+                TaskStatus::Running
+            } else {
+                TaskStatus::Provisioning
+            },
             desired_status: TaskStatus::Running,
-            health: if running { TaskHealth::Healthy } else { TaskHealth::Unknown },
+            health: if running {
+                TaskHealth::Healthy
+            } else {
+                TaskHealth::Unknown
+            },
             created,
             started: running.then_some(created),
             stopped: None,
             stopped_reason: None,
             stop_code: None,
             ip: format!("10.0.{}.{}", rng.range(32, 48), rng.range(2, 250)),
-            cpu_pct: if running { rng.uniform(28.0, 38.0) } else { 0.0 },
+            cpu_pct: if running {
+                rng.uniform(28.0, 38.0)
+            } else {
+                0.0
+            },
             status_since: if running { created } else { now },
             unhealthy_since: None,
             degrade_at: None,
@@ -238,7 +272,12 @@ impl EcsState {
     }
 
     /// Start a new PRIMARY deployment (UpdateService forceNewDeployment).
-    pub fn force_new_deployment(&mut self, rng: &mut Rng, service: &str, now: SystemTime) -> Option<String> {
+    pub fn force_new_deployment(
+        &mut self,
+        rng: &mut Rng,
+        service: &str,
+        now: SystemTime,
+    ) -> Option<String> {
         let epoch = self.config_epoch;
         let svc = self.service_mut(service)?;
         for d in &mut svc.deployments {
@@ -279,7 +318,10 @@ impl EcsState {
                     t.cpu_pct = rng.uniform(28.0, 38.0);
                 }
                 TaskStatus::Running => {
-                    let up = t.started.and_then(|s| now.duration_since(s).ok()).unwrap_or_default();
+                    let up = t
+                        .started
+                        .and_then(|s| now.duration_since(s).ok())
+                        .unwrap_or_default();
                     let failing = stale && t.degrade_at.is_none_or(|d| now >= d);
                     if up >= HEALTH_GRACE || t.health != TaskHealth::Unknown {
                         if failing {
@@ -306,17 +348,29 @@ impl EcsState {
             let t = &self.tasks[i];
             if t.last_status == TaskStatus::Running
                 && t.health == TaskHealth::Unhealthy
-                && t.unhealthy_since.is_some_and(|s| now.duration_since(s).is_ok_and(|d| d >= UNHEALTHY_FOR))
+                && t.unhealthy_since
+                    .is_some_and(|s| now.duration_since(s).is_ok_and(|d| d >= UNHEALTHY_FOR))
             {
                 let service = t.service.clone();
                 let id = t.id.clone();
-                let tg = self.service(&service).map(|s| s.target_group.clone()).unwrap_or_default();
-                self.stop(i, now, &format!("Task failed ELB health checks in (target-group {tg})"), "ServiceSchedulerInitiated");
+                let tg = self
+                    .service(&service)
+                    .map(|s| s.target_group.clone())
+                    .unwrap_or_default();
+                self.stop(
+                    i,
+                    now,
+                    &format!("Task failed ELB health checks in (target-group {tg})"),
+                    "ServiceSchedulerInitiated",
+                );
                 if let Some(svc) = self.service_mut(&service) {
                     svc.failures += 1;
                     let delay = (15u64 << (svc.failures - 1).min(5)).min(300);
                     svc.next_launch = Some(now + Duration::from_secs(delay));
-                    svc.event(now, format!("(service {service}) has stopped 1 running tasks: (task {id})."));
+                    svc.event(
+                        now,
+                        format!("(service {service}) has stopped 1 running tasks: (task {id})."),
+                    );
                     svc.event(
                         now,
                         format!("(service {service}) (port 8080) is unhealthy in (target-group {tg}) due to (reason Health checks failed)."),
@@ -331,7 +385,11 @@ impl EcsState {
                 continue;
             };
             let primary_active: Vec<usize> = (0..self.tasks.len())
-                .filter(|&i| self.tasks[i].service == svc.name && self.tasks[i].deployment_id == primary.id && self.tasks[i].active())
+                .filter(|&i| {
+                    self.tasks[i].service == svc.name
+                        && self.tasks[i].deployment_id == primary.id
+                        && self.tasks[i].active()
+                })
                 .collect();
             let missing = svc.desired as usize;
             if primary_active.len() < missing {
@@ -348,39 +406,78 @@ impl EcsState {
                 let mut surplus = primary_active.clone();
                 surplus.sort_by_key(|&i| std::cmp::Reverse(self.tasks[i].created));
                 for &i in surplus.iter().take(primary_active.len() - missing) {
-                    self.stop(i, now, &format!("Scaling activity initiated by (deployment {})", primary.id), "ServiceSchedulerInitiated");
+                    self.stop(
+                        i,
+                        now,
+                        &format!("Scaling activity initiated by (deployment {})", primary.id),
+                        "ServiceSchedulerInitiated",
+                    );
                 }
             }
             // Drain older deployments as the primary's tasks turn healthy.
             let healthy = (0..self.tasks.len())
                 .filter(|&i| {
                     let t = &self.tasks[i];
-                    t.service == svc.name && t.deployment_id == primary.id && t.last_status == TaskStatus::Running && t.health == TaskHealth::Healthy
+                    t.service == svc.name
+                        && t.deployment_id == primary.id
+                        && t.last_status == TaskStatus::Running
+                        && t.health == TaskHealth::Healthy
                 })
                 .count();
             let allowed_old = (svc.desired as usize).saturating_sub(healthy);
             let mut old: Vec<usize> = (0..self.tasks.len())
-                .filter(|&i| self.tasks[i].service == svc.name && self.tasks[i].deployment_id != primary.id && self.tasks[i].active())
+                .filter(|&i| {
+                    self.tasks[i].service == svc.name
+                        && self.tasks[i].deployment_id != primary.id
+                        && self.tasks[i].active()
+                })
                 .collect();
-            old.sort_by_key(|&i| (self.tasks[i].health == TaskHealth::Healthy, self.tasks[i].created));
+            old.sort_by_key(|&i| {
+                (
+                    self.tasks[i].health == TaskHealth::Healthy,
+                    self.tasks[i].created,
+                )
+            });
             if old.len() > allowed_old {
                 for &i in old.iter().take(old.len() - allowed_old) {
-                    self.stop(i, now, &format!("Scaling activity initiated by (deployment {})", primary.id), "ServiceSchedulerInitiated");
+                    self.stop(
+                        i,
+                        now,
+                        &format!("Scaling activity initiated by (deployment {})", primary.id),
+                        "ServiceSchedulerInitiated",
+                    );
                 }
             }
-            let still_old: Vec<String> = self.tasks.iter().filter(|t| t.service == svc.name && t.active()).map(|t| t.deployment_id.clone()).collect();
+            let still_old: Vec<String> = self
+                .tasks
+                .iter()
+                .filter(|t| t.service == svc.name && t.active())
+                .map(|t| t.deployment_id.clone())
+                .collect();
             let s = &mut self.services[si];
             let before = s.deployments.len();
-            s.deployments.retain(|d| d.status == "PRIMARY" || still_old.contains(&d.id));
+            s.deployments
+                .retain(|d| d.status == "PRIMARY" || still_old.contains(&d.id));
             if s.deployments.len() < before && s.deployments.len() == 1 {
-                let text = format!("(service {}) (deployment {}) deployment completed.", s.name, primary.id);
+                let text = format!(
+                    "(service {}) (deployment {}) deployment completed.",
+                    s.name, primary.id
+                );
                 s.event(now, text);
             }
         }
-        self.tasks.retain(|t| t.stopped.is_none_or(|s| now.duration_since(s).map_or(true, |d| d < STOPPED_RETENTION)));
+        self.tasks.retain(|t| {
+            t.stopped.is_none_or(|s| {
+                now.duration_since(s)
+                    .map_or(true, |d| d < STOPPED_RETENTION)
+            })
+        });
     }
 }
 
 fn deployment_id(rng: &mut Rng) -> String {
-    format!("ecs-svc/{:019}", rng.range(1_000_000_000_000_000_000, 9_999_999_999_999_999_999))
+    format!(
+        "ecs-svc/{:019}",
+        rng.range(1_000_000_000_000_000_000, 9_999_999_999_999_999_999)
+    )
 }

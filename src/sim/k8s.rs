@@ -64,7 +64,10 @@ impl PodTemplate {
 
     /// The pod-template-hash of this template.
     pub fn hash(&self) -> String {
-        let mut canon = format!("{}|{}|{}|{}", self.container, self.image, self.memory_limit_mib, self.cpu_millis);
+        let mut canon = format!(
+            "{}|{}|{}|{}",
+            self.container, self.image, self.memory_limit_mib, self.cpu_millis
+        );
         for (k, v) in self.labels.iter().chain(self.annotations.iter()) {
             canon.push_str(&format!("|{k}={v}"));
         }
@@ -102,7 +105,11 @@ impl Deployment {
 
     pub fn max_unavailable(&self) -> u32 {
         let u = self.replicas / 4;
-        if u == 0 && self.max_surge() == 0 { 1 } else { u }
+        if u == 0 && self.max_surge() == 0 {
+            1
+        } else {
+            u
+        }
     }
 }
 
@@ -120,7 +127,10 @@ impl ReplicaSet {
     }
 
     pub fn template_hash(&self) -> &str {
-        self.meta.labels.get(TEMPLATE_HASH_LABEL).map_or("", String::as_str)
+        self.meta
+            .labels
+            .get(TEMPLATE_HASH_LABEL)
+            .map_or("", String::as_str)
     }
 }
 
@@ -152,9 +162,17 @@ impl PodPhase {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContainerState {
-    Waiting { reason: String },
-    Running { started: SystemTime },
-    Terminated { reason: String, exit_code: i32, finished: SystemTime },
+    Waiting {
+        reason: String,
+    },
+    Running {
+        started: SystemTime,
+    },
+    Terminated {
+        reason: String,
+        exit_code: i32,
+        finished: SystemTime,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,7 +290,13 @@ impl K8sState {
         self.resource_version
     }
 
-    pub fn meta(&mut self, rng: &mut Rng, name: String, labels: BTreeMap<String, String>, created: SystemTime) -> ObjectMeta {
+    pub fn meta(
+        &mut self,
+        rng: &mut Rng,
+        name: String,
+        labels: BTreeMap<String, String>,
+        created: SystemTime,
+    ) -> ObjectMeta {
         ObjectMeta {
             name,
             namespace: self.namespace.clone(),
@@ -297,9 +321,12 @@ impl K8sState {
 
     /// ReplicaSets owned by a deployment (by uid).
     pub fn replica_sets_of(&self, deployment_uid: &str) -> impl Iterator<Item = &ReplicaSet> {
-        self.replica_sets
-            .iter()
-            .filter(move |rs| rs.meta.owner.as_ref().is_some_and(|o| o.uid == deployment_uid))
+        self.replica_sets.iter().filter(move |rs| {
+            rs.meta
+                .owner
+                .as_ref()
+                .is_some_and(|o| o.uid == deployment_uid)
+        })
     }
 
     /// Pods owned by a ReplicaSet (by uid).
@@ -323,57 +350,120 @@ impl K8sState {
     }
 
     /// Create a deployment with one ReplicaSet at `revision`, fully rolled out.
-    pub fn add_deployment(&mut self, rng: &mut Rng, name: &str, replicas: u32, template: PodTemplate, revision: u64, created: SystemTime) {
+    pub fn add_deployment(
+        &mut self,
+        rng: &mut Rng,
+        name: &str,
+        replicas: u32,
+        template: PodTemplate,
+        revision: u64,
+        created: SystemTime,
+    ) {
         let labels: BTreeMap<String, String> = [("app".to_string(), name.to_string())].into();
         let mut meta = self.meta(rng, name.into(), labels.clone(), created);
         meta.generation = revision;
-        meta.annotations.insert(REVISION_ANNOTATION.into(), revision.to_string());
+        meta.annotations
+            .insert(REVISION_ANNOTATION.into(), revision.to_string());
         let d = Deployment {
             meta,
             replicas,
             selector: labels,
             template,
-            status: DeploymentStatus { observed_generation: revision, ..Default::default() },
+            status: DeploymentStatus {
+                observed_generation: revision,
+                ..Default::default()
+            },
         };
         self.deployments.push(d);
     }
 
     /// Add a ReplicaSet for a deployment's template (used to build history).
-    pub fn add_replica_set(&mut self, rng: &mut Rng, deployment: &str, template: &PodTemplate, revision: u64, replicas: u32, created: SystemTime) -> Option<String> {
+    pub fn add_replica_set(
+        &mut self,
+        rng: &mut Rng,
+        deployment: &str,
+        template: &PodTemplate,
+        revision: u64,
+        replicas: u32,
+        created: SystemTime,
+    ) -> Option<String> {
         let d = self.deployment(deployment)?;
-        let owner = OwnerRef { kind: "Deployment".into(), name: d.meta.name.clone(), uid: d.meta.uid.clone() };
+        let owner = OwnerRef {
+            kind: "Deployment".into(),
+            name: d.meta.name.clone(),
+            uid: d.meta.uid.clone(),
+        };
         let hash = template.hash();
         let mut labels = template.labels.clone();
         labels.insert(TEMPLATE_HASH_LABEL.into(), hash.clone());
         let mut meta = self.meta(rng, format!("{deployment}-{hash}"), labels, created);
         meta.owner = Some(owner);
-        meta.annotations.insert(REVISION_ANNOTATION.into(), revision.to_string());
+        meta.annotations
+            .insert(REVISION_ANNOTATION.into(), revision.to_string());
         let uid = meta.uid.clone();
-        self.replica_sets.push(ReplicaSet { meta, replicas, template: template.clone(), status_ready: 0 });
+        self.replica_sets.push(ReplicaSet {
+            meta,
+            replicas,
+            template: template.clone(),
+            status_ready: 0,
+        });
         Some(uid)
     }
 
     /// A new pod of a ReplicaSet. `running` makes it already up (initial state).
-    pub fn add_pod(&mut self, rng: &mut Rng, rs_index: usize, now: SystemTime, running: bool, created: SystemTime) {
+    pub fn add_pod(
+        &mut self,
+        rng: &mut Rng,
+        rs_index: usize,
+        now: SystemTime,
+        running: bool,
+        created: SystemTime,
+    ) {
         let Some(rs) = self.replica_sets.get(rs_index) else {
             return;
         };
         let name = format!("{}-{}", rs.meta.name, rng.k8s_suffix(5));
-        let owner = OwnerRef { kind: "ReplicaSet".into(), name: rs.meta.name.clone(), uid: rs.meta.uid.clone() };
+        let owner = OwnerRef {
+            kind: "ReplicaSet".into(),
+            name: rs.meta.name.clone(),
+            uid: rs.meta.uid.clone(),
+        };
         let mut labels = rs.template.labels.clone();
         labels.insert(TEMPLATE_HASH_LABEL.into(), rs.template_hash().to_string());
         let template = rs.template.clone();
         let mut meta = self.meta(rng, name, labels, created);
         meta.owner = Some(owner);
         let ip = format!("10.42.{}.{}", rng.range(0, 4), rng.range(2, 250));
-        let node = format!("ip-10-0-{}-{}.eu-west-1.compute.internal", rng.range(1, 4), rng.range(10, 250));
+        let node = format!(
+            "ip-10-0-{}-{}.eu-west-1.compute.internal",
+            rng.range(1, 4),
+            rng.range(10, 250)
+        );
         let base = base_memory(&template);
         let (phase, state, ready, memory, ready_at) = if running {
-            (PodPhase::Running, ContainerState::Running { started: created }, true, base * rng.uniform(0.95, 1.1), Some(created))
+            (
+                PodPhase::Running,
+                ContainerState::Running { started: created },
+                true,
+                base * rng.uniform(0.95, 1.1),
+                Some(created),
+            )
         } else {
-            (PodPhase::Pending, ContainerState::Waiting { reason: "ContainerCreating".into() }, false, 0.0, None)
+            (
+                PodPhase::Pending,
+                ContainerState::Waiting {
+                    reason: "ContainerCreating".into(),
+                },
+                false,
+                0.0,
+                None,
+            )
         };
-        let start_at = if running { created } else { now + Duration::from_secs(rng.range(2, 5)) };
+        let start_at = if running {
+            created
+        } else {
+            now + Duration::from_secs(rng.range(2, 5))
+        };
         self.pods.push(Pod {
             meta,
             phase,
@@ -405,22 +495,41 @@ impl K8sState {
             let d = self.deployments[di].clone();
             let hash = d.template.hash();
             let owned: Vec<usize> = (0..self.replica_sets.len())
-                .filter(|&i| self.replica_sets[i].meta.owner.as_ref().is_some_and(|o| o.uid == d.meta.uid))
+                .filter(|&i| {
+                    self.replica_sets[i]
+                        .meta
+                        .owner
+                        .as_ref()
+                        .is_some_and(|o| o.uid == d.meta.uid)
+                })
                 .collect();
-            let max_rev = owned.iter().map(|&i| self.replica_sets[i].revision()).max().unwrap_or(0);
-            let new_idx = match owned.iter().copied().find(|&i| self.replica_sets[i].template_hash() == hash) {
+            let max_rev = owned
+                .iter()
+                .map(|&i| self.replica_sets[i].revision())
+                .max()
+                .unwrap_or(0);
+            let new_idx = match owned
+                .iter()
+                .copied()
+                .find(|&i| self.replica_sets[i].template_hash() == hash)
+            {
                 Some(i) => {
                     if self.replica_sets[i].revision() < max_rev {
                         // kubectl rollout undo: the old ReplicaSet becomes the newest revision.
                         let rv = self.next_rv();
                         let rs = &mut self.replica_sets[i];
-                        rs.meta.annotations.insert(REVISION_ANNOTATION.into(), (max_rev + 1).to_string());
+                        rs.meta
+                            .annotations
+                            .insert(REVISION_ANNOTATION.into(), (max_rev + 1).to_string());
                         rs.meta.resource_version = rv;
                     }
                     i
                 }
                 None => {
-                    if self.add_replica_set(rng, &d.meta.name, &d.template, max_rev + 1, 0, now).is_none() {
+                    if self
+                        .add_replica_set(rng, &d.meta.name, &d.template, max_rev + 1, 0, now)
+                        .is_none()
+                    {
                         continue;
                     }
                     self.replica_sets.len() - 1
@@ -428,9 +537,19 @@ impl K8sState {
             };
             let new_rev = self.replica_sets[new_idx].revision();
             let owned: Vec<usize> = (0..self.replica_sets.len())
-                .filter(|&i| self.replica_sets[i].meta.owner.as_ref().is_some_and(|o| o.uid == d.meta.uid))
+                .filter(|&i| {
+                    self.replica_sets[i]
+                        .meta
+                        .owner
+                        .as_ref()
+                        .is_some_and(|o| o.uid == d.meta.uid)
+                })
                 .collect();
-            let old: Vec<usize> = owned.iter().copied().filter(|&i| i != new_idx && self.replica_sets[i].replicas > 0).collect();
+            let old: Vec<usize> = owned
+                .iter()
+                .copied()
+                .filter(|&i| i != new_idx && self.replica_sets[i].replicas > 0)
+                .collect();
             let mut changes: Vec<(usize, u32)> = Vec::new();
             if old.is_empty() {
                 if self.replica_sets[new_idx].replicas != d.replicas {
@@ -450,12 +569,20 @@ impl K8sState {
                     changes.push((new_idx, new_replicas));
                 }
                 // Scale down old ones while keeping minAvailable ready.
-                let ready_of = |i: usize| self.pods_of(&self.replica_sets[i].meta.uid).filter(|p| p.ready()).count() as u32;
+                let ready_of = |i: usize| {
+                    self.pods_of(&self.replica_sets[i].meta.uid)
+                        .filter(|p| p.ready())
+                        .count() as u32
+                };
                 let new_ready = ready_of(new_idx);
-                let new_unavailable = self.replica_sets[new_idx].replicas.saturating_sub(new_ready);
+                let new_unavailable = self.replica_sets[new_idx]
+                    .replicas
+                    .saturating_sub(new_ready);
                 let min_available = d.replicas.saturating_sub(d.max_unavailable());
                 // First drop old replicas that are not ready at all (cleanupUnhealthyReplicas).
-                let mut budget = total.saturating_sub(min_available).saturating_sub(new_unavailable) as i64;
+                let mut budget = total
+                    .saturating_sub(min_available)
+                    .saturating_sub(new_unavailable) as i64;
                 let mut old_sorted = old.clone();
                 old_sorted.sort_by_key(|&i| self.replica_sets[i].revision());
                 for &i in &old_sorted {
@@ -478,7 +605,11 @@ impl K8sState {
                     if can_remove <= 0 {
                         break;
                     }
-                    let have = changes.iter().rev().find(|(j, _)| *j == i).map_or(self.replica_sets[i].replicas, |c| c.1);
+                    let have = changes
+                        .iter()
+                        .rev()
+                        .find(|(j, _)| *j == i)
+                        .map_or(self.replica_sets[i].replicas, |c| c.1);
                     let cut = (have as i64).min(can_remove) as u32;
                     if cut > 0 {
                         changes.push((i, have - cut));
@@ -495,9 +626,15 @@ impl K8sState {
                 }
             }
             // Status.
-            let mut status = DeploymentStatus { observed_generation: d.meta.generation, ..Default::default() };
+            let mut status = DeploymentStatus {
+                observed_generation: d.meta.generation,
+                ..Default::default()
+            };
             for &i in &owned {
-                for p in self.pods_of(&self.replica_sets[i].meta.uid).filter(|p| !p.terminating()) {
+                for p in self
+                    .pods_of(&self.replica_sets[i].meta.uid)
+                    .filter(|p| !p.terminating())
+                {
                     status.replicas += 1;
                     if i == new_idx {
                         status.updated_replicas += 1;
@@ -510,12 +647,18 @@ impl K8sState {
             }
             let rev_text = new_rev.to_string();
             let changed = self.deployments[di].status != status
-                || self.deployments[di].meta.annotations.get(REVISION_ANNOTATION) != Some(&rev_text);
+                || self.deployments[di]
+                    .meta
+                    .annotations
+                    .get(REVISION_ANNOTATION)
+                    != Some(&rev_text);
             if changed {
                 let rv = self.next_rv();
                 let dep = &mut self.deployments[di];
                 dep.status = status;
-                dep.meta.annotations.insert(REVISION_ANNOTATION.into(), rev_text);
+                dep.meta
+                    .annotations
+                    .insert(REVISION_ANNOTATION.into(), rev_text);
                 dep.meta.resource_version = rv;
             }
         }
@@ -527,7 +670,14 @@ impl K8sState {
         for ri in 0..self.replica_sets.len() {
             let uid = self.replica_sets[ri].meta.uid.clone();
             let mut live: Vec<usize> = (0..self.pods.len())
-                .filter(|&i| !self.pods[i].terminating() && self.pods[i].meta.owner.as_ref().is_some_and(|o| o.uid == uid))
+                .filter(|&i| {
+                    !self.pods[i].terminating()
+                        && self.pods[i]
+                            .meta
+                            .owner
+                            .as_ref()
+                            .is_some_and(|o| o.uid == uid)
+                })
                 .collect();
             let want = self.replica_sets[ri].replicas as usize;
             if live.len() < want {
@@ -537,7 +687,9 @@ impl K8sState {
             } else if live.len() > want {
                 live.sort_by(|&a, &b| {
                     let (pa, pb) = (&self.pods[a], &self.pods[b]);
-                    pa.ready().cmp(&pb.ready()).then(pb.meta.creation.cmp(&pa.meta.creation))
+                    pa.ready()
+                        .cmp(&pb.ready())
+                        .then(pb.meta.creation.cmp(&pa.meta.creation))
                 });
                 for &i in live.iter().take(live.len() - want) {
                     self.delete_pod_at(i, now);
@@ -563,8 +715,14 @@ impl K8sState {
     /// The kubelet: start containers, flip readiness, grow memory, OOM-kill
     /// and restart with backoff, remove terminated pods.
     pub fn run_kubelet(&mut self, rng: &mut Rng, now: SystemTime, model: MemoryModel) {
-        self.pods.retain(|p| p.meta.deletion.is_none_or(|d| now < d + TERMINATION_GRACE));
-        let running_workers = self.pods.iter().filter(|p| p.app() == "worker" && p.container_running()).count().max(1);
+        self.pods
+            .retain(|p| p.meta.deletion.is_none_or(|d| now < d + TERMINATION_GRACE));
+        let running_workers = self
+            .pods
+            .iter()
+            .filter(|p| p.app() == "worker" && p.container_running())
+            .count()
+            .max(1);
         for i in 0..self.pods.len() {
             let mut touched = false;
             {
@@ -575,12 +733,17 @@ impl K8sState {
                 }
                 match p.container.state.clone() {
                     ContainerState::Waiting { reason } => {
-                        let due = if reason == "CrashLoopBackOff" { p.backoff_until.unwrap_or(now) } else { p.start_at };
+                        let due = if reason == "CrashLoopBackOff" {
+                            p.backoff_until.unwrap_or(now)
+                        } else {
+                            p.start_at
+                        };
                         if now >= due {
                             p.phase = PodPhase::Running;
                             p.container.state = ContainerState::Running { started: now };
                             p.ready_at = Some(now + Duration::from_secs(rng.range(2, 5)));
-                            p.memory_mib = base_memory_for(p.app(), p.memory_limit_mib) * rng.uniform(0.9, 1.0);
+                            p.memory_mib = base_memory_for(p.app(), p.memory_limit_mib)
+                                * rng.uniform(0.9, 1.0);
                             p.backoff_until = None;
                             touched = true;
                         }
@@ -590,7 +753,11 @@ impl K8sState {
                             p.container.ready = true;
                             touched = true;
                         }
-                        if p.crash_streak > 0 && now.duration_since(started).is_ok_and(|d| d >= BACKOFF_RESET) {
+                        if p.crash_streak > 0
+                            && now
+                                .duration_since(started)
+                                .is_ok_and(|d| d >= BACKOFF_RESET)
+                        {
                             p.crash_streak = 0;
                         }
                         let target = match p.app() {
@@ -598,30 +765,48 @@ impl K8sState {
                             app => base_memory_for(app, p.memory_limit_mib),
                         };
                         let noise = rng.uniform(-3.0, 3.0);
-                        p.memory_mib = (p.memory_mib + (target - p.memory_mib) * 0.06 + noise).max(20.0);
+                        p.memory_mib =
+                            (p.memory_mib + (target - p.memory_mib) * 0.06 + noise).max(20.0);
                         if p.memory_mib >= p.memory_limit_mib as f64 {
                             // OOMKilled: exit 137, restart after the crash-loop backoff.
                             p.crash_streak += 1;
                             p.container.restart_count += 1;
                             p.restart_times.push(now);
-                            p.container.last_termination = Some(Termination { reason: "OOMKilled".into(), exit_code: 137, finished: now });
-                            p.container.state = ContainerState::Terminated { reason: "OOMKilled".into(), exit_code: 137, finished: now };
+                            p.container.last_termination = Some(Termination {
+                                reason: "OOMKilled".into(),
+                                exit_code: 137,
+                                finished: now,
+                            });
+                            p.container.state = ContainerState::Terminated {
+                                reason: "OOMKilled".into(),
+                                exit_code: 137,
+                                finished: now,
+                            };
                             p.container.ready = false;
                             p.memory_mib = 0.0;
-                            let backoff = (BACKOFF_BASE << (p.crash_streak - 1).min(5)).min(BACKOFF_CAP);
+                            let backoff =
+                                (BACKOFF_BASE << (p.crash_streak - 1).min(5)).min(BACKOFF_CAP);
                             p.backoff_until = Some(now + Duration::from_secs(backoff));
                             touched = true;
                         }
                     }
                     ContainerState::Terminated { finished, .. } => {
                         // Shown as OOMKilled for a moment, then CrashLoopBackOff.
-                        if now.duration_since(finished).is_ok_and(|d| d >= Duration::from_secs(2)) {
-                            p.container.state = ContainerState::Waiting { reason: "CrashLoopBackOff".into() };
+                        if now
+                            .duration_since(finished)
+                            .is_ok_and(|d| d >= Duration::from_secs(2))
+                        {
+                            p.container.state = ContainerState::Waiting {
+                                reason: "CrashLoopBackOff".into(),
+                            };
                             touched = true;
                         }
                     }
                 }
-                p.restart_times.retain(|t| now.duration_since(*t).map_or(true, |d| d <= Duration::from_secs(3600)));
+                p.restart_times.retain(|t| {
+                    now.duration_since(*t)
+                        .map_or(true, |d| d <= Duration::from_secs(3600))
+                });
             }
             if touched {
                 let rv = self.next_rv();
@@ -680,13 +865,23 @@ mod tests {
             now += Duration::from_secs(1);
             k.reconcile_deployments(&mut rng, now);
             k.reconcile_replica_sets(&mut rng, now);
-            k.run_kubelet(&mut rng, now, MemoryModel { worker_demand_mib: 0.0 });
+            k.run_kubelet(
+                &mut rng,
+                now,
+                MemoryModel {
+                    worker_demand_mib: 0.0,
+                },
+            );
             let live = k.pods.iter().filter(|p| !p.terminating()).count();
             max_pods = max_pods.max(live);
         }
         assert!(max_pods <= 4, "surge exceeded: {max_pods}");
         assert_eq!(k.deployments[0].revision(), 2);
-        assert!(k.pods.iter().all(|p| p.container.image == "api:2" && p.ready()));
+        assert!(
+            k.pods
+                .iter()
+                .all(|p| p.container.image == "api:2" && p.ready())
+        );
         assert_eq!(k.pods.len(), 3);
         assert_eq!(k.deployments[0].status.ready_replicas, 3);
     }

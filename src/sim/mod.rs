@@ -7,11 +7,11 @@
 //! it lazily to the wall clock.
 
 pub mod backend;
+mod chatter;
 pub mod ecs;
 pub mod k8s;
 pub mod pg;
 pub mod rng;
-mod chatter;
 mod world;
 
 pub use backend::{SimEstate, demo_backends};
@@ -103,11 +103,4 @@ mod tests {
         }
         assert_eq!(Scenario::from_name("nope"), None);
     }
-}
-
-#[cfg(test)]
-#[allow(clippy::all, unused)]
-mod harness {
-    use crate as opsdeck;
-    include!("/tmp/harness.rs");
 }

@@ -65,7 +65,14 @@ pub struct NewSession<'a> {
 
 impl PgDatabase {
     pub fn new(name: &str, max_connections: u32) -> Self {
-        Self { name: name.into(), max_connections, superuser_reserved: 3, sessions: Vec::new(), next_pid: 4100, refused_total: 0 }
+        Self {
+            name: name.into(),
+            max_connections,
+            superuser_reserved: 3,
+            sessions: Vec::new(),
+            next_pid: 4100,
+            refused_total: 0,
+        }
     }
 
     /// Slots ordinary users can take (max_connections - superuser_reserved_connections).
@@ -88,7 +95,10 @@ impl PgDatabase {
             self.next_pid = 1200;
         }
         let pid = self.next_pid;
-        let in_tx = matches!(s.state, SessionState::Active | SessionState::IdleInTransaction);
+        let in_tx = matches!(
+            s.state,
+            SessionState::Active | SessionState::IdleInTransaction
+        );
         self.sessions.push(PgSession {
             pid,
             backend_start: s.started,

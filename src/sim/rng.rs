@@ -66,13 +66,22 @@ impl Rng {
     /// `n` lowercase hex digits.
     pub fn hex(&mut self, n: usize) -> String {
         const HEX: &[u8] = b"0123456789abcdef";
-        (0..n).map(|_| HEX[self.range(0, 16) as usize] as char).collect()
+        (0..n)
+            .map(|_| HEX[self.range(0, 16) as usize] as char)
+            .collect()
     }
 
     /// A version-4-shaped UUID.
     pub fn uuid(&mut self) -> String {
         let h = self.hex(32);
-        format!("{}-{}-4{}-a{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+        format!(
+            "{}-{}-4{}-a{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[13..16],
+            &h[17..20],
+            &h[20..32]
+        )
     }
 }
 

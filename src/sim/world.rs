@@ -4,14 +4,16 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, SystemTime};
 
 use crate::domain::{
-    ActionOutcome, ActionRequest, DbSnapshot, Health, LogLine, MetricSeries, Point, SessionState, Workload, WorkloadKind,
-    WorkloadRef,
+    ActionOutcome, ActionRequest, DbSnapshot, Health, LogLine, MetricSeries, Point, SessionState,
+    Workload, WorkloadKind, WorkloadRef,
 };
 use crate::source::SourceError;
 
 use super::Scenario;
 use super::ecs::{EcsState, TaskHealth, TaskStatus};
-use super::k8s::{ContainerState, K8sState, MemoryModel, Pod, PodTemplate, RESTARTED_AT_ANNOTATION};
+use super::k8s::{
+    ContainerState, K8sState, MemoryModel, Pod, PodTemplate, RESTARTED_AT_ANNOTATION,
+};
 use super::pg::{API_QUERIES, NewSession, PgDatabase, SessionRole, WORKER_QUERIES};
 use super::rng::{Rng, fnv1a};
 
@@ -91,14 +93,42 @@ impl World {
             cpu_millis: cpu,
         };
         let apps = [
-            ("api", 3, "registry.example.com/shop/api:1.8.1", GOOD_API_IMAGE, 768, 500),
-            ("worker", 2, "registry.example.com/shop/worker:3.4.0", "registry.example.com/shop/worker:3.4.1", 512, 250),
-            ("web", 2, "registry.example.com/shop/web:2.11.3", "registry.example.com/shop/web:2.12.0", 256, 100),
+            (
+                "api",
+                3,
+                "registry.example.com/shop/api:1.8.1",
+                GOOD_API_IMAGE,
+                768,
+                500,
+            ),
+            (
+                "worker",
+                2,
+                "registry.example.com/shop/worker:3.4.0",
+                "registry.example.com/shop/worker:3.4.1",
+                512,
+                250,
+            ),
+            (
+                "web",
+                2,
+                "registry.example.com/shop/web:2.11.3",
+                "registry.example.com/shop/web:2.12.0",
+                256,
+                100,
+            ),
         ];
         for (app, replicas, old_image, image, limit, cpu) in apps {
             let current = template(app, image, limit, cpu);
             k8s.add_deployment(&mut rng, app, replicas, current.clone(), 2, ago(40 * 86400));
-            k8s.add_replica_set(&mut rng, app, &template(app, old_image, limit, cpu), 1, 0, ago(9 * 86400));
+            k8s.add_replica_set(
+                &mut rng,
+                app,
+                &template(app, old_image, limit, cpu),
+                1,
+                0,
+                ago(9 * 86400),
+            );
             let rs_created = ago(2 * 86400 + rng.range(0, 40_000));
             k8s.add_replica_set(&mut rng, app, &current, 2, replicas, rs_created);
             let rs = k8s.replica_sets.len() - 1;
@@ -128,14 +158,63 @@ impl World {
             },
         );
         let series = vec![
-            series("orders-db.connections", "orders-db connections", "conn", Some(80.0), Some(90.0), false),
-            series("api.5xx_rate", "api 5xx rate", "%", Some(1.0), Some(5.0), false),
-            series("api.latency_p95", "api p95 latency", "s", Some(0.5), Some(1.0), false),
+            series(
+                "orders-db.connections",
+                "orders-db connections",
+                "conn",
+                Some(80.0),
+                Some(90.0),
+                false,
+            ),
+            series(
+                "api.5xx_rate",
+                "api 5xx rate",
+                "%",
+                Some(1.0),
+                Some(5.0),
+                false,
+            ),
+            series(
+                "api.latency_p95",
+                "api p95 latency",
+                "s",
+                Some(0.5),
+                Some(1.0),
+                false,
+            ),
             series("api.requests", "api requests", "req/s", None, None, false),
-            series("api.memory", "api memory (max pod, % of limit)", "%", Some(80.0), Some(90.0), false),
-            series("worker.memory", "worker memory (max pod, % of limit)", "%", Some(80.0), Some(90.0), false),
-            series("checkout.running_tasks", "checkout running tasks", "tasks", Some(3.0), Some(2.0), true),
-            series("checkout.cpu", "checkout CPU (avg task)", "%", Some(80.0), Some(95.0), false),
+            series(
+                "api.memory",
+                "api memory (max pod, % of limit)",
+                "%",
+                Some(80.0),
+                Some(90.0),
+                false,
+            ),
+            series(
+                "worker.memory",
+                "worker memory (max pod, % of limit)",
+                "%",
+                Some(80.0),
+                Some(90.0),
+                false,
+            ),
+            series(
+                "checkout.running_tasks",
+                "checkout running tasks",
+                "tasks",
+                Some(3.0),
+                Some(2.0),
+                true,
+            ),
+            series(
+                "checkout.cpu",
+                "checkout CPU (avg task)",
+                "%",
+                Some(80.0),
+                Some(95.0),
+                false,
+            ),
         ];
         let mut w = World {
             scenario,
@@ -202,7 +281,9 @@ impl World {
         self.ticks += 1;
         let now = self.now();
         self.script(now);
-        let model = MemoryModel { worker_demand_mib: self.worker_demand };
+        let model = MemoryModel {
+            worker_demand_mib: self.worker_demand,
+        };
         self.k8s.reconcile_deployments(&mut self.rng, now);
         self.k8s.reconcile_replica_sets(&mut self.rng, now);
         self.k8s.run_kubelet(&mut self.rng, now, model);
@@ -224,16 +305,49 @@ impl World {
                 let pending = "SELECT o.id, o.status, o.total_cents FROM orders o WHERE o.status = 'pending' ORDER BY o.created_at FOR UPDATE";
                 let report = "SELECT c.region, date_trunc('day', o.created_at) AS day, count(*), sum(i.price_cents * i.quantity) FROM orders o JOIN order_items i ON i.order_id = o.id JOIN customers c ON c.id = o.customer_id GROUP BY 1, 2 ORDER BY 1, 2";
                 let long = [
-                    (25, "archiver", "orders-archiver", "10.0.3.21", Some("IO:DataFileRead"), archiver, SessionRole::LockHolder),
-                    (40, "reporting", "metabase", "10.0.3.40", Some("Lock:transactionid"), pending, SessionRole::LockHolder),
-                    (55, "reporting", "metabase", "10.0.3.40", Some("IO:BufFileWrite"), report, SessionRole::Report),
+                    (
+                        25,
+                        "archiver",
+                        "orders-archiver",
+                        "10.0.3.21",
+                        Some("IO:DataFileRead"),
+                        archiver,
+                        SessionRole::LockHolder,
+                    ),
+                    (
+                        40,
+                        "reporting",
+                        "metabase",
+                        "10.0.3.40",
+                        Some("Lock:transactionid"),
+                        pending,
+                        SessionRole::LockHolder,
+                    ),
+                    (
+                        55,
+                        "reporting",
+                        "metabase",
+                        "10.0.3.40",
+                        Some("IO:BufFileWrite"),
+                        report,
+                        SessionRole::Report,
+                    ),
                 ];
                 for (at, user, app, client, wait, query, role) in long {
                     if t == at {
                         let started = now;
                         self.db.connect(
                             &mut self.rng,
-                            NewSession { user, application: app, client: client.into(), state: SessionState::Active, wait_event: wait, query, role, started },
+                            NewSession {
+                                user,
+                                application: app,
+                                client: client.into(),
+                                state: SessionState::Active,
+                                wait_event: wait,
+                                query,
+                                role,
+                                started,
+                            },
                         );
                     }
                 }
@@ -303,8 +417,18 @@ impl World {
 
     /// Any pod IP of an app (for session client addresses).
     fn pod_ip(&mut self, app: &str) -> String {
-        let ips: Vec<String> = self.k8s.pods.iter().filter(|p| p.app() == app && !p.terminating()).map(|p| p.ip.clone()).collect();
-        let ip = self.rng.pick(&ips).cloned().unwrap_or_else(|| "10.42.0.1".into());
+        let ips: Vec<String> = self
+            .k8s
+            .pods
+            .iter()
+            .filter(|p| p.app() == app && !p.terminating())
+            .map(|p| p.ip.clone())
+            .collect();
+        let ip = self
+            .rng
+            .pick(&ips)
+            .cloned()
+            .unwrap_or_else(|| "10.42.0.1".into());
         format!("{ip}:{}", self.rng.range(32_768, 60_999))
     }
 
@@ -323,7 +447,12 @@ impl World {
         });
         for (uid, app, ip) in running {
             let want = if app == "api" { 8 } else { 4 };
-            let have = self.db.sessions.iter().filter(|s| matches!(&s.role, SessionRole::Pool { pod_uid } if *pod_uid == uid)).count();
+            let have = self
+                .db
+                .sessions
+                .iter()
+                .filter(|s| matches!(&s.role, SessionRole::Pool { pod_uid } if *pod_uid == uid))
+                .count();
             for _ in have..want {
                 let port = self.rng.range(32_768, 60_999);
                 let opened = self.db.connect(
@@ -335,7 +464,9 @@ impl World {
                         state: SessionState::Idle,
                         wait_event: Some("ClientRead"),
                         query: "SELECT 1",
-                        role: SessionRole::Pool { pod_uid: uid.clone() },
+                        role: SessionRole::Pool {
+                            pod_uid: uid.clone(),
+                        },
                         started: now,
                     },
                 );
@@ -362,7 +493,10 @@ impl World {
         }
         self.db.sessions.retain(|s| {
             let closing = s.close_at.is_some_and(|c| now >= c);
-            let timed_out = s.role == SessionRole::IdleInTransaction && now.duration_since(s.query_start).is_ok_and(|d| d >= Duration::from_secs(900));
+            let timed_out = s.role == SessionRole::IdleInTransaction
+                && now
+                    .duration_since(s.query_start)
+                    .is_ok_and(|d| d >= Duration::from_secs(900));
             !closing && !timed_out
         });
         self.reconcile_pools(now);
@@ -370,14 +504,21 @@ impl World {
         for i in 0..self.db.sessions.len() {
             let (app, is_pool) = {
                 let s = &self.db.sessions[i];
-                (s.application.clone(), matches!(s.role, SessionRole::Pool { .. }))
+                (
+                    s.application.clone(),
+                    matches!(s.role, SessionRole::Pool { .. }),
+                )
             };
             if !is_pool {
                 continue;
             }
             let p = if app == "api" { 0.18 } else { 0.3 };
             let active = self.rng.chance(p);
-            let queries = if app == "api" { API_QUERIES } else { WORKER_QUERIES };
+            let queries = if app == "api" {
+                API_QUERIES
+            } else {
+                WORKER_QUERIES
+            };
             let q = self.rng.pick(queries).copied().unwrap_or("SELECT 1");
             let s = &mut self.db.sessions[i];
             if active {
@@ -396,31 +537,51 @@ impl World {
     }
 
     fn compute_signals(&mut self) {
-        let api: Vec<&Pod> = self.k8s.pods.iter().filter(|p| p.app() == "api" && p.ready()).collect();
-        let bad = api.iter().filter(|p| p.container.image == BAD_API_IMAGE).count();
-        let bad_fraction = if api.is_empty() { 0.0 } else { bad as f64 / api.len() as f64 };
+        let api: Vec<&Pod> = self
+            .k8s
+            .pods
+            .iter()
+            .filter(|p| p.app() == "api" && p.ready())
+            .collect();
+        let bad = api
+            .iter()
+            .filter(|p| p.container.image == BAD_API_IMAGE)
+            .count();
+        let bad_fraction = if api.is_empty() {
+            0.0
+        } else {
+            bad as f64 / api.len() as f64
+        };
         let blocked = self.db.count(&SessionRole::Blocked);
         let saturated = self.db.full();
-        let mut e = 0.12 + self.rng.uniform(0.0, 0.12) + bad_fraction * 11.5 + (blocked as f64 * 0.045).min(3.0);
+        let mut e = 0.12
+            + self.rng.uniform(0.0, 0.12)
+            + bad_fraction * 11.5
+            + (blocked as f64 * 0.045).min(3.0);
         if saturated {
             e += 5.5;
         }
         if api.is_empty() {
             e = 100.0;
         }
-        let mut p95 = 0.15 + self.rng.uniform(0.0, 0.05) + bad_fraction * 1.3 + blocked.min(60) as f64 * 0.02;
+        let mut p95 =
+            0.15 + self.rng.uniform(0.0, 0.05) + bad_fraction * 1.3 + blocked.min(60) as f64 * 0.02;
         if saturated {
             p95 += 0.5;
         }
         let minute = self.ticks as f64 / 60.0;
-        let rps = 118.0 + 14.0 * (minute / 9.0 * std::f64::consts::TAU).sin() + self.rng.uniform(-6.0, 6.0);
+        let rps = 118.0
+            + 14.0 * (minute / 9.0 * std::f64::consts::TAU).sin()
+            + self.rng.uniform(-6.0, 6.0);
         let worker_now = self
             .k8s
             .pods
             .iter()
             .filter(|p| p.app() == "worker" && p.container_running())
             .map(Pod::memory_pct)
-            .fold(None, |acc: Option<f64>, v| Some(acc.map_or(v, |a| a.max(v))));
+            .fold(None, |acc: Option<f64>, v| {
+                Some(acc.map_or(v, |a| a.max(v)))
+            });
         let worker_peak = match (self.signals.worker_peak, worker_now) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
@@ -446,7 +607,9 @@ impl World {
             .iter()
             .filter(|p| p.app() == "api" && p.container_running())
             .map(Pod::memory_pct)
-            .fold(None, |acc: Option<f64>, v| Some(acc.map_or(v, |a| a.max(v))));
+            .fold(None, |acc: Option<f64>, v| {
+                Some(acc.map_or(v, |a| a.max(v)))
+            });
         let running: Vec<f64> = self
             .ecs
             .tasks
@@ -461,7 +624,10 @@ impl World {
             ("api.latency_p95", Some(round(s.api_p95, 3))),
             ("api.requests", Some(round(s.api_rps, 1))),
             ("api.memory", api_mem.map(|v| round(v, 1))),
-            ("worker.memory", s.worker_peak.map(|v| round(v.min(100.0), 1))),
+            (
+                "worker.memory",
+                s.worker_peak.map(|v| round(v.min(100.0), 1)),
+            ),
             ("checkout.running_tasks", Some(running.len() as f64)),
             ("checkout.cpu", cpu.map(|v| round(v, 1))),
         ];
@@ -495,7 +661,11 @@ impl World {
         let lines = if from >= end {
             Vec::new()
         } else {
-            self.logs.iter().skip((from - self.first_seq) as usize).cloned().collect()
+            self.logs
+                .iter()
+                .skip((from - self.first_seq) as usize)
+                .cloned()
+                .collect()
         };
         (lines, end)
     }
@@ -528,16 +698,26 @@ impl World {
                 .k8s
                 .pods
                 .iter()
-                .filter(|p| self.k8s.deployment_of_pod(p).is_some_and(|pd| pd.meta.uid == d.meta.uid))
+                .filter(|p| {
+                    self.k8s
+                        .deployment_of_pod(p)
+                        .is_some_and(|pd| pd.meta.uid == d.meta.uid)
+                })
                 .collect();
             pods.sort_by(|a, b| a.meta.name.cmp(&b.meta.name));
-            let pod_rows: Vec<Workload> = pods.iter().map(|p| self.pod_row(p, &d.meta.name, now)).collect();
+            let pod_rows: Vec<Workload> = pods
+                .iter()
+                .map(|p| self.pod_row(p, &d.meta.name, now))
+                .collect();
             let live: Vec<&&Pod> = pods.iter().filter(|p| !p.terminating()).collect();
             let ready = d.status.ready_replicas;
             let desired = d.replicas;
             let rolling = d.status.updated_replicas < desired || d.status.replicas > desired;
             let status = if rolling {
-                format!("Progressing {}/{} updated", d.status.updated_replicas, desired)
+                format!(
+                    "Progressing {}/{} updated",
+                    d.status.updated_replicas, desired
+                )
             } else if ready < desired {
                 "Degraded".to_string()
             } else {
@@ -546,10 +726,17 @@ impl World {
             let mut health = Health::Ok;
             let mut reasons = Vec::new();
             if ready < desired {
-                health = if ready == 0 || ready * 2 <= desired { Health::Critical } else { Health::Warn };
+                health = if ready == 0 || ready * 2 <= desired {
+                    Health::Critical
+                } else {
+                    Health::Warn
+                };
                 reasons.push(format!("{ready}/{desired} ready"));
             }
-            let bad_pods = pod_rows.iter().filter(|r| r.health == Health::Critical).count();
+            let bad_pods = pod_rows
+                .iter()
+                .filter(|r| r.health == Health::Critical)
+                .count();
             if bad_pods > 0 {
                 health = health.max(Health::Warn);
                 let what = pod_rows
@@ -579,13 +766,30 @@ impl World {
             out.extend(pod_rows);
         }
         for svc in &self.ecs.services {
-            let tasks: Vec<_> = self.ecs.tasks.iter().filter(|t| t.service == svc.name).collect();
-            let running = tasks.iter().filter(|t| t.last_status == TaskStatus::Running).count() as u32;
-            let unhealthy = tasks.iter().filter(|t| t.last_status == TaskStatus::Running && t.health == TaskHealth::Unhealthy).count();
+            let tasks: Vec<_> = self
+                .ecs
+                .tasks
+                .iter()
+                .filter(|t| t.service == svc.name)
+                .collect();
+            let running = tasks
+                .iter()
+                .filter(|t| t.last_status == TaskStatus::Running)
+                .count() as u32;
+            let unhealthy = tasks
+                .iter()
+                .filter(|t| {
+                    t.last_status == TaskStatus::Running && t.health == TaskHealth::Unhealthy
+                })
+                .count();
             let mut health = Health::Ok;
             let mut reasons = Vec::new();
             if running < svc.desired {
-                health = if running * 2 <= svc.desired { Health::Critical } else { Health::Warn };
+                health = if running * 2 <= svc.desired {
+                    Health::Critical
+                } else {
+                    Health::Warn
+                };
                 reasons.push(format!("{running}/{} running", svc.desired));
             }
             if unhealthy > 0 {
@@ -593,11 +797,20 @@ impl World {
                 reasons.push(format!("{unhealthy} task(s) UNHEALTHY"));
             }
             if health != Health::Ok {
-                if let Some(reason) = tasks.iter().filter_map(|t| t.stopped.zip(t.stopped_reason.as_ref())).max_by_key(|(at, _)| *at).map(|(_, r)| r) {
+                if let Some(reason) = tasks
+                    .iter()
+                    .filter_map(|t| t.stopped.zip(t.stopped_reason.as_ref()))
+                    .max_by_key(|(at, _)| *at)
+                    .map(|(_, r)| r)
+                {
                     reasons.push(format!("last stop: {reason}"));
                 }
             }
-            let status = if svc.deployments.len() > 1 { "ACTIVE (deploying)" } else { "ACTIVE" };
+            let status = if svc.deployments.len() > 1 {
+                "ACTIVE (deploying)"
+            } else {
+                "ACTIVE"
+            };
             out.push(Workload {
                 id: WorkloadRef::new(WorkloadKind::EcsService, &svc.cluster, &svc.name),
                 status: status.into(),
@@ -612,15 +825,28 @@ impl World {
                 created: svc.deployments.first().map_or(self.start, |d| d.created),
             });
             let mut ordered = tasks.clone();
-            ordered.sort_by_key(|t| (t.last_status == TaskStatus::Stopped, std::cmp::Reverse(t.stopped), t.created, t.id.clone()));
+            ordered.sort_by_key(|t| {
+                (
+                    t.last_status == TaskStatus::Stopped,
+                    std::cmp::Reverse(t.stopped),
+                    t.created,
+                    t.id.clone(),
+                )
+            });
             for t in ordered {
                 let (health, reason) = match (t.last_status, t.health) {
                     (TaskStatus::Stopped, _) => (Health::Unknown, t.stopped_reason.clone()),
-                    (TaskStatus::Running, TaskHealth::Unhealthy) => {
-                        (Health::Critical, Some(format!("failing ELB health checks (target-group {}-tg)", svc.name)))
-                    }
+                    (TaskStatus::Running, TaskHealth::Unhealthy) => (
+                        Health::Critical,
+                        Some(format!(
+                            "failing ELB health checks (target-group {}-tg)",
+                            svc.name
+                        )),
+                    ),
                     (TaskStatus::Running, TaskHealth::Healthy) => (Health::Ok, None),
-                    (TaskStatus::Running, TaskHealth::Unknown) => (Health::Unknown, Some("health check grace period".into())),
+                    (TaskStatus::Running, TaskHealth::Unknown) => {
+                        (Health::Unknown, Some("health check grace period".into()))
+                    }
                     (s, _) => (Health::Warn, Some(format!("starting ({})", s.as_str()))),
                 };
                 out.push(Workload {
@@ -630,7 +856,9 @@ impl World {
                     } else {
                         t.last_status.as_str().into()
                     },
-                    ready: u32::from(t.last_status == TaskStatus::Running && t.health == TaskHealth::Healthy),
+                    ready: u32::from(
+                        t.last_status == TaskStatus::Running && t.health == TaskHealth::Healthy,
+                    ),
                     desired: 1,
                     restarts: 0,
                     oom_killed: false,
@@ -647,19 +875,42 @@ impl World {
 
     fn pod_row(&self, p: &Pod, deployment: &str, now: SystemTime) -> Workload {
         let recent = p.restarts_within(now, TEN_MINUTES);
-        let last = p.container.last_termination.as_ref().map(|t| t.reason.as_str());
+        let last = p
+            .container
+            .last_termination
+            .as_ref()
+            .map(|t| t.reason.as_str());
         let status = p.status_text();
         let (health, reason) = if p.terminating() {
             (Health::Ok, Some("terminating".to_string()))
-        } else if matches!(&p.container.state, ContainerState::Terminated { .. }) || status == "CrashLoopBackOff" {
+        } else if matches!(&p.container.state, ContainerState::Terminated { .. })
+            || status == "CrashLoopBackOff"
+        {
             let why = last.unwrap_or("Error");
-            (Health::Critical, Some(format!("{why} (exit 137), back-off restarting; {recent} restarts in 10m")))
+            (
+                Health::Critical,
+                Some(format!(
+                    "{why} (exit 137), back-off restarting; {recent} restarts in 10m"
+                )),
+            )
         } else if recent > 3 {
-            (Health::Critical, Some(format!("{recent} restarts in 10m (last: {})", last.unwrap_or("Error"))))
+            (
+                Health::Critical,
+                Some(format!(
+                    "{recent} restarts in 10m (last: {})",
+                    last.unwrap_or("Error")
+                )),
+            )
         } else if !p.ready() {
             (Health::Warn, Some(format!("not ready ({status})")))
         } else if recent > 0 {
-            (Health::Warn, Some(format!("{recent} restarts in 10m (last: {})", last.unwrap_or("Error"))))
+            (
+                Health::Warn,
+                Some(format!(
+                    "{recent} restarts in 10m (last: {})",
+                    last.unwrap_or("Error")
+                )),
+            )
         } else {
             (Health::Ok, None)
         };
@@ -685,9 +936,14 @@ impl World {
             ActionRequest::Scale { target, from, to } => match target.kind {
                 WorkloadKind::Deployment => {
                     self.check_scope(target, NAMESPACE)?;
-                    self.k8s.deployment(&target.name).ok_or_else(|| not_found(target))?;
+                    self.k8s
+                        .deployment(&target.name)
+                        .ok_or_else(|| not_found(target))?;
                     let rv = self.k8s.next_rv();
-                    let d = self.k8s.deployment_mut(&target.name).ok_or_else(|| not_found(target))?;
+                    let d = self
+                        .k8s
+                        .deployment_mut(&target.name)
+                        .ok_or_else(|| not_found(target))?;
                     let was = d.replicas;
                     d.replicas = *to;
                     d.meta.generation += 1;
@@ -696,58 +952,97 @@ impl World {
                 }
                 WorkloadKind::EcsService => {
                     self.check_scope(target, CLUSTER)?;
-                    let svc = self.ecs.service_mut(&target.name).ok_or_else(|| not_found(target))?;
+                    let svc = self
+                        .ecs
+                        .service_mut(&target.name)
+                        .ok_or_else(|| not_found(target))?;
                     let was = svc.desired;
                     svc.desired = *to;
-                    let text = format!("(service {}) desired count changed from {was} to {to}.", svc.name);
+                    let text = format!(
+                        "(service {}) desired count changed from {was} to {to}.",
+                        svc.name
+                    );
                     svc.events.push((now, text));
                     Ok(scaled(target, was, *from, *to))
                 }
-                _ => Err(SourceError::Blocked(format!("cannot scale a {}", target.kind.noun()))),
+                _ => Err(SourceError::Blocked(format!(
+                    "cannot scale a {}",
+                    target.kind.noun()
+                ))),
             },
-            ActionRequest::RolloutUndo { target, to_revision } => {
+            ActionRequest::RolloutUndo {
+                target,
+                to_revision,
+            } => {
                 self.expect_kind(target, WorkloadKind::Deployment)?;
                 self.check_scope(target, NAMESPACE)?;
-                let d = self.k8s.deployment(&target.name).ok_or_else(|| not_found(target))?;
+                let d = self
+                    .k8s
+                    .deployment(&target.name)
+                    .ok_or_else(|| not_found(target))?;
                 let current = d.revision();
-                let mut history: Vec<(u64, PodTemplate)> =
-                    self.k8s.replica_sets_of(&d.meta.uid).map(|rs| (rs.revision(), rs.template.clone())).collect();
+                let mut history: Vec<(u64, PodTemplate)> = self
+                    .k8s
+                    .replica_sets_of(&d.meta.uid)
+                    .map(|rs| (rs.revision(), rs.template.clone()))
+                    .collect();
                 history.sort_by_key(|(r, _)| *r);
                 let (rev, template) = match to_revision {
                     Some(r) => history
                         .iter()
                         .find(|(h, _)| h == r)
                         .cloned()
-                        .ok_or_else(|| SourceError::NotFound(format!("revision {r} of {target}")))?,
+                        .ok_or_else(|| {
+                            SourceError::NotFound(format!("revision {r} of {target}"))
+                        })?,
                     None => history
                         .iter()
                         .rev()
                         .find(|(h, _)| *h < current)
                         .cloned()
-                        .ok_or_else(|| SourceError::Other(format!("{target} has no previous revision to roll back to")))?,
+                        .ok_or_else(|| {
+                            SourceError::Other(format!(
+                                "{target} has no previous revision to roll back to"
+                            ))
+                        })?,
                 };
                 if rev == current {
-                    return Err(SourceError::Other(format!("{target} is already at revision {rev}")));
+                    return Err(SourceError::Other(format!(
+                        "{target} is already at revision {rev}"
+                    )));
                 }
                 let image = template.image.clone();
                 let rv = self.k8s.next_rv();
-                let d = self.k8s.deployment_mut(&target.name).ok_or_else(|| not_found(target))?;
+                let d = self
+                    .k8s
+                    .deployment_mut(&target.name)
+                    .ok_or_else(|| not_found(target))?;
                 d.template = template;
                 d.meta.generation += 1;
                 d.meta.resource_version = rv;
                 Ok(ActionOutcome {
-                    summary: format!("rolled back {target} to revision {rev} (becomes revision {})", current + 1),
+                    summary: format!(
+                        "rolled back {target} to revision {rev} (becomes revision {})",
+                        current + 1
+                    ),
                     details: vec![format!("template from revision {rev}: image {image}")],
                 })
             }
             ActionRequest::RolloutRestart { target } => {
                 self.expect_kind(target, WorkloadKind::Deployment)?;
                 self.check_scope(target, NAMESPACE)?;
-                self.k8s.deployment(&target.name).ok_or_else(|| not_found(target))?;
+                self.k8s
+                    .deployment(&target.name)
+                    .ok_or_else(|| not_found(target))?;
                 let rv = self.k8s.next_rv();
                 let stamp = humantime::format_rfc3339_seconds(now).to_string();
-                let d = self.k8s.deployment_mut(&target.name).ok_or_else(|| not_found(target))?;
-                d.template.annotations.insert(RESTARTED_AT_ANNOTATION.into(), stamp.clone());
+                let d = self
+                    .k8s
+                    .deployment_mut(&target.name)
+                    .ok_or_else(|| not_found(target))?;
+                d.template
+                    .annotations
+                    .insert(RESTARTED_AT_ANNOTATION.into(), stamp.clone());
                 d.meta.generation += 1;
                 d.meta.resource_version = rv;
                 Ok(ActionOutcome {
@@ -765,22 +1060,44 @@ impl World {
                     .position(|p| p.meta.name == target.name && !p.terminating())
                     .ok_or_else(|| not_found(target))?;
                 self.k8s.delete_pod_at(i, now);
-                Ok(ActionOutcome { summary: format!("deleted {target}"), details: vec!["its ReplicaSet will create a replacement".into()] })
+                Ok(ActionOutcome {
+                    summary: format!("deleted {target}"),
+                    details: vec!["its ReplicaSet will create a replacement".into()],
+                })
             }
             ActionRequest::StopTask { target } => {
                 self.expect_kind(target, WorkloadKind::EcsTask)?;
                 self.check_scope(target, CLUSTER)?;
-                let i = self.ecs.tasks.iter().position(|t| t.id == target.name && t.active()).ok_or_else(|| not_found(target))?;
-                self.ecs.stop(i, now, "Task stopped by opsdeck", "UserInitiated");
-                Ok(ActionOutcome { summary: format!("stopped {target}"), details: vec!["the service scheduler will start a replacement".into()] })
+                let i = self
+                    .ecs
+                    .tasks
+                    .iter()
+                    .position(|t| t.id == target.name && t.active())
+                    .ok_or_else(|| not_found(target))?;
+                self.ecs
+                    .stop(i, now, "Task stopped by opsdeck", "UserInitiated");
+                Ok(ActionOutcome {
+                    summary: format!("stopped {target}"),
+                    details: vec!["the service scheduler will start a replacement".into()],
+                })
             }
             ActionRequest::ForceNewDeployment { target } => {
                 self.expect_kind(target, WorkloadKind::EcsService)?;
                 self.check_scope(target, CLUSTER)?;
-                let id = self.ecs.force_new_deployment(&mut self.rng, &target.name, now).ok_or_else(|| not_found(target))?;
-                Ok(ActionOutcome { summary: format!("started a new deployment of {target}"), details: vec![format!("deployment {id}")] })
+                let id = self
+                    .ecs
+                    .force_new_deployment(&mut self.rng, &target.name, now)
+                    .ok_or_else(|| not_found(target))?;
+                Ok(ActionOutcome {
+                    summary: format!("started a new deployment of {target}"),
+                    details: vec![format!("deployment {id}")],
+                })
             }
-            ActionRequest::TerminateQueries { database, rule, sessions } => {
+            ActionRequest::TerminateQueries {
+                database,
+                rule,
+                sessions,
+            } => {
                 if *database != self.db.name {
                     return Err(SourceError::NotFound(format!("database {database}")));
                 }
@@ -801,15 +1118,26 @@ impl World {
                         continue;
                     }
                     if !rule.matches(s) {
-                        details.push(format!("pid {}: skipped: no longer matches {rule}", target.pid));
+                        details.push(format!(
+                            "pid {}: skipped: no longer matches {rule}",
+                            target.pid
+                        ));
                         continue;
                     }
-                    self.db.sessions.retain(|x| !(x.pid == target.pid && x.backend_start == target.backend_start));
+                    self.db.sessions.retain(|x| {
+                        !(x.pid == target.pid && x.backend_start == target.backend_start)
+                    });
                     done += 1;
-                    details.push(format!("pid {}: terminated ({} {})", target.pid, s.user, s.application));
+                    details.push(format!(
+                        "pid {}: terminated ({} {})",
+                        target.pid, s.user, s.application
+                    ));
                 }
                 Ok(ActionOutcome {
-                    summary: format!("terminated {done} of {} sessions on {database}", sessions.len()),
+                    summary: format!(
+                        "terminated {done} of {} sessions on {database}",
+                        sessions.len()
+                    ),
                     details,
                 })
             }
@@ -817,20 +1145,31 @@ impl World {
     }
 
     fn check_scope(&self, target: &WorkloadRef, scope: &str) -> Result<(), SourceError> {
-        if target.scope == scope { Ok(()) } else { Err(not_found(target)) }
+        if target.scope == scope {
+            Ok(())
+        } else {
+            Err(not_found(target))
+        }
     }
 
     fn expect_kind(&self, target: &WorkloadRef, kind: WorkloadKind) -> Result<(), SourceError> {
         if target.kind == kind {
             Ok(())
         } else {
-            Err(SourceError::Blocked(format!("this action needs a {}, not a {}", kind.noun(), target.kind.noun())))
+            Err(SourceError::Blocked(format!(
+                "this action needs a {}, not a {}",
+                kind.noun(),
+                target.kind.noun()
+            )))
         }
     }
 }
 
 fn oom(p: &Pod) -> bool {
-    p.container.last_termination.as_ref().is_some_and(|t| t.reason == "OOMKilled")
+    p.container
+        .last_termination
+        .as_ref()
+        .is_some_and(|t| t.reason == "OOMKilled")
 }
 
 fn not_found(target: &WorkloadRef) -> SourceError {
@@ -842,11 +1181,29 @@ fn scaled(target: &WorkloadRef, was: u32, from: u32, to: u32) -> ActionOutcome {
     if was != from {
         details.push(format!("it had {was} replicas when applied (not {from})"));
     }
-    ActionOutcome { summary: format!("scaled {target} {was} -> {to}"), details }
+    ActionOutcome {
+        summary: format!("scaled {target} {was} -> {to}"),
+        details,
+    }
 }
 
-fn series(key: &'static str, name: &'static str, unit: &'static str, warning: Option<f64>, critical: Option<f64>, lower_is_worse: bool) -> SeriesBuf {
-    SeriesBuf { key, name, unit, warning, critical, lower_is_worse, points: VecDeque::new() }
+fn series(
+    key: &'static str,
+    name: &'static str,
+    unit: &'static str,
+    warning: Option<f64>,
+    critical: Option<f64>,
+    lower_is_worse: bool,
+) -> SeriesBuf {
+    SeriesBuf {
+        key,
+        name,
+        unit,
+        warning,
+        critical,
+        lower_is_worse,
+        points: VecDeque::new(),
+    }
 }
 
 fn round(v: f64, decimals: i32) -> f64 {

@@ -4,6 +4,8 @@
 mod overlay;
 mod panes;
 
+pub(crate) use panes::truncate;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
@@ -90,39 +92,36 @@ fn render_pane(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, pane
 
 fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let bar = theme.style(Slot::StatusBar);
-    let mut spans = vec![
-        Span::styled(" opsdeck ", bar.add_modifier(Modifier::BOLD)),
-        Span::styled(
-            format!(" {} ", sanitize::line(&state.context)),
-            theme.style(Slot::StatusContext),
-        ),
-    ];
+    // Most important first: at 80 columns the end of the line may be cut.
+    let mut spans = vec![Span::styled(" opsdeck ", bar.add_modifier(Modifier::BOLD))];
+    if state.read_only {
+        spans.push(Span::styled(
+            " READ-ONLY ",
+            theme.style(Slot::StatusReadonly),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    if let Some(resolved) = state.resolved() {
+        let (text, slot) = if resolved {
+            (" RESOLVED ", Slot::HealthOk)
+        } else {
+            (" INCIDENT ", Slot::HealthCritical)
+        };
+        spans.push(Span::styled(
+            text,
+            theme
+                .style(slot)
+                .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+        ));
+    }
+    spans.push(Span::styled(
+        format!(" {} ", sanitize::line(&state.context)),
+        theme.style(Slot::StatusContext),
+    ));
     if let Some(rb) = &state.runbook {
         spans.push(Span::styled(
             format!(" {} ", sanitize::line(&rb.book.title)),
             bar,
-        ));
-        match state.resolved() {
-            Some(true) => spans.push(Span::styled(
-                " RESOLVED ",
-                theme
-                    .style(Slot::HealthOk)
-                    .add_modifier(Modifier::BOLD | Modifier::REVERSED),
-            )),
-            Some(false) => spans.push(Span::styled(
-                " INCIDENT ",
-                theme
-                    .style(Slot::HealthCritical)
-                    .add_modifier(Modifier::BOLD | Modifier::REVERSED),
-            )),
-            None => {}
-        }
-    }
-    if state.read_only {
-        spans.push(Span::raw(" "));
-        spans.push(Span::styled(
-            " READ-ONLY ",
-            theme.style(Slot::StatusReadonly),
         ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);

@@ -104,25 +104,14 @@ fn prompt(frame: &mut Frame, area: Rect, theme: &Theme, input: &Input) {
 
 fn confirm(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, c: &Confirm) {
     let danger = c.is_destructive();
-    let mut lines: Vec<Line> = vec![Line::styled(
-        sanitize::line(&c.headline),
-        theme.style(Slot::Header).add_modifier(Modifier::BOLD),
-    )];
-    let max_details = (area.height as usize).saturating_sub(10).max(1);
-    for d in c.details.iter().take(max_details) {
-        lines.push(Line::raw(format!("  {}", sanitize::line(d))));
-    }
-    if c.details.len() > max_details {
-        lines.push(Line::styled(
-            format!("  … and {} more", c.details.len() - max_details),
-            theme.style(Slot::Hint),
-        ));
-    }
-    lines.push(Line::raw(""));
+    let width = 76.min(area.width);
+    let inner_w = width.saturating_sub(2) as usize;
+    let fit = |s: &str| super::truncate(&sanitize::line(s), inner_w);
+    let mut tail: Vec<Line> = vec![Line::raw("")];
     match &c.status {
         ConfirmStatus::Asking => {
             if let Some(name) = c.required_name() {
-                lines.push(Line::from(vec![
+                tail.push(Line::from(vec![
                     Span::raw("Type "),
                     Span::styled(
                         sanitize::line(name),
@@ -133,14 +122,11 @@ fn confirm(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, c: &Conf
                     Span::styled("█", theme.style(Slot::Input)),
                 ]));
                 if let Some(h) = &c.hint {
-                    lines.push(Line::styled(
-                        sanitize::line(h),
-                        theme.style(Slot::StatusProblem),
-                    ));
+                    tail.push(Line::styled(fit(h), theme.style(Slot::StatusProblem)));
                 }
                 let submit = key_of(state, Mode::Input, Action::Submit);
                 let cancel = key_of(state, Mode::Input, Action::Cancel);
-                lines.push(Line::styled(
+                tail.push(Line::styled(
                     format!("{submit} run · {cancel} cancel"),
                     theme.style(Slot::Hint),
                 ));
@@ -149,7 +135,7 @@ fn confirm(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, c: &Conf
                 let plain = theme.style(Slot::Dialog);
                 let yes = key_of(state, Mode::Confirm, Action::ConfirmYes);
                 let no = key_of(state, Mode::Confirm, Action::ConfirmNo);
-                lines.push(Line::from(vec![
+                tail.push(Line::from(vec![
                     Span::styled(format!(" No ({no}) "), if c.yes { plain } else { sel }),
                     Span::raw("   "),
                     Span::styled(format!(" Yes ({yes}) "), if c.yes { sel } else { plain }),
@@ -157,22 +143,42 @@ fn confirm(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, c: &Conf
             }
         }
         ConfirmStatus::Running { .. } => {
-            lines.push(Line::styled("running…", theme.style(Slot::Hint)))
+            tail.push(Line::styled("running…", theme.style(Slot::Hint)))
         }
         ConfirmStatus::Failed(e) => {
-            lines.push(Line::styled(
-                format!("failed: {}", sanitize::line(e)),
+            tail.push(Line::styled(
+                fit(&format!("failed: {e}")),
                 theme.style(Slot::StatusProblem),
             ));
             let cancel = key_of(state, Mode::Confirm, Action::Cancel);
-            lines.push(Line::styled(
+            tail.push(Line::styled(
                 format!("{cancel} close"),
                 theme.style(Slot::Hint),
             ));
         }
     }
-    let h = (lines.len() as u16 + 2).min(area.height);
-    let rect = centered(area, 72, h);
+    // The headline and the answer lines always show; details take what is left.
+    let room = (area.height as usize).saturating_sub(2 + 1 + tail.len());
+    let mut lines: Vec<Line> = vec![Line::styled(
+        fit(&c.headline),
+        theme.style(Slot::Header).add_modifier(Modifier::BOLD),
+    )];
+    let shown = if c.details.len() > room {
+        room.saturating_sub(1)
+    } else {
+        c.details.len()
+    };
+    for d in c.details.iter().take(shown) {
+        lines.push(Line::raw(fit(&format!("  {d}"))));
+    }
+    if shown < c.details.len() {
+        lines.push(Line::styled(
+            format!("  … and {} more", c.details.len() - shown),
+            theme.style(Slot::Hint),
+        ));
+    }
+    lines.extend(tail);
+    let rect = centered(area, width, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     let title = if danger {
         "Confirm destructive action"
@@ -180,9 +186,7 @@ fn confirm(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, c: &Conf
         "Confirm"
     };
     frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(dialog(theme, title, danger)),
+        Paragraph::new(lines).block(dialog(theme, title, danger)),
         rect,
     );
 }

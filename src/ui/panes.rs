@@ -354,7 +354,7 @@ fn truncate_middle(s: &str, width: usize) -> String {
     }
 }
 
-fn truncate(s: &str, width: usize) -> String {
+pub(crate) fn truncate(s: &str, width: usize) -> String {
     if s.width() <= width {
         return s.to_string();
     }
@@ -430,14 +430,13 @@ fn sparkline(series: &MetricSeries, width: usize, theme: &Theme) -> Vec<Span<'st
     if pts.is_empty() {
         return vec![Span::styled("no data", theme.style(Slot::Hint))];
     }
-    let mut lo = pts.iter().copied().fold(f64::INFINITY, f64::min).min(0.0);
+    let lo = pts.iter().copied().fold(f64::INFINITY, f64::min).min(0.0);
     let mut hi = pts.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if let Some(c) = series.critical {
         hi = hi.max(c);
     }
-    if hi - lo < f64::EPSILON {
+    if (hi - lo).abs() < f64::EPSILON {
         hi = lo + 1.0;
-        lo -= 0.0;
     }
     pts.iter()
         .map(|&v| {
@@ -583,7 +582,7 @@ pub fn runbook(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             let lock = if state.read_only { " (read-only)" } else { "" };
             lines.push(Line::from(vec![
                 Span::styled(format!("[{key}] "), theme.style(Slot::HelpKey)),
-                Span::styled(format!("{}{lock}", sanitize::line(&a.label())), style),
+                Span::styled(format!("{}{lock}", sanitize::line(a.label())), style),
             ]));
         }
         for c in &step.checks {
