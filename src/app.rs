@@ -444,7 +444,110 @@ fn spawn_ticks_and_signals(tx: &mpsc::Sender<Msg>, cancel: &CancellationToken) {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use async_trait::async_trait;
+
     use super::*;
+    use crate::domain::{Health, WorkloadKind, WorkloadRef};
+    use crate::source::WorkloadSource;
+
+    /// Answers, fails twice, then answers with a different row.
+    struct Flaky(AtomicU32);
+
+    fn row(name: &str) -> Workload {
+        Workload {
+            id: WorkloadRef::new(WorkloadKind::Pod, "shop", name),
+            status: "Running".into(),
+            ready: 1,
+            desired: 1,
+            restarts: 0,
+            oom_killed: false,
+            health: Health::Ok,
+            reason: None,
+            owner: None,
+            revision: None,
+            created: SystemTime::UNIX_EPOCH,
+        }
+    }
+
+    #[async_trait]
+    impl WorkloadSource for Flaky {
+        fn label(&self) -> String {
+            "flaky".into()
+        }
+        async fn workloads(&self) -> Result<Vec<Workload>, SourceError> {
+            match self.0.fetch_add(1, Ordering::SeqCst) {
+                0 => Ok(vec![row("a")]),
+                1 | 2 => Err(SourceError::Unreachable("connection refused".into())),
+                _ => Ok(vec![row("b")]),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn failing_source_keeps_its_rows_marks_them_and_retries_with_backoff() {
+        let (tx, mut rx) = mpsc::channel(64);
+        let cancel = CancellationToken::new();
+        let (_refresh_tx, refresh_rx) = watch::channel(0u64);
+        let intervals = Intervals {
+            workloads: Duration::from_millis(5),
+            min_backoff: Duration::from_millis(40),
+            max_backoff: Duration::from_millis(200),
+            ..Intervals::default()
+        };
+        let ctx = PollCtx {
+            intervals,
+            tx,
+            cancel: cancel.clone(),
+            refresh: refresh_rx,
+        };
+        spawn_pollers(
+            vec![Box::new(Flaky(AtomicU32::new(0)))],
+            Vec::new(),
+            Vec::new(),
+            ctx,
+        );
+        let mut seen = Vec::new();
+        let mut times = Vec::new();
+        let start = std::time::Instant::now();
+        while seen.len() < 6 {
+            let m = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            times.push(start.elapsed());
+            seen.push(match m {
+                Msg::Workloads(rows) => format!(
+                    "rows {}",
+                    rows.iter().map(|r| r.id.name.as_str()).collect::<String>()
+                ),
+                Msg::FeedFailed { feed, error } => format!("failed {} {error}", feed.name()),
+                other => format!("{other:?}"),
+            });
+        }
+        cancel.cancel();
+        assert_eq!(
+            seen,
+            vec![
+                "rows a",
+                "rows a",
+                "failed workloads flaky: unreachable: connection refused",
+                "rows a",
+                "failed workloads flaky: unreachable: connection refused",
+                "rows b",
+            ]
+        );
+        // The retries waited: 40 ms after the first failure, 80 ms after the second.
+        assert!(
+            times[3] - times[2] >= Duration::from_millis(40),
+            "{times:?}"
+        );
+        assert!(
+            times[5] - times[4] >= Duration::from_millis(80),
+            "{times:?}"
+        );
+    }
 
     #[test]
     fn backoff_doubles_and_caps() {

@@ -342,6 +342,16 @@ fn logs_follow_pause_search_and_filters() {
     special(&mut s, KeyCode::Esc);
     assert_eq!(s.logs.visible_len(), 50);
     assert!(s.logs.search.is_empty());
+    // `&` shows only matching lines, live; esc in the prompt restores the previous filter.
+    key(&mut s, '&');
+    typed(&mut s, "line 4");
+    assert_eq!(s.logs.visible_len(), 11);
+    special(&mut s, KeyCode::Esc);
+    assert_eq!(s.logs.visible_len(), 50);
+    key(&mut s, '&');
+    typed(&mut s, "LINE 49");
+    special(&mut s, KeyCode::Enter);
+    assert_eq!(s.logs.visible_len(), 1);
 }
 
 #[test]

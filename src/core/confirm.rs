@@ -9,6 +9,8 @@ pub enum InputPurpose {
     WorkloadFilter,
     /// Search the logs (applied as you type).
     LogSearch,
+    /// Show only log lines containing the text (applied as you type).
+    LogFilter,
     /// New replica / desired count for a scale.
     Replicas { target: WorkloadRef, from: u32 },
 }

@@ -17,6 +17,8 @@ pub struct LogsView {
     /// When not following: the index (into the filtered lines) shown at the bottom.
     pub anchor: usize,
     pub search: String,
+    /// Show only lines containing this (ASCII case-insensitive).
+    pub filter: String,
     pub min_level: Level,
     /// Show only sources containing this (a pod, task or log group).
     pub source: Option<String>,
@@ -34,6 +36,7 @@ impl Default for LogsView {
             follow: true,
             anchor: 0,
             search: String::new(),
+            filter: String::new(),
             min_level: Level::Trace,
             source: None,
             json_pretty: false,
@@ -67,6 +70,7 @@ impl LogsView {
                 .source
                 .as_ref()
                 .is_none_or(|s| line.source.contains(s.as_str()))
+            && (self.filter.is_empty() || contains_ignore_ascii_case(&line.text, &self.filter))
     }
 
     /// Indices into `lines` of the lines passing the filters.
@@ -127,13 +131,9 @@ impl LogsView {
         self.anchor = 0;
     }
 
-    /// Does this raw line match the search (case-insensitive)?
+    /// Does this raw line match the search (ASCII case-insensitive, as highlighted)?
     pub fn matches(&self, line: &LogLine) -> bool {
-        !self.search.is_empty()
-            && line
-                .text
-                .to_lowercase()
-                .contains(&self.search.to_lowercase())
+        !self.search.is_empty() && contains_ignore_ascii_case(&line.text, &self.search)
     }
 
     /// Jump to the next (`forward`) or previous match from the current bottom line.
@@ -191,6 +191,12 @@ impl LogsView {
     }
 }
 
+/// Substring test ignoring ASCII case (byte offsets stay valid for highlighting).
+pub fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
+    hay.to_ascii_lowercase()
+        .contains(&needle.to_ascii_lowercase())
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::SystemTime;
@@ -242,6 +248,11 @@ mod tests {
         v.source = Some("api".into());
         assert_eq!(v.visible(), vec![1]);
         v.source = None;
+        v.filter = "POOL".into();
+        assert_eq!(v.visible(), vec![1, 2]);
+        v.filter = "slow".into();
+        assert_eq!(v.visible(), vec![2]);
+        v.filter.clear();
         v.search = "pool".into();
         assert_eq!(v.match_count(), 2);
         v.to_top();

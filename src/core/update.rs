@@ -256,9 +256,9 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
             match state.focus {
                 Pane::Logs => open_input(
                     state,
-                    InputPurpose::LogSearch,
-                    "search logs",
-                    state.logs.search.clone(),
+                    InputPurpose::LogFilter,
+                    "show only log lines containing",
+                    state.logs.filter.clone(),
                 ),
                 _ => open_input(
                     state,
@@ -290,6 +290,7 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
             match state.focus {
                 Pane::Logs => {
                     state.logs.search.clear();
+                    state.logs.filter.clear();
                     state.logs.source = None;
                     state.logs.min_level = Level::Trace;
                 }
@@ -579,6 +580,7 @@ fn live_apply(state: &mut State) {
                 state.workloads.selected = 0;
             }
             InputPurpose::LogSearch => state.logs.search = input.text.clone(),
+            InputPurpose::LogFilter => state.logs.filter = input.text.clone(),
             InputPurpose::Replicas { .. } => {}
         }
     }
@@ -603,7 +605,7 @@ fn input_action(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Submit => {
             let input = input.clone();
             match input.purpose {
-                InputPurpose::WorkloadFilter => state.layer = None,
+                InputPurpose::WorkloadFilter | InputPurpose::LogFilter => state.layer = None,
                 InputPurpose::LogSearch => {
                     state.layer = None;
                     if !state.logs.search.is_empty() && !state.logs.jump_match(false) {

@@ -41,40 +41,64 @@ fn dialog<'a>(theme: &Theme, title: &str, danger: bool) -> Block<'a> {
         .style(theme.style(Slot::Dialog))
 }
 
+/// The key to show for an action: `esc`/`enter` where bound for cancel/submit
+/// (what users expect), else the shortest.
 fn key_of(state: &State, mode: Mode, action: Action) -> String {
-    state
-        .keymap
-        .keys_for(mode, action)
-        .into_iter()
-        .next()
+    let keys = state.keymap.keys_for(mode, action);
+    let preferred = match action {
+        Action::Cancel => Some("esc"),
+        Action::Submit => Some("enter"),
+        _ => None,
+    };
+    preferred
+        .and_then(|p| keys.iter().find(|k| k.as_str() == p).cloned())
+        .or_else(|| keys.into_iter().next())
         .unwrap_or_else(|| action.name().to_string())
 }
 
-/// The help overlay, generated from the keymap and the actions' doc comments.
+/// Help lines for one mode: one line per action, in the order actions are
+/// declared, with every key bound to it.
+pub fn help_lines(state: &State, mode: Mode) -> Vec<(String, &'static str)> {
+    Action::ALL
+        .iter()
+        .filter_map(|&a| {
+            let keys = state.keymap.keys_for(mode, a);
+            (!keys.is_empty()).then(|| (keys.join(", "), a.help()))
+        })
+        .collect()
+}
+
+/// The help overlay, generated from the keymap and the actions' doc comments:
+/// the focused pane's keys first, then the global ones and the dialogs'.
 fn help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, scroll: u16) {
     let rect = centered(area, 76, area.height.saturating_sub(2).max(10));
     let mut lines: Vec<Line> = Vec::new();
-    let modes = [Mode::Global, state.focus.mode(), Mode::Confirm, Mode::Input];
-    for mode in modes {
-        let bindings = state.keymap.bindings(mode);
-        if bindings.is_empty() {
+    let pane = state.focus.mode();
+    for (mode, heading) in [
+        (pane, format!("{} pane", state.focus.title())),
+        (Mode::Global, "everywhere".to_string()),
+        (Mode::Confirm, "in a confirmation".to_string()),
+        (Mode::Input, "in a prompt".to_string()),
+    ] {
+        let entries = help_lines(state, mode);
+        if entries.is_empty() {
             continue;
         }
-        lines.push(Line::styled(
-            format!("{} keys", mode.name()),
-            theme.style(Slot::Header),
-        ));
-        for (keys, actions) in bindings {
-            let help: Vec<&str> = actions.iter().map(|a| a.help()).collect();
+        lines.push(Line::styled(heading, theme.style(Slot::Header)));
+        for (keys, help) in entries {
             lines.push(Line::from(vec![
                 Span::styled(format!("  {keys:<12} "), theme.style(Slot::HelpKey)),
-                Span::raw(help.join("; ")),
+                Span::raw(help),
             ]));
         }
         lines.push(Line::raw(""));
     }
     let close = key_of(state, Mode::Help, Action::Cancel);
-    let block = dialog(theme, &format!("Help — {close} to close"), false);
+    let block = dialog(
+        theme,
+        &format!("Help — {close} to close, j/k to scroll"),
+        false,
+    );
     frame.render_widget(Clear, rect);
     frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), rect);
 }

@@ -43,6 +43,9 @@ pub fn title(state: &State, pane: Pane) -> (String, String) {
             if let Some(s) = &l.source {
                 parts.push(format!("src:{}", sanitize::line(s)));
             }
+            if !l.filter.is_empty() {
+                parts.push(format!("&{}", sanitize::line(&l.filter)));
+            }
             if !l.search.is_empty() {
                 parts.push(format!(
                     "/{} ({})",
@@ -315,6 +318,13 @@ pub fn compact_json(text: &str) -> Option<String> {
         return None;
     };
     let mut parts: Vec<String> = Vec::new();
+    // The level shows as colour; say it in words too unless it is plain info.
+    let level = JSON_LEVEL_KEYS
+        .iter()
+        .find_map(|k| map.get(*k).and_then(|v| v.as_str()));
+    if let Some(l) = level.filter(|l| !l.eq_ignore_ascii_case("info")) {
+        parts.push(l.to_ascii_uppercase());
+    }
     let message = JSON_MESSAGE_KEYS
         .iter()
         .find_map(|k| map.get(*k).and_then(|v| v.as_str()).map(|m| (*k, m)));

@@ -1,0 +1,116 @@
+//! The command line, run as a user would: `check-config`, `--version`, bad arguments.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn opsdeck(config_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(args)
+        .env("OPSDECK_CONFIG_DIR", config_dir)
+        .env("OPSDECK_DATA_DIR", config_dir.join("data"))
+        .env("OPSDECK_STATE_DIR", config_dir.join("state"))
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap()
+}
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+#[test]
+fn check_config_passes_on_an_empty_config_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = opsdeck(dir.path(), &["check-config"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "opsdeck: configuration OK\n"
+    );
+    // Nothing is written to the config dir on a run.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn check_config_reports_every_mistake_with_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "keymaps/default.toml",
+        "[logs]\nf = \"toggle_follow\"\n\"ctrl-x\" = \"scrol_down\"\n",
+    );
+    write(
+        dir.path(),
+        "themes/mine.toml",
+        "inherits = \"default\"\n\"helth.ok\" = \"green\"\n",
+    );
+    write(
+        dir.path(),
+        "runbooks/mine.toml",
+        "id = \"x\"\ntitle = \"X\"\n\n[[steps]]\ntitle = \"s\"\n[[steps.actions]]\nlabel = \"l\"\nkind = \"scael\"\n",
+    );
+    let out = opsdeck(dir.path(), &["check-config"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let d = dir.path().display();
+    assert!(
+        stdout.contains(&format!(
+            "{d}/keymaps/default.toml:3: logs.ctrl-x: unknown action \"scrol_down\""
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "{d}/themes/mine.toml:2: helth.ok: unknown slot \"helth.ok\""
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("{d}/runbooks/mine.toml:8:")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("steps[0].actions[0].kind"), "{stdout}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("3 problems found"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn bad_config_toml_is_reported_not_panicked() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "config.toml",
+        "theme = \"default\"\nread_only = \"yes\"\n[oops\n",
+    );
+    let out = opsdeck(dir.path(), &["check-config"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("config.toml:3"), "{stdout}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
+
+#[test]
+fn version_and_unknown_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = opsdeck(dir.path(), &["--version"]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("opsdeck {}", env!("CARGO_PKG_VERSION"))
+    );
+    let out = opsdeck(dir.path(), &["demo", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "opsdeck: unknown scenario \"nope\"; choose one of: db-connections, oom-crashloop, bad-deploy, ecs-unhealthy"
+    );
+}

@@ -1,0 +1,291 @@
+//! Screen tests: the real render functions drawn into a TestBackend at 80x24
+//! and 160x48 from deterministic simulator states, compared with insta
+//! snapshots, plus cell-style assertions against theme slots (text snapshots
+//! do not show colour).
+
+use std::time::{Duration, SystemTime};
+
+use crossterm::event::{KeyCode, KeyModifiers};
+use opsdeck::core::{Msg, State, update};
+use opsdeck::keymap::{KeyChord, Keymap};
+use opsdeck::runbook;
+use opsdeck::sim::{Scenario, World};
+use opsdeck::theme::{Slot, Theme};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Style};
+
+fn t0() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+}
+
+/// The console as it looks 12 minutes into a scenario (seed 42).
+fn state_for(scenario: Scenario) -> State {
+    let mut world = World::new(scenario, 42, t0());
+    world.step(Duration::from_secs(12 * 60));
+    let book = runbook::for_scenario(scenario.name()).unwrap().unwrap();
+    let keymap = Keymap::shipped("default").unwrap();
+    let mut s =
+        State::new(keymap, format!("sim:{}", scenario.name()), world.now()).with_runbook(book);
+    update(&mut s, Msg::Workloads(world.workloads()));
+    update(&mut s, Msg::Metrics(world.metrics()));
+    update(&mut s, Msg::Databases(world.databases()));
+    update(&mut s, Msg::Logs(world.logs_since(0).0));
+    update(&mut s, Msg::Tick(world.now()));
+    s
+}
+
+fn draw(state: &State, theme: &Theme, w: u16, h: u16) -> Buffer {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| opsdeck::ui::render(f, state, theme)).unwrap();
+    term.backend().buffer().clone()
+}
+
+fn text(buf: &Buffer) -> String {
+    let area = buf.area;
+    let mut out = String::new();
+    for y in 0..area.height {
+        let mut line = String::new();
+        for x in 0..area.width {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Where `needle` starts on screen.
+fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
+    find_below(buf, needle, 0)
+}
+
+/// Where `needle` first starts on a row at or below `min_y`.
+fn find_below(buf: &Buffer, needle: &str, min_y: u16) -> Option<(u16, u16)> {
+    let area = buf.area;
+    for y in min_y..area.height {
+        let row: Vec<String> = (0..area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        let line: String = row.concat();
+        if let Some(byte) = line.find(needle) {
+            // Map the byte offset back to a column (cells may hold multi-byte symbols).
+            let mut acc = 0;
+            for (x, sym) in row.iter().enumerate() {
+                if acc == byte {
+                    return Some((x as u16, y));
+                }
+                acc += sym.len();
+            }
+        }
+    }
+    None
+}
+
+/// No colour and the terminal's default colour are the same thing on screen.
+fn colour(c: Option<Color>) -> Color {
+    c.unwrap_or(Color::Reset)
+}
+
+fn key(s: &mut State, c: char) {
+    update(
+        s,
+        Msg::Key(KeyChord::new(KeyCode::Char(c), KeyModifiers::NONE)),
+    );
+}
+
+#[test]
+fn db_connections_80x24() {
+    let s = state_for(Scenario::DbConnections);
+    insta::assert_snapshot!(text(&draw(&s, &Theme::shipped("default").unwrap(), 80, 24)));
+}
+
+#[test]
+fn db_connections_160x48() {
+    let s = state_for(Scenario::DbConnections);
+    insta::assert_snapshot!(text(&draw(
+        &s,
+        &Theme::shipped("default").unwrap(),
+        160,
+        48
+    )));
+}
+
+#[test]
+fn oom_crashloop_80x24() {
+    let s = state_for(Scenario::OomCrashloop);
+    insta::assert_snapshot!(text(&draw(&s, &Theme::shipped("default").unwrap(), 80, 24)));
+}
+
+#[test]
+fn help_overlay_80x24() {
+    let mut s = state_for(Scenario::BadDeploy);
+    key(&mut s, '?');
+    insta::assert_snapshot!(text(&draw(&s, &Theme::shipped("default").unwrap(), 80, 24)));
+}
+
+#[test]
+fn terminate_confirmation_80x24_and_160x48() {
+    let mut s = state_for(Scenario::DbConnections);
+    key(&mut s, '4');
+    for _ in 0..3 {
+        key(&mut s, ']');
+    }
+    update(
+        &mut s,
+        Msg::Key(KeyChord::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    let theme = Theme::shipped("default").unwrap();
+    let small = text(&draw(&s, &theme, 80, 24));
+    assert!(small.contains("Type orders-db to confirm"), "{small}");
+    insta::assert_snapshot!("confirm_80x24", small);
+    insta::assert_snapshot!("confirm_160x48", text(&draw(&s, &theme, 160, 48)));
+}
+
+#[test]
+fn zoomed_logs_with_search_160x48() {
+    let mut s = state_for(Scenario::DbConnections);
+    key(&mut s, '2');
+    key(&mut s, 'z');
+    key(&mut s, '/');
+    for c in "reserved".chars() {
+        key(&mut s, c);
+    }
+    update(
+        &mut s,
+        Msg::Key(KeyChord::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    let theme = Theme::shipped("default").unwrap();
+    let buf = draw(&s, &theme, 160, 48);
+    insta::assert_snapshot!(text(&buf));
+    // Below the header and the pane title, which shows the search text too.
+    let (x, y) = find_below(&buf, "reserved", 2).expect("a match on screen");
+    assert_eq!(
+        buf[(x, y)].style().bg,
+        theme.style(Slot::SearchMatch).bg,
+        "matches use the search.match slot"
+    );
+    assert_eq!(buf[(x, y)].style().fg, theme.style(Slot::SearchMatch).fg);
+}
+
+#[test]
+fn read_only_and_problems_are_visible() {
+    let mut s = state_for(Scenario::EcsUnhealthy);
+    s.read_only = true;
+    s.problems = vec![opsdeck::problem::Problem::new(
+        "/home/u/.config/opsdeck/keymaps/default.toml",
+        Some(4),
+        Some("logs.ctrl-x".into()),
+        "unknown action \"scrol_down\"",
+    )];
+    let theme = Theme::shipped("default").unwrap();
+    let buf = draw(&s, &theme, 80, 24);
+    let screen = text(&buf);
+    assert!(
+        screen.lines().next().unwrap().contains("READ-ONLY"),
+        "{screen}"
+    );
+    assert!(
+        screen.lines().last().unwrap_or("").is_empty() || screen.contains("1 config problem"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(
+            "1 config problem: /home/u/.config/opsdeck/keymaps/default.toml:4: logs.ctrl-x"
+        ),
+        "{screen}"
+    );
+    let (x, y) = find(&buf, "READ-ONLY").unwrap();
+    assert_eq!(buf[(x, y)].style().fg, theme.style(Slot::StatusReadonly).fg);
+    assert_eq!(buf[(x, y)].style().bg, theme.style(Slot::StatusReadonly).bg);
+}
+
+/// Styles come from theme slots: critical rows, focused borders, thresholds.
+#[test]
+fn cells_use_theme_slots() {
+    for name in ["default", "dark-256", "high-contrast", "mono"] {
+        let theme = Theme::shipped(name).unwrap();
+        let s = state_for(Scenario::OomCrashloop);
+        let buf = draw(&s, &theme, 160, 48);
+        let crit = theme.style(Slot::HealthCritical);
+        let (x, y) = find(&buf, "CrashLoopBackOff").expect("crash-looping pod on screen");
+        let cell = buf[(x, y)].style();
+        assert_eq!(
+            (colour(cell.fg), cell.add_modifier),
+            (colour(crit.fg), crit.add_modifier),
+            "{name}: CrashLoopBackOff uses health.critical"
+        );
+        let (x, y) = find(&buf, "1 Workloads").expect("workloads title");
+        let focused = theme.style(Slot::TitleFocused);
+        assert_eq!(
+            colour(buf[(x, y)].style().fg),
+            colour(focused.fg),
+            "{name}: focused title"
+        );
+        assert_eq!(
+            buf[(x, y)].style().add_modifier,
+            focused.add_modifier,
+            "{name}: focused title"
+        );
+        let border = theme.style(Slot::BorderFocused);
+        assert_eq!(
+            colour(buf[(0, 1)].style().fg),
+            colour(border.fg),
+            "{name}: focused border"
+        );
+        let (x, y) = find(&buf, "INCIDENT").unwrap();
+        assert_eq!(
+            colour(buf[(x, y)].style().fg),
+            colour(crit.fg),
+            "{name}: incident badge"
+        );
+    }
+}
+
+/// mono puts no colour on screen at all.
+#[test]
+fn mono_has_no_colour() {
+    let s = state_for(Scenario::BadDeploy);
+    let buf = draw(&s, &Theme::shipped("mono").unwrap(), 160, 48);
+    for cell in buf.content() {
+        let st: Style = cell.style();
+        assert!(
+            matches!(st.fg, None | Some(Color::Reset)),
+            "fg {:?} at {:?}",
+            st.fg,
+            cell.symbol()
+        );
+        assert!(matches!(st.bg, None | Some(Color::Reset)), "bg {:?}", st.bg);
+    }
+}
+
+/// Resolving the incident flips the header badge.
+#[test]
+fn resolution_shows_in_the_header() {
+    let mut world = World::new(Scenario::BadDeploy, 42, t0());
+    world.step(Duration::from_secs(12 * 60));
+    let book = runbook::for_scenario("bad-deploy").unwrap().unwrap();
+    let view_req = {
+        let w = world.workloads();
+        let m = world.metrics();
+        let d = world.databases();
+        let view = runbook::EstateView {
+            workloads: &w,
+            metrics: &m,
+            databases: &d,
+        };
+        book.actions().next().unwrap().to_request(&view).unwrap()
+    };
+    world.apply(&view_req).unwrap();
+    world.step(Duration::from_secs(180));
+    let keymap = Keymap::shipped("default").unwrap();
+    let mut s = State::new(keymap, "sim:bad-deploy", world.now()).with_runbook(book);
+    update(&mut s, Msg::Workloads(world.workloads()));
+    update(&mut s, Msg::Metrics(world.metrics()));
+    let screen = text(&draw(&s, &Theme::shipped("default").unwrap(), 80, 24));
+    assert!(
+        screen.lines().next().unwrap().contains("RESOLVED"),
+        "{screen}"
+    );
+}
