@@ -1,4 +1,5 @@
 //! The opsdeck command line.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -82,8 +82,12 @@ fn skip_string(chars: &mut Chars<'_>) {
         match c {
             '\u{7}' | '\u{9c}' => return,
             '\u{1b}' => {
+                // ST ends the string; any other ESC ends it too and starts a
+                // new sequence, which is skipped whole as well.
                 if chars.peek() == Some(&'\\') {
                     chars.next();
+                } else {
+                    skip_escape(chars);
                 }
                 return;
             }
@@ -108,6 +112,9 @@ mod tests {
         assert_eq!(line("a\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\b"), "alinkb");
         assert_eq!(line("\x1b[2J\x1b[Hclear"), "clear");
         assert_eq!(line("x\u{9b}31my"), "xy");
+        // An ESC inside a DCS/OSC string ends it and starts its own sequence.
+        assert_eq!(line("\u{90}\x1b[31mred"), "red");
+        assert_eq!(line("a\x1b]0;t\x1b[1mb"), "ab");
     }
 
     #[test]

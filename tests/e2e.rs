@@ -169,12 +169,13 @@ fn db_connections_runbook_resolves_the_incident() {
     // Go to the runbook and walk to the step that has the terminate action.
     s.send("4");
     s.wait_for("Terminate", T);
-    for _ in 0..6 {
+    // Step through the runbook until the step with the terminate action shows.
+    for step in 2..=6 {
         if s.contents().contains("[enter] Terminate") {
             break;
         }
         s.send("]");
-        std::thread::sleep(Duration::from_millis(100));
+        s.wait_for(&format!("step {step}/"), T);
     }
     s.wait_for("[enter] Terminate", T);
     s.send("\r");
