@@ -374,40 +374,12 @@ pub fn for_scenario(scenario: &str) -> Result<Option<Runbook>, Vec<Problem>> {
 
 /// Parse every `*.toml` in a directory; a missing directory has no problems.
 pub fn load_dir(dir: &Path) -> (Vec<Runbook>, Vec<Problem>) {
+    let (files, mut problems) = crate::config::read_toml_dir(dir);
     let mut books = Vec::new();
-    let mut problems = Vec::new();
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (books, problems),
-        Err(e) => {
-            problems.push(Problem::new(
-                dir.display().to_string(),
-                None,
-                None,
-                format!("cannot read directory: {e}"),
-            ));
-            return (books, problems);
-        }
-    };
-    let mut paths: Vec<_> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    paths.sort();
-    for path in paths {
-        let label = path.display().to_string();
-        match std::fs::read_to_string(&path) {
-            Ok(text) => match Runbook::parse(&label, &text) {
-                Ok(b) => books.push(b),
-                Err(ps) => problems.extend(ps),
-            },
-            Err(e) => problems.push(Problem::new(
-                label,
-                None,
-                None,
-                format!("cannot read file: {e}"),
-            )),
+    for f in files {
+        match Runbook::parse(&f.file, &f.text) {
+            Ok(b) => books.push(b),
+            Err(ps) => problems.extend(ps),
         }
     }
     (books, problems)
