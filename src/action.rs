@@ -102,6 +102,10 @@ actions! {
     ToggleZoom = "toggle_zoom",
     /// Refresh every source now
     Refresh = "refresh",
+    /// Switch to another Kubernetes context
+    SwitchContext = "switch_context",
+    /// Watch another Kubernetes namespace, or all of them
+    SwitchNamespace = "switch_namespace",
     /// Move the selection up
     Up = "up",
     /// Move the selection down

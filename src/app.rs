@@ -70,6 +70,87 @@ pub async fn run(
     result
 }
 
+/// One set of running backends: its tasks stop when `cancel` fires.
+struct Running {
+    cancel: CancellationToken,
+    executor: Arc<dyn ActionExecutor>,
+    switcher: Option<Arc<dyn crate::source::Switcher>>,
+}
+
+/// Start the background tasks of a backend set.
+fn start(
+    backends: Backends,
+    root: &CancellationToken,
+    tx: &mpsc::Sender<Msg>,
+    refresh: &watch::Receiver<u64>,
+    intervals: Intervals,
+) -> Running {
+    let cancel = root.child_token();
+    let ctx = PollCtx {
+        intervals,
+        tx: tx.clone(),
+        cancel: cancel.clone(),
+        refresh: refresh.clone(),
+    };
+    spawn_pollers(
+        backends.workloads,
+        backends.metrics,
+        backends.databases,
+        ctx,
+    );
+    for src in backends.logs {
+        spawn_log_stream(src, tx.clone(), cancel.clone(), intervals);
+    }
+    Running {
+        cancel,
+        executor: Arc::from(backends.executor),
+        switcher: backends.switcher,
+    }
+}
+
+fn spawn_log_stream(
+    mut src: Box<dyn crate::source::LogSource>,
+    tx: mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+    intervals: Intervals,
+) {
+    tokio::spawn(async move {
+        let mut failures = 0u32;
+        loop {
+            let res = tokio::select! {
+                _ = cancel.cancelled() => return,
+                r = src.next_batch(intervals.log_wait) => r,
+            };
+            let msg = match res {
+                Ok(batch) if batch.is_empty() => continue,
+                Ok(batch) => {
+                    failures = 0;
+                    Msg::Logs(batch)
+                }
+                Err(e) => {
+                    failures += 1;
+                    Msg::FeedFailed {
+                        feed: Feed::Logs,
+                        error: format!("{}: {e}", src.label()),
+                    }
+                }
+            };
+            if tx.send(msg).await.is_err() {
+                return;
+            }
+            if failures > 0 {
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tokio::time::sleep(backoff(&intervals, failures)) => {}
+                }
+            }
+        }
+    });
+}
+
+/// The result of reopening the backends for a context/namespace.
+type SwitchResult = (String, Option<String>, Result<Backends, SourceError>);
+
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     state: &mut State,
@@ -78,94 +159,63 @@ async fn event_loop(
     audit: AuditLog,
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::channel::<Msg>(1024);
-    let cancel = CancellationToken::new();
+    let (switch_tx, mut switch_rx) = mpsc::channel::<SwitchResult>(4);
+    let root = CancellationToken::new();
     let (refresh_tx, refresh_rx) = watch::channel(0u64);
     let intervals = Intervals::default();
-    let executor: Arc<dyn ActionExecutor> = Arc::from(backends.executor);
-
-    let ctx = PollCtx {
-        intervals,
-        tx: tx.clone(),
-        cancel: cancel.clone(),
-        refresh: refresh_rx.clone(),
-    };
-    spawn_pollers(
-        backends.workloads,
-        backends.metrics,
-        backends.databases,
-        ctx,
-    );
-    for mut src in backends.logs {
-        let tx = tx.clone();
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            let mut failures = 0u32;
-            loop {
-                let res = tokio::select! {
-                    _ = cancel.cancelled() => return,
-                    r = src.next_batch(intervals.log_wait) => r,
-                };
-                let msg = match res {
-                    Ok(batch) if batch.is_empty() => continue,
-                    Ok(batch) => {
-                        failures = 0;
-                        Msg::Logs(batch)
-                    }
-                    Err(e) => {
-                        failures += 1;
-                        Msg::FeedFailed {
-                            feed: Feed::Logs,
-                            error: format!("{}: {e}", src.label()),
-                        }
-                    }
-                };
-                if tx.send(msg).await.is_err() {
-                    return;
-                }
-                if failures > 0 {
-                    tokio::select! {
-                        _ = cancel.cancelled() => return,
-                        _ = tokio::time::sleep(backoff(&intervals, failures)) => {}
-                    }
-                }
-            }
-        });
-    }
-    spawn_input(&tx, &cancel);
-    spawn_ticks_and_signals(&tx, &cancel);
+    let mut running = start(backends, &root, &tx, &refresh_rx, intervals);
+    spawn_input(&tx, &root);
+    spawn_ticks_and_signals(&tx, &root);
 
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
-    loop {
-        if dirty {
-            let wait = FRAME.saturating_sub(last_draw.elapsed());
-            if wait.is_zero() {
+    let io = Io {
+        tx: tx.clone(),
+        audit,
+        refresh: refresh_tx,
+        switch: switch_tx,
+    };
+    while !state.quit {
+        let wait = FRAME.saturating_sub(last_draw.elapsed());
+        tokio::select! {
+            m = rx.recv() => {
+                let Some(m) = m else { break };
+                handle(state, m, &running, &io);
+                // Coalesce whatever else is already queued into the same frame.
+                while let Ok(m) = rx.try_recv() {
+                    handle(state, m, &running, &io);
+                }
+                dirty = true;
+            }
+            Some((context, namespace, result)) = switch_rx.recv() => {
+                match result {
+                    Ok(backends) => {
+                        running.cancel.cancel();
+                        let label = backends.context.clone();
+                        running = start(backends, &root, &tx, &refresh_rx, intervals);
+                        handle(state, Msg::Switched { context, namespace, label }, &running, &io);
+                    }
+                    Err(e) => handle(state, Msg::Flash { text: format!("cannot switch to {context}: {e}"), error: true }, &running, &io),
+                }
+                dirty = true;
+            }
+            _ = tokio::time::sleep(wait), if dirty => {
                 draw(terminal, state, theme)?;
                 last_draw = Instant::now();
                 dirty = false;
-            } else {
-                tokio::select! {
-                    m = rx.recv() => {
-                        let Some(m) = m else { break };
-                        dirty |= handle(state, m, &tx, &executor, &audit, &refresh_tx);
-                    }
-                    _ = tokio::time::sleep(wait) => {}
-                }
-                continue;
             }
         }
-        let Some(m) = rx.recv().await else { break };
-        dirty |= handle(state, m, &tx, &executor, &audit, &refresh_tx);
-        // Coalesce whatever else is already queued into the same frame.
-        while let Ok(m) = rx.try_recv() {
-            dirty |= handle(state, m, &tx, &executor, &audit, &refresh_tx);
-        }
-        if state.quit {
-            break;
-        }
     }
-    cancel.cancel();
+    root.cancel();
     Ok(())
+}
+
+/// What effects need from the driver.
+struct Io {
+    tx: mpsc::Sender<Msg>,
+    audit: AuditLog,
+    refresh: watch::Sender<u64>,
+    switch: mpsc::Sender<SwitchResult>,
 }
 
 fn draw(
@@ -186,35 +236,62 @@ fn draw(
     Ok(())
 }
 
-/// Apply one message and run its effects. Returns true (the screen may have changed).
-fn handle(
-    state: &mut State,
-    msg: Msg,
-    tx: &mpsc::Sender<Msg>,
-    executor: &Arc<dyn ActionExecutor>,
-    audit: &AuditLog,
-    refresh: &watch::Sender<u64>,
-) -> bool {
+/// Apply one message and run its effects.
+fn handle(state: &mut State, msg: Msg, running: &Running, io: &Io) {
     for effect in update(state, msg) {
         match effect {
             Effect::Quit => state.quit = true,
             Effect::Refresh => {
-                refresh.send_modify(|n| *n += 1);
+                io.refresh.send_modify(|n| *n += 1);
             }
             Effect::RunAction { id, request } => {
-                let tx = tx.clone();
-                let executor = executor.clone();
-                let audit = audit.clone();
-                let refresh = refresh.clone();
+                let tx = io.tx.clone();
+                let executor = running.executor.clone();
+                let audit = io.audit.clone();
+                let refresh = io.refresh.clone();
                 tokio::spawn(async move {
                     let result = run_audited(&*executor, &audit, id, &request).await;
                     refresh.send_modify(|n| *n += 1);
                     let _ = tx.send(Msg::ActionFinished { id, result }).await;
                 });
             }
+            Effect::CheckAction { id, request } => {
+                let tx = io.tx.clone();
+                let executor = running.executor.clone();
+                tokio::spawn(async move {
+                    let allowed = executor.allowed(&request).await;
+                    let preview = if allowed.is_ok() {
+                        executor.preview(&request).await.map_err(|e| e.to_string())
+                    } else {
+                        Ok(None)
+                    };
+                    let _ = tx
+                        .send(Msg::ActionChecked {
+                            id,
+                            allowed,
+                            preview,
+                        })
+                        .await;
+                });
+            }
+            Effect::Switch { context, namespace } => match &running.switcher {
+                Some(switcher) => {
+                    let switcher = switcher.clone();
+                    let done = io.switch.clone();
+                    tokio::spawn(async move {
+                        let result = switcher.open(&context, namespace.as_deref()).await;
+                        let _ = done.send((context, namespace, result)).await;
+                    });
+                }
+                None => {
+                    let _ = io.tx.try_send(Msg::Flash {
+                        text: "this session cannot switch contexts".into(),
+                        error: true,
+                    });
+                }
+            },
         }
     }
-    true
 }
 
 /// Write the audit record, run the action, write its result. The action does

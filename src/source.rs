@@ -70,6 +70,19 @@ pub trait DatabaseSource: Send + Sync {
 #[async_trait]
 pub trait ActionExecutor: Send + Sync {
     async fn execute(&self, request: &ActionRequest) -> Result<ActionOutcome, SourceError>;
+
+    /// What the backend says the action would do, without doing it (the
+    /// Kubernetes API's `dryRun=All`), for the confirmation. `Ok(None)` when
+    /// the backend offers no dry run.
+    async fn preview(&self, _request: &ActionRequest) -> Result<Option<String>, SourceError> {
+        Ok(None)
+    }
+
+    /// Whether the current identity may run the action (SelfSubjectAccessReview
+    /// on Kubernetes). `Err` carries the reason it is unavailable.
+    async fn allowed(&self, _request: &ActionRequest) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// An executor that refuses everything: what `--read-only` installs, so a
@@ -86,6 +99,16 @@ impl ActionExecutor for ReadOnlyExecutor {
     }
 }
 
+/// Reopens the backends for another Kubernetes context or namespace (the
+/// in-app switch). The driver stops the old sources and starts the new ones.
+#[async_trait]
+pub trait Switcher: Send + Sync {
+    /// Every context the user can switch to, and the current one.
+    fn contexts(&self) -> Vec<String>;
+    /// Open everything again for `context`, watching `namespace` (None: all namespaces).
+    async fn open(&self, context: &str, namespace: Option<&str>) -> Result<Backends, SourceError>;
+}
+
 /// Every backend the driver runs, for one session of the console.
 pub struct Backends {
     /// Shown in the status bar as the context.
@@ -95,4 +118,139 @@ pub struct Backends {
     pub metrics: Vec<Box<dyn MetricSource>>,
     pub databases: Vec<Box<dyn DatabaseSource>>,
     pub executor: Box<dyn ActionExecutor>,
+    /// Present when contexts/namespaces can be switched in the app.
+    pub switcher: Option<std::sync::Arc<dyn Switcher>>,
+}
+
+/// Which backend runs a request: Kubernetes workloads go to one executor,
+/// everything else (ECS, databases) to another. What the console uses when
+/// it combines a Kubernetes backend with others.
+pub struct RoutingExecutor {
+    pub kubernetes: Box<dyn ActionExecutor>,
+    pub other: Box<dyn ActionExecutor>,
+}
+
+impl RoutingExecutor {
+    fn route(&self, request: &ActionRequest) -> &dyn ActionExecutor {
+        use crate::domain::WorkloadKind;
+        let kube = match request {
+            ActionRequest::Scale { target, .. }
+            | ActionRequest::RolloutUndo { target, .. }
+            | ActionRequest::RolloutRestart { target }
+            | ActionRequest::DeletePod { target }
+            | ActionRequest::StopTask { target }
+            | ActionRequest::ForceNewDeployment { target } => {
+                matches!(target.kind, WorkloadKind::Deployment | WorkloadKind::Pod)
+            }
+            ActionRequest::TerminateQueries { .. } => false,
+        };
+        if kube {
+            &*self.kubernetes
+        } else {
+            &*self.other
+        }
+    }
+}
+
+#[async_trait]
+impl ActionExecutor for RoutingExecutor {
+    async fn execute(&self, request: &ActionRequest) -> Result<ActionOutcome, SourceError> {
+        self.route(request).execute(request).await
+    }
+
+    async fn preview(&self, request: &ActionRequest) -> Result<Option<String>, SourceError> {
+        self.route(request).preview(request).await
+    }
+
+    async fn allowed(&self, request: &ActionRequest) -> Result<(), String> {
+        self.route(request).allowed(request).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{QueryRule, WorkloadKind, WorkloadRef};
+
+    struct Named(&'static str);
+
+    #[async_trait]
+    impl ActionExecutor for Named {
+        async fn execute(&self, _: &ActionRequest) -> Result<ActionOutcome, SourceError> {
+            Ok(ActionOutcome {
+                summary: self.0.into(),
+                details: Vec::new(),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn routes_kubernetes_requests_to_the_kube_executor() {
+        let r = RoutingExecutor {
+            kubernetes: Box::new(Named("kube")),
+            other: Box::new(Named("other")),
+        };
+        let dep = WorkloadRef::new(WorkloadKind::Deployment, "shop", "api");
+        let svc = WorkloadRef::new(WorkloadKind::EcsService, "prod", "checkout");
+        let run = |req: ActionRequest| {
+            let r = &r;
+            async move { r.execute(&req).await.map(|o| o.summary).unwrap_or_default() }
+        };
+        assert_eq!(
+            run(ActionRequest::Scale {
+                target: dep.clone(),
+                from: 1,
+                to: 2
+            })
+            .await,
+            "kube"
+        );
+        assert_eq!(
+            run(ActionRequest::DeletePod {
+                target: WorkloadRef::new(WorkloadKind::Pod, "shop", "p")
+            })
+            .await,
+            "kube"
+        );
+        assert_eq!(
+            run(ActionRequest::Scale {
+                target: svc.clone(),
+                from: 1,
+                to: 2
+            })
+            .await,
+            "other"
+        );
+        assert_eq!(
+            run(ActionRequest::StopTask {
+                target: WorkloadRef::new(WorkloadKind::EcsTask, "prod", "t")
+            })
+            .await,
+            "other"
+        );
+        let rule = QueryRule {
+            older_than: std::time::Duration::from_secs(600),
+            user: None,
+            application: None,
+        };
+        assert_eq!(
+            run(ActionRequest::TerminateQueries {
+                database: "db".into(),
+                rule,
+                sessions: Vec::new()
+            })
+            .await,
+            "other"
+        );
+    }
+
+    #[tokio::test]
+    async fn read_only_executor_refuses_everything() {
+        let r = ReadOnlyExecutor;
+        let dep = WorkloadRef::new(WorkloadKind::Deployment, "shop", "api");
+        let err = r
+            .execute(&ActionRequest::RolloutRestart { target: dep })
+            .await;
+        assert!(matches!(err, Err(SourceError::Blocked(m)) if m.contains("read-only")));
+    }
 }

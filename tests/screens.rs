@@ -132,15 +132,31 @@ fn terminate_confirmation_80x24_and_160x48() {
     for _ in 0..3 {
         key(&mut s, ']');
     }
-    update(
+    let effects = update(
         &mut s,
         Msg::Key(KeyChord::new(KeyCode::Enter, KeyModifiers::NONE)),
     );
+    let [opsdeck::core::Effect::CheckAction { id, .. }] = effects.as_slice() else {
+        panic!("the confirmation asks the backend first: {effects:?}")
+    };
+    let id = *id;
+    update(&mut s, Msg::ActionChecked { id, allowed: Ok(()), preview: Ok(None) });
     let theme = Theme::shipped("default").unwrap();
     let small = text(&draw(&s, &theme, 80, 24));
     assert!(small.contains("Type orders-db to confirm"), "{small}");
     insta::assert_snapshot!("confirm_80x24", small);
-    insta::assert_snapshot!("confirm_160x48", text(&draw(&s, &theme, 160, 48)));
+    // The same dialog when the backend says no: the reason shows, and Yes is refused.
+    update(
+        &mut s,
+        Msg::ActionChecked {
+            id,
+            allowed: Err("sim-viewer cannot delete pods in shop".into()),
+            preview: Ok(None),
+        },
+    );
+    let big = text(&draw(&s, &theme, 160, 48));
+    assert!(big.contains("unavailable: sim-viewer cannot delete pods in shop"), "{big}");
+    insta::assert_snapshot!("confirm_160x48", big);
 }
 
 #[test]

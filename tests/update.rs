@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use crossterm::event::{KeyCode, KeyModifiers};
-use opsdeck::core::{ConfirmStatus, Effect, Feed, Layer, Msg, Pane, State, update};
+use opsdeck::core::{CheckState, ConfirmStatus, Effect, Feed, Layer, Msg, Pane, State, update};
 use opsdeck::domain::{
     ActionOutcome, ActionRequest, DbSession, DbSnapshot, Health, Level, LogLine, SessionState,
     Workload, WorkloadKind, WorkloadRef,
@@ -91,9 +91,19 @@ fn scale_yields_exactly_one_effect_only_after_confirmation() {
         "scale asks for the new count"
     );
     assert!(typed(&mut s, "6").is_empty());
-    assert!(
-        special(&mut s, KeyCode::Enter).is_empty(),
-        "submitting the count only opens the confirmation"
+    let target = WorkloadRef::new(WorkloadKind::Deployment, "shop", "api");
+    let check = special(&mut s, KeyCode::Enter);
+    assert_eq!(
+        check,
+        vec![Effect::CheckAction {
+            id: 1,
+            request: ActionRequest::Scale {
+                target: target.clone(),
+                from: 3,
+                to: 6
+            }
+        }],
+        "submitting the count opens the confirmation and asks the backend about it; nothing runs"
     );
     let Some(Layer::Confirm(c)) = &s.layer else {
         panic!("confirmation expected")
@@ -106,7 +116,7 @@ fn scale_yields_exactly_one_effect_only_after_confirmation() {
     assert_eq!(
         effects,
         vec![Effect::RunAction {
-            id: 1,
+            id: 2,
             request: ActionRequest::Scale {
                 target: WorkloadRef::new(WorkloadKind::Deployment, "shop", "api"),
                 from: 3,
@@ -189,7 +199,10 @@ fn read_only_yields_no_effect_and_says_why() {
 fn destructive_action_needs_the_name_typed() {
     let mut s = state();
     select(&mut s, "api");
-    assert!(key(&mut s, 'u').is_empty());
+    assert!(matches!(
+        key(&mut s, 'u').as_slice(),
+        [Effect::CheckAction { .. }]
+    ));
     let Some(Layer::Confirm(c)) = &s.layer else {
         panic!("confirmation expected")
     };
@@ -220,7 +233,7 @@ fn destructive_action_needs_the_name_typed() {
     assert_eq!(
         effects,
         vec![Effect::RunAction {
-            id: 1,
+            id: 2,
             request: ActionRequest::RolloutUndo {
                 target: WorkloadRef::new(WorkloadKind::Deployment, "shop", "api"),
                 to_revision: None
@@ -427,4 +440,136 @@ fn help_overlay_opens_and_closes() {
     special(&mut s, KeyCode::Esc);
     assert!(s.layer.is_none());
     assert_eq!(key(&mut s, 'q'), vec![Effect::Quit]);
+}
+
+#[test]
+fn denied_actions_cannot_be_confirmed_and_say_why() {
+    let mut s = state();
+    select(&mut s, "api");
+    let effects = key(&mut s, 'r');
+    let [Effect::CheckAction { id, .. }] = effects.as_slice() else {
+        panic!("check expected: {effects:?}")
+    };
+    update(
+        &mut s,
+        Msg::ActionChecked {
+            id: *id,
+            allowed: Err("sim-viewer cannot patch deployments in shop".into()),
+            preview: Ok(None),
+        },
+    );
+    let Some(Layer::Confirm(c)) = &s.layer else {
+        panic!("still open")
+    };
+    assert_eq!(
+        c.check,
+        CheckState::Denied("sim-viewer cannot patch deployments in shop".into())
+    );
+    assert!(key(&mut s, 'y').is_empty(), "a denied action never runs");
+    special(&mut s, KeyCode::Tab);
+    assert!(special(&mut s, KeyCode::Enter).is_empty());
+    let Some(Layer::Confirm(c)) = &s.layer else {
+        panic!("still open")
+    };
+    assert_eq!(
+        c.hint.as_deref(),
+        Some("unavailable: sim-viewer cannot patch deployments in shop")
+    );
+}
+
+#[test]
+fn dry_run_answer_lands_in_its_own_dialog_only() {
+    let mut s = state();
+    select(&mut s, "api");
+    let effects = key(&mut s, 'r');
+    let [Effect::CheckAction { id, .. }] = effects.as_slice() else {
+        panic!()
+    };
+    let id = *id;
+    // An answer for another (older) dialog is ignored.
+    update(
+        &mut s,
+        Msg::ActionChecked {
+            id: id + 100,
+            allowed: Err("x".into()),
+            preview: Ok(None),
+        },
+    );
+    let Some(Layer::Confirm(c)) = &s.layer else {
+        panic!()
+    };
+    assert_eq!(c.check, CheckState::Pending);
+    update(
+        &mut s,
+        Msg::ActionChecked {
+            id,
+            allowed: Ok(()),
+            preview: Ok(Some("server dry run: accepted".into())),
+        },
+    );
+    let Some(Layer::Confirm(c)) = &s.layer else {
+        panic!()
+    };
+    assert_eq!(
+        c.check,
+        CheckState::Allowed(Some("server dry run: accepted".into()))
+    );
+    assert_eq!(key(&mut s, 'y').len(), 1);
+}
+
+#[test]
+fn context_picker_and_namespace_prompt_ask_the_driver_to_switch() {
+    let mut s = state();
+    assert!(key(&mut s, 'C').is_empty());
+    assert!(
+        s.flash.as_ref().is_some_and(|f| f.error),
+        "no contexts: says so"
+    );
+    s.contexts = vec!["sim".into(), "sim-viewer".into()];
+    s.kube_context = Some("sim".into());
+    s.namespace = Some("shop".into());
+    key(&mut s, 'C');
+    assert!(matches!(s.layer, Some(Layer::Picker { selected: 0, .. })));
+    special(&mut s, KeyCode::Down);
+    let effects = special(&mut s, KeyCode::Enter);
+    assert_eq!(
+        effects,
+        vec![Effect::Switch {
+            context: "sim-viewer".into(),
+            namespace: Some("shop".into())
+        }]
+    );
+    update(
+        &mut s,
+        Msg::Switched {
+            context: "sim-viewer".into(),
+            namespace: Some("shop".into()),
+            label: "kube:sim-viewer".into(),
+        },
+    );
+    assert_eq!(s.context, "kube:sim-viewer");
+    assert!(
+        s.workloads.rows.is_empty(),
+        "rows of the old context are dropped"
+    );
+    update(
+        &mut s,
+        Msg::Key(KeyChord::new(KeyCode::Char('n'), KeyModifiers::CONTROL)),
+    );
+    let Some(Layer::Input(i)) = &s.layer else {
+        panic!("namespace prompt")
+    };
+    assert_eq!(i.text, "shop");
+    for _ in 0..4 {
+        special(&mut s, KeyCode::Backspace);
+    }
+    typed(&mut s, "all");
+    let effects = special(&mut s, KeyCode::Enter);
+    assert_eq!(
+        effects,
+        vec![Effect::Switch {
+            context: "sim-viewer".into(),
+            namespace: None
+        }]
+    );
 }

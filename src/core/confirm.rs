@@ -13,6 +13,8 @@ pub enum InputPurpose {
     LogFilter,
     /// New replica / desired count for a scale.
     Replicas { target: WorkloadRef, from: u32 },
+    /// The Kubernetes namespace to watch (`all` for every namespace).
+    Namespace,
 }
 
 /// An open text prompt.
@@ -38,6 +40,19 @@ pub enum ConfirmStatus {
     Failed(String),
 }
 
+/// What the backend said when asked about an open confirmation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckState {
+    /// Not answered yet.
+    Pending,
+    /// Allowed; the server's dry-run answer if it offers one.
+    Allowed(Option<String>),
+    /// Not allowed (RBAC); the action cannot be confirmed.
+    Denied(String),
+    /// Allowed as far as we know, but the dry run failed.
+    PreviewFailed(String),
+}
+
 /// A confirmation: built when the prompt opens, it holds the exact request
 /// that confirming will run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +69,9 @@ pub struct Confirm {
     /// Shown when the typed name did not match.
     pub hint: Option<String>,
     pub status: ConfirmStatus,
+    /// Correlates the backend's permission/dry-run answer.
+    pub check_id: u64,
+    pub check: CheckState,
 }
 
 impl Confirm {
@@ -68,6 +86,8 @@ impl Confirm {
             typed: String::new(),
             hint: None,
             status: ConfirmStatus::Asking,
+            check_id: 0,
+            check: CheckState::Pending,
         }
     }
 

@@ -7,7 +7,7 @@ mod update;
 
 use std::time::{Duration, SystemTime};
 
-pub use confirm::{Confirm, ConfirmStatus, Input, InputPurpose};
+pub use confirm::{CheckState, Confirm, ConfirmStatus, Input, InputPurpose};
 pub use logs::{LogsView, MAX_LOG_LINES};
 pub use update::{offered_actions, update};
 
@@ -212,6 +212,12 @@ pub enum Layer {
         title: String,
         text: String,
     },
+    /// Choose one of a list (Kubernetes contexts).
+    Picker {
+        title: String,
+        items: Vec<String>,
+        selected: usize,
+    },
 }
 
 /// A transient message in the status bar.
@@ -229,6 +235,11 @@ pub struct State {
     pub read_only: bool,
     /// `sim:db-connections`, `kube:prod-eks`.
     pub context: String,
+    /// Kubernetes contexts the user can switch to, and the current one.
+    pub contexts: Vec<String>,
+    pub kube_context: Option<String>,
+    /// The watched namespace; None = all namespaces.
+    pub namespace: Option<String>,
     pub problems: Vec<Problem>,
     pub now: SystemTime,
     pub focus: Pane,
@@ -253,6 +264,9 @@ impl State {
             keymap,
             read_only: false,
             context: context.into(),
+            contexts: Vec::new(),
+            kube_context: None,
+            namespace: None,
             problems: Vec::new(),
             now,
             focus: Pane::Workloads,
@@ -339,6 +353,23 @@ pub enum Msg {
         feed: Feed,
         error: String,
     },
+    /// The backend's answer to "may I, and what would it do" for an open confirmation.
+    ActionChecked {
+        id: u64,
+        allowed: Result<(), String>,
+        preview: Result<Option<String>, String>,
+    },
+    /// The driver reopened the backends for another context/namespace.
+    Switched {
+        context: String,
+        namespace: Option<String>,
+        label: String,
+    },
+    /// Something for the status bar (a failed switch, ...).
+    Flash {
+        text: String,
+        error: bool,
+    },
     ActionFinished {
         id: u64,
         result: Result<ActionOutcome, String>,
@@ -353,6 +384,16 @@ pub enum Effect {
     RunAction {
         id: u64,
         request: ActionRequest,
+    },
+    /// Ask the backend whether the action is allowed and for its dry run.
+    CheckAction {
+        id: u64,
+        request: ActionRequest,
+    },
+    /// Reopen the backends for a Kubernetes context and namespace (None = all).
+    Switch {
+        context: String,
+        namespace: Option<String>,
     },
     /// Ask every poller to refresh now.
     Refresh,

@@ -55,6 +55,43 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             f.failures = f.failures.saturating_add(1);
             Vec::new()
         }
+        Msg::ActionChecked {
+            id,
+            allowed,
+            preview,
+        } => {
+            if let Some(Layer::Confirm(c)) = &mut state.layer {
+                if c.check_id == id {
+                    c.check = match (allowed, preview) {
+                        (Err(why), _) => super::CheckState::Denied(why),
+                        (Ok(()), Ok(p)) => super::CheckState::Allowed(p),
+                        (Ok(()), Err(e)) => super::CheckState::PreviewFailed(e),
+                    };
+                }
+            }
+            Vec::new()
+        }
+        Msg::Switched {
+            context,
+            namespace,
+            label,
+        } => {
+            state.kube_context = Some(context);
+            state.namespace = namespace;
+            state.context = label;
+            state.workloads.rows.clear();
+            state.workloads.selected = 0;
+            state.logs = super::LogsView::default();
+            for (_, f) in &mut state.feeds {
+                *f = super::FeedStatus::default();
+            }
+            flash(state, format!("now on {}", state.context), false);
+            Vec::new()
+        }
+        Msg::Flash { text, error } => {
+            flash(state, text, error);
+            Vec::new()
+        }
         Msg::ActionFinished { id, result } => {
             on_action_finished(state, id, result);
             Vec::new()
@@ -111,7 +148,7 @@ fn on_action_finished(
 fn top_mode(state: &State) -> Mode {
     match &state.layer {
         Some(Layer::Help { .. }) | Some(Layer::Notice { .. }) => Mode::Help,
-        Some(Layer::Input(_)) => Mode::Input,
+        Some(Layer::Input(_)) | Some(Layer::Picker { .. }) => Mode::Input,
         Some(Layer::Confirm(c)) if c.is_destructive() && c.status == ConfirmStatus::Asking => {
             Mode::Input
         }
@@ -127,6 +164,13 @@ fn on_key(state: &mut State, chord: KeyChord) -> Vec<Effect> {
         state.pending_keys.clear();
         return match state.keymap.resolve(mode, &[chord]) {
             Resolved::Actions(actions) => run_actions(state, &actions),
+            _ if matches!(state.layer, Some(Layer::Picker { .. })) => {
+                // Lists move with the global navigation keys.
+                match state.keymap.resolve(Mode::Global, &[chord]) {
+                    Resolved::Actions(actions) => run_actions(state, &actions),
+                    _ => Vec::new(),
+                }
+            }
             _ => {
                 if mode == Mode::Input {
                     if let (KeyCode::Char(c), false) = (
@@ -207,6 +251,7 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
         Some(Layer::Help { .. }) | Some(Layer::Notice { .. }) => return help_action(state, action),
         Some(Layer::Input(_)) => return input_action(state, action),
         Some(Layer::Confirm(_)) => return confirm_action(state, action),
+        Some(Layer::Picker { .. }) => return picker_action(state, action),
         None => {}
     }
     match action {
@@ -305,10 +350,7 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::RolloutRestart
         | Action::DeletePod
         | Action::StopTask
-        | Action::ForceNewDeployment => {
-            workload_action(state, action);
-            Vec::new()
-        }
+        | Action::ForceNewDeployment => workload_action(state, action),
         Action::LogsForSelected => {
             if let Some(w) = state.workloads.selected_row() {
                 let name = w.id.name.clone();
@@ -368,10 +410,7 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
             state.logs.timestamps = !state.logs.timestamps;
             Vec::new()
         }
-        Action::RunAction => {
-            runbook_action(state);
-            Vec::new()
-        }
+        Action::RunAction => runbook_action(state),
         Action::NextStep | Action::PrevStep => {
             if let Some(rb) = &mut state.runbook {
                 let n = rb.book.steps.len();
@@ -384,6 +423,33 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
                     rb.action = 0;
                 }
             }
+            Vec::new()
+        }
+        Action::SwitchContext => {
+            if state.contexts.is_empty() {
+                flash(state, "no Kubernetes contexts in this session", true);
+            } else {
+                let selected = state
+                    .kube_context
+                    .as_ref()
+                    .and_then(|c| state.contexts.iter().position(|x| x == c))
+                    .unwrap_or(0);
+                state.layer = Some(Layer::Picker {
+                    title: "switch Kubernetes context".into(),
+                    items: state.contexts.clone(),
+                    selected,
+                });
+            }
+            Vec::new()
+        }
+        Action::SwitchNamespace => {
+            let current = state.namespace.clone().unwrap_or_else(|| "all".into());
+            open_input(
+                state,
+                InputPurpose::Namespace,
+                "namespace (all = every namespace)",
+                current,
+            );
             Vec::new()
         }
         Action::ConfirmYes
@@ -467,10 +533,10 @@ fn open_input(state: &mut State, purpose: InputPurpose, prompt: &str, text: Stri
 
 /// Open the right prompt for a workload action on the selected row, or say
 /// why it is not available.
-fn workload_action(state: &mut State, action: Action) {
+fn workload_action(state: &mut State, action: Action) -> Vec<Effect> {
     let Some(row) = state.workloads.selected_row().cloned() else {
         flash(state, "nothing selected", true);
-        return;
+        return Vec::new();
     };
     if !offered_actions(state, Pane::Workloads).contains(&action) {
         flash(
@@ -478,13 +544,13 @@ fn workload_action(state: &mut State, action: Action) {
             format!("{} is not available for {}", action.name(), row.id),
             true,
         );
-        return;
+        return Vec::new();
     }
     let target = row.id.clone();
     match action {
         Action::Scale => {
             if blocked_by_read_only(state, &format!("scale {target}")) {
-                return;
+                return Vec::new();
             }
             let prompt = format!("scale {target}: new count (now {})", row.desired);
             open_input(
@@ -496,6 +562,7 @@ fn workload_action(state: &mut State, action: Action) {
                 &prompt,
                 String::new(),
             );
+            Vec::new()
         }
         Action::RolloutUndo => ask(
             state,
@@ -508,7 +575,7 @@ fn workload_action(state: &mut State, action: Action) {
         Action::DeletePod => ask(state, ActionRequest::DeletePod { target }),
         Action::StopTask => ask(state, ActionRequest::StopTask { target }),
         Action::ForceNewDeployment => ask(state, ActionRequest::ForceNewDeployment { target }),
-        _ => {}
+        _ => Vec::new(),
     }
 }
 
@@ -525,18 +592,24 @@ fn blocked_by_read_only(state: &mut State, what: &str) -> bool {
     state.read_only
 }
 
-/// Open the confirmation for a request (or the read-only notice).
-fn ask(state: &mut State, request: ActionRequest) {
+/// Open the confirmation for a request (or the read-only notice), and ask
+/// the backend whether it is allowed and what its dry run says.
+fn ask(state: &mut State, request: ActionRequest) -> Vec<Effect> {
     if blocked_by_read_only(state, &request.describe()) {
-        return;
+        return Vec::new();
     }
-    state.layer = Some(Layer::Confirm(Confirm::new(request)));
+    let id = state.next_action_id;
+    state.next_action_id += 1;
+    let mut confirm = Confirm::new(request.clone());
+    confirm.check_id = id;
+    state.layer = Some(Layer::Confirm(confirm));
+    vec![Effect::CheckAction { id, request }]
 }
 
-fn runbook_action(state: &mut State) {
+fn runbook_action(state: &mut State) -> Vec<Effect> {
     let Some(rb) = &state.runbook else {
         flash(state, "no runbook loaded", true);
-        return;
+        return Vec::new();
     };
     let Some(spec) = rb
         .book
@@ -545,13 +618,14 @@ fn runbook_action(state: &mut State) {
         .and_then(|s| s.actions.get(rb.action))
     else {
         flash(state, "this step has no action", true);
-        return;
+        return Vec::new();
     };
     match spec.to_request(&state.estate()) {
         Ok(request) => ask(state, request),
         Err(e) => {
             let label = spec.label();
             flash(state, format!("{label}: {e}"), true);
+            Vec::new()
         }
     }
 }
@@ -581,7 +655,7 @@ fn live_apply(state: &mut State) {
             }
             InputPurpose::LogSearch => state.logs.search = input.text.clone(),
             InputPurpose::LogFilter => state.logs.filter = input.text.clone(),
-            InputPurpose::Replicas { .. } => {}
+            InputPurpose::Replicas { .. } | InputPurpose::Namespace => {}
         }
     }
 }
@@ -617,13 +691,19 @@ fn input_action(state: &mut State, action: Action) -> Vec<Effect> {
                     }
                 }
                 InputPurpose::Replicas { target, from } => match parse_count(&input.text, from) {
-                    Ok(to) => ask(state, ActionRequest::Scale { target, from, to }),
+                    Ok(to) => return ask(state, ActionRequest::Scale { target, from, to }),
                     Err(e) => {
                         if let Some(Layer::Input(i)) = &mut state.layer {
                             i.error = Some(e);
                         }
                     }
                 },
+                InputPurpose::Namespace => {
+                    state.layer = None;
+                    let ns = input.text.trim();
+                    let namespace = (!ns.is_empty() && ns != "all").then(|| ns.to_string());
+                    return switch(state, state.kube_context.clone(), namespace);
+                }
             }
         }
         _ => {}
@@ -698,6 +778,10 @@ fn confirm_action(state: &mut State, action: Action) -> Vec<Effect> {
         state.layer = None;
         return Vec::new();
     }
+    if let super::CheckState::Denied(why) = &c.check {
+        c.hint = Some(format!("unavailable: {why}"));
+        return Vec::new();
+    }
     let id = state.next_action_id;
     state.next_action_id += 1;
     c.status = ConfirmStatus::Running { id };
@@ -705,6 +789,43 @@ fn confirm_action(state: &mut State, action: Action) -> Vec<Effect> {
         id,
         request: c.request.clone(),
     }]
+}
+
+/// Ask the driver to reopen the backends for a context and namespace.
+fn switch(state: &mut State, context: Option<String>, namespace: Option<String>) -> Vec<Effect> {
+    let Some(context) = context else {
+        flash(state, "no Kubernetes context to switch", true);
+        return Vec::new();
+    };
+    let ns = namespace.clone().unwrap_or_else(|| "all namespaces".into());
+    flash(state, format!("switching to {context} ({ns})…"), false);
+    vec![Effect::Switch { context, namespace }]
+}
+
+fn picker_action(state: &mut State, action: Action) -> Vec<Effect> {
+    let Some(Layer::Picker {
+        items, selected, ..
+    }) = &mut state.layer
+    else {
+        return Vec::new();
+    };
+    match action {
+        Action::Up => *selected = selected.saturating_sub(1),
+        Action::Down => *selected = (*selected + 1).min(items.len().saturating_sub(1)),
+        Action::Top => *selected = 0,
+        Action::Bottom => *selected = items.len().saturating_sub(1),
+        Action::Cancel => state.layer = None,
+        Action::Submit => {
+            let choice = items.get(*selected).cloned();
+            state.layer = None;
+            if let Some(context) = choice {
+                let namespace = state.namespace.clone();
+                return switch(state, Some(context), namespace);
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
 }
 
 fn help_action(state: &mut State, action: Action) -> Vec<Effect> {

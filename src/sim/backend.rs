@@ -97,6 +97,69 @@ pub fn backends_for(estate: SimEstate) -> Backends {
             name: "orders-db".into(),
         })],
         executor: Box::new(SimExecutor(estate)),
+        switcher: None,
+    }
+}
+
+/// The estate's sources without its Kubernetes part, for a session that
+/// reaches the simulated cluster through the real Kubernetes API instead
+/// (the demo: kube backend against the embedded API server on loopback).
+pub fn backends_without_kubernetes(estate: SimEstate) -> Backends {
+    let mut b = backends_for(estate.clone());
+    b.workloads = vec![Box::new(SimEcsWorkloads(estate.clone()))];
+    b.logs = vec![Box::new(SimEcsLogs(SimLogs { estate, cursor: 0 }))];
+    b
+}
+
+/// ECS services and tasks only.
+pub struct SimEcsWorkloads(pub SimEstate);
+
+#[async_trait]
+impl WorkloadSource for SimEcsWorkloads {
+    fn label(&self) -> String {
+        "sim:ecs".into()
+    }
+
+    async fn workloads(&self) -> Result<Vec<Workload>, SourceError> {
+        use crate::domain::WorkloadKind;
+        Ok(self
+            .0
+            .with(|w| w.workloads())
+            .into_iter()
+            .filter(|r| matches!(r.id.kind, WorkloadKind::EcsService | WorkloadKind::EcsTask))
+            .collect())
+    }
+}
+
+/// The logs of ECS tasks only (their source is `service/container/task`).
+pub struct SimEcsLogs(pub SimLogs);
+
+#[async_trait]
+impl LogSource for SimEcsLogs {
+    fn label(&self) -> String {
+        "sim:ecs-logs".into()
+    }
+
+    async fn next_batch(&mut self, max_wait: Duration) -> Result<Vec<LogLine>, SourceError> {
+        let deadline = tokio::time::Instant::now() + max_wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let lines = self.0.next_batch(left).await?;
+            let services: Vec<String> = self.0.estate.with(|w| {
+                w.ecs()
+                    .services
+                    .iter()
+                    .map(|s| format!("{}/", s.name))
+                    .collect()
+            });
+            let ecs: Vec<LogLine> = lines
+                .into_iter()
+                .filter(|l| services.iter().any(|p| l.source.starts_with(p.as_str())))
+                .collect();
+            if !ecs.is_empty() || left.is_zero() {
+                return Ok(ecs);
+            }
+        }
     }
 }
 

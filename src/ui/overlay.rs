@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::centered;
 use crate::action::{Action, Mode};
-use crate::core::{Confirm, ConfirmStatus, Input, Layer, State};
+use crate::core::{CheckState, Confirm, ConfirmStatus, Input, Layer, State};
 use crate::sanitize;
 use crate::theme::{Slot, Theme};
 
@@ -19,6 +19,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Some(Layer::Input(input)) => prompt(frame, area, theme, input),
         Some(Layer::Confirm(c)) => confirm(frame, area, state, theme, c),
         Some(Layer::Notice { title, text }) => notice(frame, area, state, theme, title, text),
+        Some(Layer::Picker {
+            title,
+            items,
+            selected,
+        }) => picker(frame, area, state, theme, title, items, *selected),
     }
 }
 
@@ -132,6 +137,30 @@ fn confirm(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, c: &Conf
     let inner_w = width.saturating_sub(2) as usize;
     let fit = |s: &str| super::truncate(&sanitize::line(s), inner_w);
     let mut tail: Vec<Line> = vec![Line::raw("")];
+    match &c.check {
+        CheckState::Pending => tail.insert(
+            0,
+            Line::styled("checking permission and dry run…", theme.style(Slot::Hint)),
+        ),
+        CheckState::Allowed(Some(p)) => {
+            tail.insert(0, Line::styled(fit(p), theme.style(Slot::HealthOk)))
+        }
+        CheckState::Allowed(None) => {}
+        CheckState::Denied(why) => tail.insert(
+            0,
+            Line::styled(
+                fit(&format!("unavailable: {why}")),
+                theme.style(Slot::StatusProblem),
+            ),
+        ),
+        CheckState::PreviewFailed(e) => tail.insert(
+            0,
+            Line::styled(
+                fit(&format!("dry run failed: {e}")),
+                theme.style(Slot::HealthWarn),
+            ),
+        ),
+    }
     match &c.status {
         ConfirmStatus::Asking => {
             if let Some(name) = c.required_name() {
@@ -228,6 +257,51 @@ fn notice(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, title: &s
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
             .block(dialog(theme, &sanitize::line(title), true)),
+        rect,
+    );
+}
+
+fn picker(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    theme: &Theme,
+    title: &str,
+    items: &[String],
+    selected: usize,
+) {
+    let height = (items.len() as u16 + 3).min(area.height);
+    let rect = centered(area, 50, height);
+    let visible = height.saturating_sub(3) as usize;
+    let first = (selected + 1).saturating_sub(visible.max(1));
+    let mut lines: Vec<Line> = items
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(visible)
+        .map(|(i, item)| {
+            let style = if i == selected {
+                theme.style(Slot::Selection)
+            } else {
+                theme.style(Slot::Dialog)
+            };
+            let current = if state.kube_context.as_deref() == Some(item.as_str()) {
+                " (current)"
+            } else {
+                ""
+            };
+            Line::styled(format!(" {}{current}", sanitize::line(item)), style)
+        })
+        .collect();
+    let submit = key_of(state, Mode::Input, Action::Submit);
+    let cancel = key_of(state, Mode::Input, Action::Cancel);
+    lines.push(Line::styled(
+        format!("{submit} switch · {cancel} cancel"),
+        theme.style(Slot::Hint),
+    ));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).block(dialog(theme, &sanitize::line(title), false)),
         rect,
     );
 }
