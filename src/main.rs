@@ -10,10 +10,11 @@ use clap::{Parser, Subcommand};
 use opsdeck::audit::{AuditLog, os_user};
 use opsdeck::config::{self, LoadOptions, Paths};
 use opsdeck::core::State;
+use opsdeck::demo::DemoOptions;
+use opsdeck::kube::KubeOptions;
 use opsdeck::runbook::Runbook;
-use opsdeck::sim::backend::backends_for;
 use opsdeck::sim::{Scenario, SimEstate, World};
-use opsdeck::source::ReadOnlyExecutor;
+use opsdeck::source::{Backends, SourceError};
 
 /// A terminal operations console: workloads, logs, metrics and runbooks on one screen.
 #[derive(Debug, Parser)]
@@ -48,8 +49,53 @@ enum Command {
         #[arg(long, default_value_t = 1.0)]
         speed: f64,
     },
+    /// Run the console on a Kubernetes cluster from your kubeconfig.
+    Kube {
+        /// The kubeconfig file (default: $KUBECONFIG or ~/.kube/config).
+        #[arg(long)]
+        kubeconfig: Option<PathBuf>,
+        /// The context (default: the kubeconfig's current context).
+        #[arg(long)]
+        context: Option<String>,
+        /// The namespace to watch (default: the context's, else all).
+        #[arg(long, short = 'n', conflicts_with = "all_namespaces")]
+        namespace: Option<String>,
+        /// Watch every namespace.
+        #[arg(long, short = 'A')]
+        all_namespaces: bool,
+    },
     /// Check config, themes, keymaps and runbooks; print every problem; exit non-zero if any.
     CheckConfig,
+    /// The simulated estate for other tools.
+    Sim {
+        #[command(subcommand)]
+        command: SimCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SimCommand {
+    /// Serve the simulated Kubernetes namespace as a Kubernetes API on 127.0.0.1 (for kubectl).
+    Serve {
+        /// Port on 127.0.0.1 (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// db-connections, oom-crashloop, bad-deploy or ecs-unhealthy.
+        #[arg(long, default_value = "db-connections")]
+        scenario: String,
+        /// Seed of the simulation.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Scale the api deployment to this many pods (load drills).
+        #[arg(long)]
+        pods: Option<u32>,
+        /// Where to write the kubeconfig.
+        #[arg(long, default_value = "./opsdeck-sim.kubeconfig")]
+        kubeconfig: PathBuf,
+        /// Simulated seconds per real second.
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -68,6 +114,132 @@ fn main() -> ExitCode {
             speed,
         }) => demo(&opts, cli.read_only, scenario.as_deref(), seed, speed),
         None => demo(&opts, cli.read_only, None, 1, 1.0),
+        Some(Command::Kube {
+            kubeconfig,
+            context,
+            namespace,
+            all_namespaces,
+        }) => {
+            let namespace = if all_namespaces {
+                None
+            } else {
+                namespace.or_else(|| context_namespace(kubeconfig.as_deref(), context.as_deref()))
+            };
+            let kube_opts = KubeOptions {
+                kubeconfig,
+                context,
+                namespace,
+                ..KubeOptions::default()
+            };
+            kube(&opts, cli.read_only, kube_opts)
+        }
+        Some(Command::Sim {
+            command:
+                SimCommand::Serve {
+                    port,
+                    scenario,
+                    seed,
+                    pods,
+                    kubeconfig,
+                    speed,
+                },
+        }) => sim_serve(port, &scenario, seed, pods, &kubeconfig, speed),
+    }
+}
+
+/// `opsdeck sim serve`: the simulated namespace as a Kubernetes API until Ctrl-C/SIGTERM.
+fn sim_serve(
+    port: u16,
+    scenario: &str,
+    seed: u64,
+    pods: Option<u32>,
+    kubeconfig: &std::path::Path,
+    speed: f64,
+) -> ExitCode {
+    use opsdeck::domain::{ActionRequest, WorkloadKind, WorkloadRef};
+    use opsdeck::sim::kube_api::{ApiServer, ServeOptions};
+
+    let Some(scenario) = Scenario::from_name(scenario) else {
+        let names: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
+        eprintln!(
+            "opsdeck: unknown scenario \"{scenario}\"; choose one of: {}",
+            names.join(", ")
+        );
+        return ExitCode::from(2);
+    };
+    let prewarm = Duration::from_secs(12 * 60);
+    let start = SystemTime::now()
+        .checked_sub(prewarm)
+        .unwrap_or_else(SystemTime::now);
+    let mut world = World::new(scenario, seed, start);
+    world.step(prewarm);
+    if let Some(n) = pods {
+        let target = WorkloadRef::new(WorkloadKind::Deployment, "shop", "api");
+        let from = world.k8s().deployment("api").map_or(0, |d| d.replicas);
+        if let Err(e) = world.apply(&ActionRequest::Scale {
+            target,
+            from,
+            to: n,
+        }) {
+            eprintln!("opsdeck: cannot scale api to {n}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let estate = SimEstate::new(world, speed);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("opsdeck: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    rt.block_on(async move {
+        let server = match ApiServer::start(estate, ServeOptions { port }).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("opsdeck: cannot listen on 127.0.0.1:{port}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        if let Err(e) = server.write_kubeconfig(kubeconfig) {
+            eprintln!("opsdeck: cannot write {}: {e}", kubeconfig.display());
+            server.shutdown().await;
+            return ExitCode::FAILURE;
+        }
+        println!(
+            "serving {}; kubeconfig written to {}",
+            server.url(),
+            kubeconfig.display()
+        );
+        wait_for_stop().await;
+        server.shutdown().await;
+        ExitCode::SUCCESS
+    })
+}
+
+/// Ctrl-C or SIGTERM.
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -136,55 +308,156 @@ fn demo(
     let loaded = config::load(opts);
     let read_only = read_only_flag || loaded.config.read_only.unwrap_or(false);
 
-    // The incident has been developing for 12 minutes when the console opens.
-    let prewarm = Duration::from_secs(12 * 60);
-    let start = SystemTime::now()
-        .checked_sub(prewarm)
-        .unwrap_or_else(SystemTime::now);
-    let mut world = World::new(scenario, seed, start);
-    world.step(prewarm);
-    let mut backends = backends_for(SimEstate::new(world, speed));
-    if read_only {
-        backends.executor = Box::new(ReadOnlyExecutor);
-    }
-    let context = backends.context.clone();
     let mut problems = loaded.problems;
-    let mut state = State::new(loaded.keymap, context.clone(), SystemTime::now());
-    match opsdeck::runbook::for_scenario(scenario.name()) {
-        Ok(Some(book)) => state = state.with_runbook(book),
-        Ok(None) => {}
-        Err(ps) => problems.extend(ps),
-    }
-    state.read_only = read_only;
-    state.problems = problems;
-    let audit_path = loaded
-        .config
-        .audit_log
-        .clone()
-        .unwrap_or_else(|| paths.data_dir.join("audit.jsonl"));
-    let audit = AuditLog::new(audit_path, os_user(), context);
+    let runbook = match opsdeck::runbook::for_scenario(scenario.name()) {
+        Ok(book) => book,
+        Err(ps) => {
+            problems.extend(ps);
+            None
+        }
+    };
+    let demo_opts = DemoOptions {
+        scenario,
+        seed,
+        speed,
+        // The incident has been developing for 12 minutes when the console opens.
+        prewarm: Duration::from_secs(12 * 60),
+        kubeconfig: paths.state_dir.join("demo.kubeconfig"),
+    };
     tracing::info!(
         scenario = scenario.name(),
         read_only,
         "opsdeck demo starting"
     );
+    let console = Console {
+        paths,
+        theme: loaded.theme,
+        keymap: loaded.keymap,
+        audit_log: loaded.config.audit_log,
+        problems,
+        read_only,
+        runbook,
+        namespace: Some(opsdeck::demo::NAMESPACE.to_string()),
+    };
+    console.run(|| async move {
+        let (demo, backends) = opsdeck::demo::start(&demo_opts).await?;
+        Ok((Some(demo), backends))
+    })
+}
 
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
+/// `opsdeck kube`: the console on a real cluster from the kubeconfig.
+fn kube(opts: &LoadOptions, read_only_flag: bool, kube_opts: KubeOptions) -> ExitCode {
+    let paths = match Paths::resolve(opts) {
+        Ok(p) => p,
         Err(e) => {
-            eprintln!("opsdeck: cannot start the runtime: {e}");
+            eprintln!("opsdeck: {e}");
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(opsdeck::app::run(state, loaded.theme, backends, audit)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!(error = %e, "opsdeck failed");
-            eprintln!("opsdeck: {e:#}");
-            ExitCode::FAILURE
+    let _guard = init_tracing(&paths);
+    let loaded = config::load(opts);
+    let read_only = read_only_flag || loaded.config.read_only.unwrap_or(false);
+    let console = Console {
+        paths,
+        theme: loaded.theme,
+        keymap: loaded.keymap,
+        audit_log: loaded.config.audit_log,
+        problems: loaded.problems,
+        read_only,
+        runbook: None,
+        namespace: kube_opts.namespace.clone(),
+    };
+    console.run(|| async move {
+        let backends = opsdeck::kube::backends(kube_opts).await?;
+        Ok((None, backends))
+    })
+}
+
+/// The namespace a kubeconfig context names, if any.
+fn context_namespace(
+    kubeconfig: Option<&std::path::Path>,
+    context: Option<&str>,
+) -> Option<String> {
+    let probe = KubeOptions {
+        kubeconfig: kubeconfig.map(std::path::Path::to_path_buf),
+        ..KubeOptions::default()
+    };
+    let kc = opsdeck::kube::config::read_kubeconfig(&probe).ok()?;
+    let name = context.map(str::to_string).or(kc.current_context.clone())?;
+    kc.contexts
+        .iter()
+        .find(|c| c.name == name)
+        .and_then(|c| c.context.as_ref())
+        .and_then(|c| c.namespace.clone())
+}
+
+/// What every console session needs besides its backends.
+struct Console {
+    paths: Paths,
+    theme: opsdeck::theme::Theme,
+    keymap: opsdeck::keymap::Keymap,
+    audit_log: Option<std::path::PathBuf>,
+    problems: Vec<opsdeck::problem::Problem>,
+    read_only: bool,
+    runbook: Option<Runbook>,
+    namespace: Option<String>,
+}
+
+impl Console {
+    /// Connect (inside the runtime), then run the UI until the user quits.
+    fn run<F, Fut>(self, connect: F) -> ExitCode
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<
+                Output = Result<(Option<opsdeck::demo::Demo>, Backends), SourceError>,
+            >,
+    {
+        let rt = match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("opsdeck: cannot start the runtime: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let result = rt.block_on(async move {
+            let (demo, backends) = connect().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let backends = if self.read_only {
+                opsdeck::source::read_only(backends)
+            } else {
+                backends
+            };
+            let context = backends.context.clone();
+            let mut state = State::new(self.keymap, context.clone(), SystemTime::now());
+            if let Some(book) = self.runbook {
+                state = state.with_runbook(book);
+            }
+            if let Some(sw) = &backends.switcher {
+                state.contexts = sw.contexts();
+            }
+            state.kube_context = context.split("kube:").nth(1).map(|c| c.trim().to_string());
+            state.namespace = self.namespace;
+            state.read_only = self.read_only;
+            state.problems = self.problems;
+            let audit_path = self
+                .audit_log
+                .unwrap_or_else(|| self.paths.data_dir.join("audit.jsonl"));
+            let audit = AuditLog::new(audit_path, os_user(), context);
+            let result = opsdeck::app::run(state, self.theme, backends, audit).await;
+            if let Some(demo) = demo {
+                demo.server.shutdown().await;
+            }
+            result
+        });
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!(error = %e, "opsdeck failed");
+                eprintln!("opsdeck: {e:#}");
+                ExitCode::FAILURE
+            }
         }
     }
 }

@@ -254,3 +254,26 @@ mod tests {
         assert!(matches!(err, Err(SourceError::Blocked(m)) if m.contains("read-only")));
     }
 }
+
+/// Make a backend set read-only for good: its executor refuses everything,
+/// and so does the executor of every set its switcher opens later.
+pub fn read_only(mut backends: Backends) -> Backends {
+    backends.executor = Box::new(ReadOnlyExecutor);
+    backends.switcher = backends
+        .switcher
+        .map(|inner| std::sync::Arc::new(ReadOnlySwitcher(inner)) as std::sync::Arc<dyn Switcher>);
+    backends
+}
+
+struct ReadOnlySwitcher(std::sync::Arc<dyn Switcher>);
+
+#[async_trait]
+impl Switcher for ReadOnlySwitcher {
+    fn contexts(&self) -> Vec<String> {
+        self.0.contexts()
+    }
+
+    async fn open(&self, context: &str, namespace: Option<&str>) -> Result<Backends, SourceError> {
+        self.0.open(context, namespace).await.map(read_only)
+    }
+}

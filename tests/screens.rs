@@ -140,7 +140,14 @@ fn terminate_confirmation_80x24_and_160x48() {
         panic!("the confirmation asks the backend first: {effects:?}")
     };
     let id = *id;
-    update(&mut s, Msg::ActionChecked { id, allowed: Ok(()), preview: Ok(None) });
+    update(
+        &mut s,
+        Msg::ActionChecked {
+            id,
+            allowed: Ok(()),
+            preview: Ok(None),
+        },
+    );
     let theme = Theme::shipped("default").unwrap();
     let small = text(&draw(&s, &theme, 80, 24));
     assert!(small.contains("Type orders-db to confirm"), "{small}");
@@ -155,7 +162,10 @@ fn terminate_confirmation_80x24_and_160x48() {
         },
     );
     let big = text(&draw(&s, &theme, 160, 48));
-    assert!(big.contains("unavailable: sim-viewer cannot delete pods in shop"), "{big}");
+    assert!(
+        big.contains("unavailable: sim-viewer cannot delete pods in shop"),
+        "{big}"
+    );
     insta::assert_snapshot!("confirm_160x48", big);
 }
 

@@ -4,14 +4,18 @@
 //! The controllers here (deployment, ReplicaSet, kubelet) follow the real
 //! ones' rules in miniature.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, SystemTime};
 
-use super::rng::{Rng, k8s_hash};
+use super::rng::{Rng, fnv1a, k8s_hash};
 
 pub const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
 pub const RESTARTED_AT_ANNOTATION: &str = "kubectl.kubernetes.io/restartedAt";
 pub const TEMPLATE_HASH_LABEL: &str = "pod-template-hash";
+/// Events kept (the oldest are deleted first, as the event TTL would).
+pub const EVENT_CAPACITY: usize = 1000;
+/// Changes kept for watches; a watch from an older resourceVersion gets 410 Gone.
+pub const JOURNAL_CAPACITY: usize = 5000;
 
 /// Crash-loop backoff: 10 s doubling, capped at five minutes, as the kubelet does.
 const BACKOFF_BASE: u64 = 10;
@@ -54,6 +58,11 @@ pub struct PodTemplate {
     pub image: String,
     pub memory_limit_mib: u64,
     pub cpu_millis: u64,
+    /// The rest of the template as Kubernetes JSON (a `PodTemplateSpec`), when
+    /// it was written through the API with fields the simulation does not
+    /// model (env, ports, probes, ...). `None` for templates the simulation
+    /// made itself. The fields above win over the same fields in here.
+    pub extra: Option<serde_json::Value>,
 }
 
 impl PodTemplate {
@@ -70,6 +79,9 @@ impl PodTemplate {
         );
         for (k, v) in self.labels.iter().chain(self.annotations.iter()) {
             canon.push_str(&format!("|{k}={v}"));
+        }
+        if let Some(extra) = &self.extra {
+            canon.push_str(&format!("|{extra}"));
         }
         k8s_hash(&canon, 10)
     }
@@ -265,6 +277,185 @@ pub struct K8sState {
     pub deployments: Vec<Deployment>,
     pub replica_sets: Vec<ReplicaSet>,
     pub pods: Vec<Pod>,
+    /// `core/v1` Events about the objects above, oldest first.
+    pub events: Vec<Event>,
+    /// Object changes, for watches.
+    pub journal: Journal,
+}
+
+/// The object an [`Event`] is about (`involvedObject`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvolvedObject {
+    pub kind: String,
+    pub api_version: String,
+    pub name: String,
+    pub namespace: String,
+    pub uid: String,
+    pub field_path: Option<String>,
+}
+
+/// A `core/v1` Event. Repeats of the same reason and message about the same
+/// object are counted on one event, as the event recorder does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub meta: ObjectMeta,
+    pub involved: InvolvedObject,
+    pub reason: String,
+    pub message: String,
+    pub warning: bool,
+    /// `source.component` (`kubelet`, `deployment-controller`, ...).
+    pub component: String,
+    /// `source.host` (the node, for kubelet events).
+    pub host: Option<String>,
+    pub first: SystemTime,
+    pub last: SystemTime,
+    pub count: u32,
+}
+
+/// What happened to an object (a watch event type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl ChangeType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeType::Added => "ADDED",
+            ChangeType::Modified => "MODIFIED",
+            ChangeType::Deleted => "DELETED",
+        }
+    }
+}
+
+/// A snapshot of one object, as it was at a change.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Object {
+    Deployment(Box<Deployment>),
+    ReplicaSet(Box<ReplicaSet>),
+    Pod(Box<Pod>),
+    Event(Box<Event>),
+}
+
+impl Object {
+    pub fn meta(&self) -> &ObjectMeta {
+        match self {
+            Object::Deployment(o) => &o.meta,
+            Object::ReplicaSet(o) => &o.meta,
+            Object::Pod(o) => &o.meta,
+            Object::Event(o) => &o.meta,
+        }
+    }
+
+    fn meta_mut(&mut self) -> &mut ObjectMeta {
+        match self {
+            Object::Deployment(o) => &mut o.meta,
+            Object::ReplicaSet(o) => &mut o.meta,
+            Object::Pod(o) => &mut o.meta,
+            Object::Event(o) => &mut o.meta,
+        }
+    }
+}
+
+/// One change: the object as it was at resourceVersion `rv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub rv: u64,
+    pub kind: ChangeType,
+    pub object: Object,
+}
+
+/// A bounded log of object changes, recorded by [`K8sState::record_changes`]
+/// by comparing resourceVersions: every change up to `recorded` is in it (or
+/// was dropped, and then `floor` is at least its resourceVersion).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Journal {
+    pub changes: VecDeque<Change>,
+    /// A watch from a resourceVersion below this has lost changes (410 Gone).
+    pub floor: u64,
+    /// The global resourceVersion when changes were last recorded.
+    pub recorded: u64,
+    /// Uids of the objects the journal has seen added and not deleted.
+    known: BTreeSet<String>,
+    /// Objects removed since the last recording (their last state).
+    removed: Vec<Object>,
+}
+
+impl Journal {
+    /// Changes after `rv`, or `None` when some of them were dropped.
+    pub fn since(&self, rv: u64) -> Option<impl Iterator<Item = &Change>> {
+        if rv < self.floor {
+            return None;
+        }
+        let start = self.changes.partition_point(|c| c.rv <= rv);
+        Some(self.changes.iter().skip(start))
+    }
+}
+
+/// A uuid-shaped id derived from a string (no randomness, so recording
+/// events never disturbs the simulation's random stream).
+fn derived_uid(seed: &str) -> String {
+    let a = fnv1a(seed);
+    let b = fnv1a(&format!("{seed}#"));
+    let h = format!("{a:016x}{b:016x}");
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
+}
+
+/// The reason, message and source of an event to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventText {
+    pub reason: &'static str,
+    pub message: String,
+    pub warning: bool,
+    pub component: &'static str,
+    pub host: Option<String>,
+}
+
+impl EventText {
+    pub fn normal(reason: &'static str, component: &'static str, message: String) -> Self {
+        Self {
+            reason,
+            message,
+            warning: false,
+            component,
+            host: None,
+        }
+    }
+
+    pub fn warning(reason: &'static str, component: &'static str, message: String) -> Self {
+        Self {
+            warning: true,
+            ..Self::normal(reason, component, message)
+        }
+    }
+
+    pub fn on(mut self, host: &str) -> Self {
+        self.host = Some(host.to_string());
+        self
+    }
+}
+
+impl ObjectMeta {
+    /// This object as an event's `involvedObject`.
+    pub fn involved(&self, kind: &str, api_version: &str) -> InvolvedObject {
+        InvolvedObject {
+            kind: kind.into(),
+            api_version: api_version.into(),
+            name: self.name.clone(),
+            namespace: self.namespace.clone(),
+            uid: self.uid.clone(),
+            field_path: None,
+        }
+    }
 }
 
 /// What drives the pods' memory: per-app demand shared by running containers.
@@ -282,6 +473,144 @@ impl K8sState {
             deployments: Vec::new(),
             replica_sets: Vec::new(),
             pods: Vec::new(),
+            events: Vec::new(),
+            journal: Journal::default(),
+        }
+    }
+
+    /// Start the journal at the current state: what exists now is known, and
+    /// a watch must start at or after the current resourceVersion.
+    pub fn journal_baseline(&mut self) {
+        let mut known = BTreeSet::new();
+        known.extend(self.deployments.iter().map(|o| o.meta.uid.clone()));
+        known.extend(self.replica_sets.iter().map(|o| o.meta.uid.clone()));
+        known.extend(self.pods.iter().map(|o| o.meta.uid.clone()));
+        known.extend(self.events.iter().map(|o| o.meta.uid.clone()));
+        self.journal = Journal {
+            changes: VecDeque::new(),
+            floor: self.resource_version,
+            recorded: self.resource_version,
+            known,
+            removed: Vec::new(),
+        };
+    }
+
+    /// Note an object that has just been removed, for the journal.
+    pub fn note_removed(&mut self, object: Object) {
+        self.journal.removed.push(object);
+    }
+
+    /// Append every change since the last call to the journal.
+    pub fn record_changes(&mut self) {
+        let since = self.journal.recorded;
+        let mut changed: Vec<Object> = Vec::new();
+        changed.extend(
+            self.deployments
+                .iter()
+                .filter(|o| o.meta.resource_version > since)
+                .map(|o| Object::Deployment(Box::new(o.clone()))),
+        );
+        changed.extend(
+            self.replica_sets
+                .iter()
+                .filter(|o| o.meta.resource_version > since)
+                .map(|o| Object::ReplicaSet(Box::new(o.clone()))),
+        );
+        changed.extend(
+            self.pods
+                .iter()
+                .filter(|o| o.meta.resource_version > since)
+                .map(|o| Object::Pod(Box::new(o.clone()))),
+        );
+        changed.extend(
+            self.events
+                .iter()
+                .filter(|o| o.meta.resource_version > since)
+                .map(|o| Object::Event(Box::new(o.clone()))),
+        );
+        let removed = std::mem::take(&mut self.journal.removed);
+        if changed.is_empty() && removed.is_empty() {
+            self.journal.recorded = self.resource_version;
+            return;
+        }
+        changed.sort_by_key(|o| o.meta().resource_version);
+        for object in changed {
+            let uid = object.meta().uid.clone();
+            let kind = if self.journal.known.insert(uid) {
+                ChangeType::Added
+            } else {
+                ChangeType::Modified
+            };
+            self.journal.changes.push_back(Change {
+                rv: object.meta().resource_version,
+                kind,
+                object,
+            });
+        }
+        for mut object in removed {
+            if !self.journal.known.remove(&object.meta().uid) {
+                continue;
+            }
+            let rv = self.next_rv();
+            object.meta_mut().resource_version = rv;
+            self.journal.changes.push_back(Change {
+                rv,
+                kind: ChangeType::Deleted,
+                object,
+            });
+        }
+        while self.journal.changes.len() > JOURNAL_CAPACITY {
+            if let Some(c) = self.journal.changes.pop_front() {
+                self.journal.floor = self.journal.floor.max(c.rv);
+            }
+        }
+        self.journal.recorded = self.resource_version;
+    }
+
+    /// Record an event about an object; a repeat of the last event with the
+    /// same object, reason and message only bumps its count.
+    pub fn emit_event(&mut self, involved: InvolvedObject, what: EventText, now: SystemTime) {
+        let rv = self.next_rv();
+        if let Some(e) = self.events.iter_mut().rev().find(|e| {
+            e.involved.uid == involved.uid && e.reason == what.reason && e.message == what.message
+        }) {
+            e.count += 1;
+            e.last = now;
+            e.meta.resource_version = rv;
+            return;
+        }
+        let name = format!(
+            "{}.{:016x}",
+            involved.name,
+            fnv1a(&format!("{}/{rv}", involved.uid))
+        );
+        let meta = ObjectMeta {
+            uid: derived_uid(&format!("event/{name}")),
+            name,
+            namespace: involved.namespace.clone(),
+            resource_version: rv,
+            generation: 0,
+            labels: BTreeMap::new(),
+            annotations: BTreeMap::new(),
+            owner: None,
+            creation: now,
+            deletion: None,
+        };
+        self.events.push(Event {
+            meta,
+            involved,
+            reason: what.reason.into(),
+            message: what.message,
+            warning: what.warning,
+            component: what.component.into(),
+            host: what.host,
+            first: now,
+            last: now,
+            count: 1,
+        });
+        if self.events.len() > EVENT_CAPACITY {
+            let gone = self.events.remove(0);
+            self.note_removed(Object::Event(Box::new(gone)));
         }
     }
 
@@ -618,11 +947,24 @@ impl K8sState {
                 }
             }
             for (i, n) in changes {
-                if self.replica_sets[i].replicas != n {
+                let was = self.replica_sets[i].replicas;
+                if was != n {
                     let rv = self.next_rv();
                     let rs = &mut self.replica_sets[i];
                     rs.replicas = n;
                     rs.meta.resource_version = rv;
+                    let rs_name = rs.meta.name.clone();
+                    let dir = if n > was { "up" } else { "down" };
+                    let involved = self.deployments[di].meta.involved("Deployment", "apps/v1");
+                    self.emit_event(
+                        involved,
+                        EventText::normal(
+                            "ScalingReplicaSet",
+                            "deployment-controller",
+                            format!("Scaled {dir} replica set {rs_name} from {was} to {n}"),
+                        ),
+                        now,
+                    );
                 }
             }
             // Status.
@@ -683,6 +1025,30 @@ impl K8sState {
             if live.len() < want {
                 for _ in live.len()..want {
                     self.add_pod(rng, ri, now, false, now);
+                    if let Some(p) = self.pods.last() {
+                        let (pod, node) = (p.meta.name.clone(), p.node.clone());
+                        let pod_ref = p.meta.involved("Pod", "v1");
+                        let rs_ref = self.replica_sets[ri].meta.involved("ReplicaSet", "apps/v1");
+                        self.emit_event(
+                            rs_ref,
+                            EventText::normal(
+                                "SuccessfulCreate",
+                                "replicaset-controller",
+                                format!("Created pod: {pod}"),
+                            ),
+                            now,
+                        );
+                        let ns = self.namespace.clone();
+                        self.emit_event(
+                            pod_ref,
+                            EventText::normal(
+                                "Scheduled",
+                                "default-scheduler",
+                                format!("Successfully assigned {ns}/{pod} to {node}"),
+                            ),
+                            now,
+                        );
+                    }
                 }
             } else if live.len() > want {
                 live.sort_by(|&a, &b| {
@@ -693,6 +1059,17 @@ impl K8sState {
                 });
                 for &i in live.iter().take(live.len() - want) {
                     self.delete_pod_at(i, now);
+                    let pod = self.pods[i].meta.name.clone();
+                    let rs_ref = self.replica_sets[ri].meta.involved("ReplicaSet", "apps/v1");
+                    self.emit_event(
+                        rs_ref,
+                        EventText::normal(
+                            "SuccessfulDelete",
+                            "replicaset-controller",
+                            format!("Deleted pod: {pod}"),
+                        ),
+                        now,
+                    );
                 }
             }
             let ready = self.pods_of(&uid).filter(|p| p.ready()).count() as u32;
@@ -703,20 +1080,38 @@ impl K8sState {
     /// Mark a pod for deletion (it goes Terminating, then disappears).
     pub fn delete_pod_at(&mut self, i: usize, now: SystemTime) {
         let rv = self.next_rv();
+        let mut killed = None;
         if let Some(p) = self.pods.get_mut(i) {
             if p.meta.deletion.is_none() {
                 p.meta.deletion = Some(now);
                 p.meta.resource_version = rv;
                 p.container.ready = false;
+                let mut r = p.meta.involved("Pod", "v1");
+                r.field_path = Some(format!("spec.containers{{{}}}", p.container.name));
+                killed = Some((r, p.container.name.clone(), p.node.clone()));
             }
+        }
+        if let Some((r, c, node)) = killed {
+            self.emit_event(
+                r,
+                EventText::normal("Killing", "kubelet", format!("Stopping container {c}"))
+                    .on(&node),
+                now,
+            );
         }
     }
 
     /// The kubelet: start containers, flip readiness, grow memory, OOM-kill
     /// and restart with backoff, remove terminated pods.
     pub fn run_kubelet(&mut self, rng: &mut Rng, now: SystemTime, model: MemoryModel) {
-        self.pods
-            .retain(|p| p.meta.deletion.is_none_or(|d| now < d + TERMINATION_GRACE));
+        let (keep, gone): (Vec<Pod>, Vec<Pod>) = std::mem::take(&mut self.pods)
+            .into_iter()
+            .partition(|p| p.meta.deletion.is_none_or(|d| now < d + TERMINATION_GRACE));
+        self.pods = keep;
+        for p in gone {
+            self.note_removed(Object::Pod(Box::new(p)));
+        }
+        let mut events: Vec<(usize, EventText)> = Vec::new();
         let running_workers = self
             .pods
             .iter()
@@ -739,6 +1134,36 @@ impl K8sState {
                             p.start_at
                         };
                         if now >= due {
+                            let c = p.container.name.clone();
+                            if reason != "CrashLoopBackOff" {
+                                events.push((
+                                    i,
+                                    EventText::normal(
+                                        "Pulled",
+                                        "kubelet",
+                                        format!(
+                                            "Container image \"{}\" already present on machine",
+                                            p.container.image
+                                        ),
+                                    ),
+                                ));
+                            }
+                            events.push((
+                                i,
+                                EventText::normal(
+                                    "Created",
+                                    "kubelet",
+                                    format!("Created container: {c}"),
+                                ),
+                            ));
+                            events.push((
+                                i,
+                                EventText::normal(
+                                    "Started",
+                                    "kubelet",
+                                    format!("Started container {c}"),
+                                ),
+                            ));
                             p.phase = PodPhase::Running;
                             p.container.state = ContainerState::Running { started: now };
                             p.ready_at = Some(now + Duration::from_secs(rng.range(2, 5)));
@@ -788,6 +1213,17 @@ impl K8sState {
                                 (BACKOFF_BASE << (p.crash_streak - 1).min(5)).min(BACKOFF_CAP);
                             p.backoff_until = Some(now + Duration::from_secs(backoff));
                             touched = true;
+                            events.push((
+                                i,
+                                EventText::warning(
+                                    "OOMKilled",
+                                    "kubelet",
+                                    format!(
+                                        "Container {} was OOMKilled (exit code 137): memory limit {}Mi exceeded",
+                                        p.container.name, p.memory_limit_mib
+                                    ),
+                                ),
+                            ));
                         }
                     }
                     ContainerState::Terminated { finished, .. } => {
@@ -800,6 +1236,17 @@ impl K8sState {
                                 reason: "CrashLoopBackOff".into(),
                             };
                             touched = true;
+                            events.push((
+                                i,
+                                EventText::warning(
+                                    "BackOff",
+                                    "kubelet",
+                                    format!(
+                                        "Back-off restarting failed container {} in pod {}_{}({})",
+                                        p.container.name, p.meta.name, p.meta.namespace, p.meta.uid
+                                    ),
+                                ),
+                            ));
                         }
                     }
                 }
@@ -812,6 +1259,13 @@ impl K8sState {
                 let rv = self.next_rv();
                 self.pods[i].meta.resource_version = rv;
             }
+        }
+        for (i, text) in events {
+            let p = &self.pods[i];
+            let mut r = p.meta.involved("Pod", "v1");
+            r.field_path = Some(format!("spec.containers{{{}}}", p.container.name));
+            let node = p.node.clone();
+            self.emit_event(r, text.on(&node), now);
         }
     }
 }
@@ -845,6 +1299,7 @@ mod tests {
             image: image.into(),
             memory_limit_mib: 768,
             cpu_millis: 500,
+            extra: None,
         }
     }
 

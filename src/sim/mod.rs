@@ -10,6 +10,7 @@ pub mod backend;
 mod chatter;
 pub mod ecs;
 pub mod k8s;
+pub mod kube_api;
 pub mod pg;
 pub mod rng;
 mod world;

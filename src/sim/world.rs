@@ -91,6 +91,7 @@ impl World {
             image: image.into(),
             memory_limit_mib: limit,
             cpu_millis: cpu,
+            extra: None,
         };
         let apps = [
             (
@@ -236,6 +237,7 @@ impl World {
         w.reconcile_pools(ago(3_000));
         w.compute_signals();
         w.sample();
+        w.k8s.journal_baseline();
         w
     }
 
@@ -267,6 +269,14 @@ impl World {
         &self.k8s
     }
 
+    /// The Kubernetes objects and what writing them needs (the random
+    /// source for new uids and names, and the current time), for the API
+    /// server. Record changes with [`K8sState::record_changes`] after writing.
+    pub fn k8s_write(&mut self) -> (&mut K8sState, &mut Rng, SystemTime) {
+        let now = self.now();
+        (&mut self.k8s, &mut self.rng, now)
+    }
+
     /// The raw ECS objects.
     pub fn ecs(&self) -> &EcsState {
         &self.ecs
@@ -287,6 +297,7 @@ impl World {
         self.k8s.reconcile_deployments(&mut self.rng, now);
         self.k8s.reconcile_replica_sets(&mut self.rng, now);
         self.k8s.run_kubelet(&mut self.rng, now, model);
+        self.k8s.record_changes();
         self.ecs.tick(&mut self.rng, now);
         self.db_tick(now);
         self.compute_signals();

@@ -1,0 +1,480 @@
+//! The Kubernetes action executor: scale, rollout undo, rollout restart and
+//! delete pod, each with a server-side dry run (`dryRun=All`) for the
+//! confirmation and a SelfSubjectAccessReview for "may I?".
+
+use std::collections::BTreeMap;
+
+use ::kube::Client;
+use ::kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use ::kube::core::Selector;
+use async_trait::async_trait;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::authorization::v1::{
+    ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+};
+use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
+use serde_json::json;
+
+use super::config::map_kube_error;
+use super::convert::{
+    RESTARTED_AT_ANNOTATION, REVISION_ANNOTATION, TEMPLATE_HASH_LABEL, controller_of, revision_of,
+};
+use crate::domain::{ActionOutcome, ActionRequest, WorkloadKind, WorkloadRef};
+use crate::source::{ActionExecutor, SourceError};
+
+/// The field manager opsdeck's writes are recorded under.
+pub const FIELD_MANAGER: &str = "opsdeck";
+
+/// Deployment annotations a rollback keeps from the deployment instead of
+/// copying them from the ReplicaSet (kubectl's `annotationsToSkip`).
+const ANNOTATIONS_TO_SKIP: &[&str] = &[
+    "kubectl.kubernetes.io/last-applied-configuration",
+    REVISION_ANNOTATION,
+    "deployment.kubernetes.io/revision-history",
+    "deployment.kubernetes.io/desired-replicas",
+    "deployment.kubernetes.io/max-replicas",
+    "deprecated.deployment.rollback.to",
+];
+
+/// Runs actions against one context.
+#[derive(Clone)]
+pub struct KubeExecutor {
+    client: Client,
+    user: String,
+}
+
+/// One API permission an action needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Permission {
+    pub verb: &'static str,
+    pub group: &'static str,
+    pub resource: &'static str,
+    pub subresource: Option<&'static str>,
+    pub namespace: String,
+    pub name: Option<String>,
+}
+
+impl Permission {
+    /// `deployments/scale`
+    fn resource_text(&self) -> String {
+        match self.subresource {
+            Some(s) => format!("{}/{s}", self.resource),
+            None => self.resource.to_string(),
+        }
+    }
+}
+
+/// The permissions `request` needs, or why this backend cannot run it.
+pub fn permissions(request: &ActionRequest) -> Result<Vec<Permission>, SourceError> {
+    let perm = |verb, group, resource, subresource, target: &WorkloadRef, named: bool| Permission {
+        verb,
+        group,
+        resource,
+        subresource,
+        namespace: target.scope.clone(),
+        name: named.then(|| target.name.clone()),
+    };
+    match request {
+        ActionRequest::Scale { target, .. } => {
+            expect_kind(target, WorkloadKind::Deployment)?;
+            Ok(vec![perm(
+                "patch",
+                "apps",
+                "deployments",
+                Some("scale"),
+                target,
+                true,
+            )])
+        }
+        ActionRequest::RolloutUndo { target, .. } => {
+            expect_kind(target, WorkloadKind::Deployment)?;
+            Ok(vec![
+                perm("patch", "apps", "deployments", None, target, true),
+                perm("list", "apps", "replicasets", None, target, false),
+            ])
+        }
+        ActionRequest::RolloutRestart { target } => {
+            expect_kind(target, WorkloadKind::Deployment)?;
+            Ok(vec![perm(
+                "patch",
+                "apps",
+                "deployments",
+                None,
+                target,
+                true,
+            )])
+        }
+        ActionRequest::DeletePod { target } => {
+            expect_kind(target, WorkloadKind::Pod)?;
+            Ok(vec![perm("delete", "", "pods", None, target, true)])
+        }
+        other => Err(not_kube(other)),
+    }
+}
+
+fn not_kube(request: &ActionRequest) -> SourceError {
+    SourceError::Blocked(format!(
+        "{} is not a Kubernetes action; the Kubernetes backend cannot run it",
+        request.describe()
+    ))
+}
+
+fn expect_kind(target: &WorkloadRef, kind: WorkloadKind) -> Result<(), SourceError> {
+    if target.kind == kind {
+        Ok(())
+    } else {
+        Err(SourceError::Blocked(format!(
+            "{target} is not a {}; the Kubernetes backend cannot run this on it",
+            kind.noun()
+        )))
+    }
+}
+
+fn patch_params(dry_run: bool) -> PatchParams {
+    PatchParams {
+        dry_run,
+        field_manager: Some(FIELD_MANAGER.to_string()),
+        ..PatchParams::default()
+    }
+}
+
+/// The container images of a template, `api:1.8.3, sidecar:2`.
+fn images(t: &PodTemplateSpec) -> String {
+    t.spec
+        .as_ref()
+        .map(|s| {
+            s.containers
+                .iter()
+                .filter_map(|c| c.image.clone())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
+
+/// A template without its `pod-template-hash` label, as JSON.
+fn without_hash(t: &PodTemplateSpec) -> PodTemplateSpec {
+    let mut t = t.clone();
+    if let Some(meta) = t.metadata.as_mut()
+        && let Some(labels) = meta.labels.as_mut()
+    {
+        labels.remove(TEMPLATE_HASH_LABEL);
+        if labels.is_empty() {
+            meta.labels = None;
+        }
+    }
+    t
+}
+
+/// kubectl's `deploymentRevision`: the ReplicaSet holding `to_revision`, or
+/// (for `None`/0) the one with the second-highest revision.
+pub fn rollback_target<'a>(
+    rss: &[&'a ReplicaSet],
+    to_revision: Option<u64>,
+) -> Result<&'a ReplicaSet, String> {
+    let to = to_revision.unwrap_or(0);
+    let mut latest: Option<(u64, &ReplicaSet)> = None;
+    let mut previous: Option<(u64, &ReplicaSet)> = None;
+    for rs in rss.iter().copied() {
+        let Some(v) = revision_of(&rs.metadata) else {
+            continue;
+        };
+        if to == 0 {
+            if latest.is_none_or(|(l, _)| l < v) {
+                previous = latest;
+                latest = Some((v, rs));
+            } else if previous.is_none_or(|(p, _)| p < v) {
+                previous = Some((v, rs));
+            }
+        } else if to == v {
+            return Ok(rs);
+        }
+    }
+    if to > 0 {
+        return Err(format!("unable to find specified revision {to} in history"));
+    }
+    previous
+        .map(|(_, rs)| rs)
+        .ok_or_else(|| "no rollout history found".to_string())
+}
+
+/// The deployment annotations after rolling back to `rs` (kubectl's rules).
+pub fn rollback_annotations(d: &Deployment, rs: &ReplicaSet) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    if let Some(current) = &d.metadata.annotations {
+        for k in ANNOTATIONS_TO_SKIP {
+            if let Some(v) = current.get(*k) {
+                out.insert((*k).to_string(), v.clone());
+            }
+        }
+    }
+    if let Some(from_rs) = &rs.metadata.annotations {
+        for (k, v) in from_rs {
+            if !ANNOTATIONS_TO_SKIP.contains(&k.as_str()) {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The JSON patch `kubectl rollout undo` sends: replace the template (minus
+/// its hash label) and the annotations.
+pub fn rollback_patch(
+    template: &PodTemplateSpec,
+    annotations: &BTreeMap<String, String>,
+) -> serde_json::Value {
+    json!([
+        { "op": "replace", "path": "/spec/template", "value": without_hash(template) },
+        { "op": "replace", "path": "/metadata/annotations", "value": annotations },
+    ])
+}
+
+impl KubeExecutor {
+    pub fn new(client: Client, user: String) -> KubeExecutor {
+        KubeExecutor { client, user }
+    }
+
+    /// Run `request` (or only dry-run it). Returns the one-line summary.
+    async fn run(&self, request: &ActionRequest, dry_run: bool) -> Result<String, SourceError> {
+        permissions(request)?;
+        match request {
+            ActionRequest::Scale { target, from, to } => {
+                self.scale(target, *from, *to, dry_run).await
+            }
+            ActionRequest::RolloutUndo {
+                target,
+                to_revision,
+            } => self.undo(target, *to_revision, dry_run).await,
+            ActionRequest::RolloutRestart { target } => self.restart(target, dry_run).await,
+            ActionRequest::DeletePod { target } => self.delete_pod(target, dry_run).await,
+            other => Err(not_kube(other)),
+        }
+    }
+
+    async fn scale(
+        &self,
+        target: &WorkloadRef,
+        from: u32,
+        to: u32,
+        dry_run: bool,
+    ) -> Result<String, SourceError> {
+        let api: Api<Deployment> = Api::namespaced(self.client.clone(), &target.scope);
+        let what = format!("scale {target}");
+        let current = api
+            .get_scale(&target.name)
+            .await
+            .map_err(|e| map_kube_error(&what, &e))?
+            .spec
+            .and_then(|s| s.replicas)
+            .and_then(|r| u32::try_from(r).ok())
+            .unwrap_or(0);
+        let patch = Patch::Merge(json!({ "spec": { "replicas": to } }));
+        let scale = api
+            .patch_scale(&target.name, &patch_params(dry_run), &patch)
+            .await
+            .map_err(|e| map_kube_error(&what, &e))?;
+        let answered = scale
+            .spec
+            .and_then(|s| s.replicas)
+            .map_or_else(|| "?".to_string(), |r| r.to_string());
+        let note = if current == from {
+            String::new()
+        } else {
+            format!(" (the confirmation expected {from})")
+        };
+        Ok(if dry_run {
+            format!("server dry run: {target} replicas {current} -> {answered} accepted{note}")
+        } else {
+            format!("scaled {target} replicas {current} -> {answered}{note}")
+        })
+    }
+
+    async fn undo(
+        &self,
+        target: &WorkloadRef,
+        to_revision: Option<u64>,
+        dry_run: bool,
+    ) -> Result<String, SourceError> {
+        let what = format!("rollout undo {target}");
+        let api: Api<Deployment> = Api::namespaced(self.client.clone(), &target.scope);
+        let d = api
+            .get(&target.name)
+            .await
+            .map_err(|e| map_kube_error(&what, &e))?;
+        let rs_api: Api<ReplicaSet> = Api::namespaced(self.client.clone(), &target.scope);
+        let mut lp = ListParams::default();
+        if let Some(sel) = d.spec.as_ref().map(|s| s.selector.clone()) {
+            let sel = Selector::try_from(sel).map_err(|e| {
+                SourceError::Other(format!("{what}: bad selector on the deployment: {e}"))
+            })?;
+            lp = lp.labels_from(&sel);
+        }
+        let listed = rs_api
+            .list(&lp)
+            .await
+            .map_err(|e| map_kube_error(&format!("{what}: listing replicasets"), &e))?;
+        let uid = d.metadata.uid.clone().unwrap_or_default();
+        let owned: Vec<&ReplicaSet> = listed
+            .items
+            .iter()
+            .filter(|rs| controller_of(&rs.metadata).is_some_and(|o| o.uid == uid))
+            .collect();
+        let rs = rollback_target(&owned, to_revision)
+            .map_err(|e| SourceError::NotFound(format!("{what}: {e}")))?;
+        let revision = revision_of(&rs.metadata).unwrap_or(0);
+        let Some(template) = rs.spec.as_ref().and_then(|s| s.template.clone()) else {
+            return Err(SourceError::Other(format!(
+                "{what}: replicaset of revision {revision} has no pod template"
+            )));
+        };
+        if d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false) {
+            return Err(SourceError::Other(format!(
+                "{what}: you cannot roll back a paused deployment; resume it first"
+            )));
+        }
+        let current = d
+            .spec
+            .as_ref()
+            .map(|s| s.template.clone())
+            .unwrap_or_default();
+        let same = serde_json::to_value(without_hash(&current)).ok()
+            == serde_json::to_value(without_hash(&template)).ok();
+        let image = images(&template);
+        if same {
+            return Ok(format!(
+                "skipped rollback of {target}: the current template already matches revision {revision}"
+            ));
+        }
+        let annotations = rollback_annotations(&d, rs);
+        let patch = Patch::Json::<()>(
+            serde_json::from_value(rollback_patch(&template, &annotations))
+                .map_err(|e| SourceError::Other(format!("{what}: building the patch: {e}")))?,
+        );
+        api.patch(&target.name, &patch_params(dry_run), &patch)
+            .await
+            .map_err(|e| map_kube_error(&what, &e))?;
+        Ok(if dry_run {
+            format!("server dry run: {target} rollback to revision {revision} ({image}) accepted")
+        } else {
+            format!("rolled back {target} to revision {revision} ({image})")
+        })
+    }
+
+    async fn restart(&self, target: &WorkloadRef, dry_run: bool) -> Result<String, SourceError> {
+        let what = format!("rollout restart {target}");
+        let api: Api<Deployment> = Api::namespaced(self.client.clone(), &target.scope);
+        let d = api
+            .get(&target.name)
+            .await
+            .map_err(|e| map_kube_error(&what, &e))?;
+        if d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false) {
+            return Err(SourceError::Other(format!(
+                "{what}: cannot restart a paused deployment; resume it first"
+            )));
+        }
+        let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        let patch = Patch::Strategic(json!({
+            "spec": { "template": { "metadata": { "annotations": {
+                RESTARTED_AT_ANNOTATION: now
+            } } } }
+        }));
+        api.patch(&target.name, &patch_params(dry_run), &patch)
+            .await
+            .map_err(|e| map_kube_error(&what, &e))?;
+        Ok(if dry_run {
+            format!("server dry run: {target} restart (restartedAt {now}) accepted")
+        } else {
+            format!("restarted {target} (restartedAt {now})")
+        })
+    }
+
+    async fn delete_pod(&self, target: &WorkloadRef, dry_run: bool) -> Result<String, SourceError> {
+        let what = format!("delete {target}");
+        let api: Api<Pod> = Api::namespaced(self.client.clone(), &target.scope);
+        let dp = DeleteParams {
+            dry_run,
+            ..DeleteParams::default()
+        };
+        api.delete(&target.name, &dp)
+            .await
+            .map_err(|e| map_kube_error(&what, &e))?;
+        Ok(if dry_run {
+            format!("server dry run: delete {target} accepted")
+        } else {
+            format!("deleted {target}; its controller will replace it")
+        })
+    }
+
+    /// Ask the server whether the current identity may do `perm`.
+    /// `Ok(None)`: allowed; `Ok(Some(reason))`: denied.
+    pub async fn review(&self, perm: &Permission) -> Result<Option<String>, SourceError> {
+        let api: Api<SelfSubjectAccessReview> = Api::all(self.client.clone());
+        let review = SelfSubjectAccessReview {
+            spec: SelfSubjectAccessReviewSpec {
+                resource_attributes: Some(ResourceAttributes {
+                    verb: Some(perm.verb.to_string()),
+                    group: Some(perm.group.to_string()),
+                    resource: Some(perm.resource.to_string()),
+                    subresource: perm.subresource.map(str::to_string),
+                    namespace: Some(perm.namespace.clone()),
+                    name: perm.name.clone(),
+                    ..ResourceAttributes::default()
+                }),
+                ..SelfSubjectAccessReviewSpec::default()
+            },
+            ..SelfSubjectAccessReview::default()
+        };
+        let answer = api
+            .create(&PostParams::default(), &review)
+            .await
+            .map_err(|e| map_kube_error("access review", &e))?;
+        let status = answer.status.unwrap_or_default();
+        if status.allowed && !status.denied.unwrap_or(false) {
+            return Ok(None);
+        }
+        let mut text = format!(
+            "not allowed: {} cannot {} {} in {}",
+            self.user,
+            perm.verb,
+            perm.resource_text(),
+            perm.namespace
+        );
+        if let Some(r) = status.reason.filter(|r| !r.is_empty()) {
+            text.push_str(&format!(" ({r})"));
+        }
+        Ok(Some(text))
+    }
+}
+
+#[async_trait]
+impl ActionExecutor for KubeExecutor {
+    async fn execute(&self, request: &ActionRequest) -> Result<ActionOutcome, SourceError> {
+        let summary = self.run(request, false).await?;
+        Ok(ActionOutcome {
+            summary,
+            details: Vec::new(),
+        })
+    }
+
+    async fn preview(&self, request: &ActionRequest) -> Result<Option<String>, SourceError> {
+        self.run(request, true).await.map(Some)
+    }
+
+    async fn allowed(&self, request: &ActionRequest) -> Result<(), String> {
+        let perms = permissions(request).map_err(|e| e.to_string())?;
+        for perm in &perms {
+            match self.review(perm).await {
+                Ok(None) => {}
+                Ok(Some(denied)) => return Err(denied),
+                // Access could not be checked; the server still enforces it
+                // when the action runs.
+                Err(e) => {
+                    tracing::warn!(error = %e, "access review failed");
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+}

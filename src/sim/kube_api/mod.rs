@@ -1,0 +1,504 @@
+//! The simulated estate served as a Kubernetes API over HTTP on 127.0.0.1,
+//! close enough to the real one for `kubectl` and kube-rs.
+//!
+//! Every request steps the shared [`SimEstate`] to the wall clock, records
+//! the object changes in the world's journal (for watches) and answers from
+//! the simulated objects, rendered through k8s-openapi types. Writes go
+//! through the simulation's own controllers: a changed deployment template
+//! makes (or reuses) a ReplicaSet on the next tick, exactly as a rollout.
+
+mod discovery;
+mod logs;
+mod objects;
+mod patch;
+mod rbac;
+mod rest;
+mod select;
+mod serve;
+mod status;
+mod table;
+mod watch;
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::SimEstate;
+use super::k8s::K8sState;
+use super::rng::Rng;
+use super::world::World;
+
+pub use objects::Res;
+pub use rbac::{ADMIN_TOKEN, VIEWER_TOKEN};
+
+use rbac::User;
+use status::{ApiError, json_response};
+
+/// Largest request body accepted.
+const MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// How to serve.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// The port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+}
+
+/// A running API server. Dropping it stops serving too (without waiting).
+pub struct ApiServer {
+    addr: SocketAddr,
+    estate: SimEstate,
+    cancel: CancellationToken,
+    task: Option<JoinHandle<()>>,
+}
+
+/// What every handler shares.
+pub(crate) struct Api {
+    pub estate: SimEstate,
+    pub cancel: CancellationToken,
+    pub addr: SocketAddr,
+}
+
+impl Api {
+    /// Run `f` on the world's Kubernetes state, with the journal up to date.
+    pub fn k8s<T>(&self, f: impl FnOnce(&mut K8sState, &mut Rng, std::time::SystemTime) -> T) -> T {
+        self.estate.with(|w: &mut World| {
+            let (k, rng, now) = w.k8s_write();
+            k.record_changes();
+            let out = f(k, rng, now);
+            k.record_changes();
+            out
+        })
+    }
+}
+
+impl Api {
+    /// Run `f` on the whole world, with the journal up to date.
+    pub fn world<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
+        self.estate.with(|w: &mut World| {
+            w.k8s_write().0.record_changes();
+            f(w)
+        })
+    }
+}
+
+impl ApiServer {
+    /// Bind 127.0.0.1:`opts.port` and serve `estate` until [`ApiServer::shutdown`].
+    pub async fn start(estate: SimEstate, opts: ServeOptions) -> std::io::Result<ApiServer> {
+        let listener =
+            tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, opts.port)))
+                .await?;
+        let addr = listener.local_addr()?;
+        let cancel = CancellationToken::new();
+        let api = Arc::new(Api {
+            estate: estate.clone(),
+            cancel: cancel.clone(),
+            addr,
+        });
+        let app = Router::new().fallback(handle).with_state(api);
+        let tls = serve::tls_acceptor()?;
+        let task = tokio::spawn(serve::run(listener, app, tls, cancel.clone()));
+        Ok(ApiServer {
+            addr,
+            estate,
+            cancel,
+            task: Some(task),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT` (plain HTTP; the same port also speaks TLS).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `https://127.0.0.1:PORT`, as in the kubeconfig (the certificate is
+    /// signed by [`ApiServer::ca_pem`]).
+    pub fn https_url(&self) -> String {
+        format!("https://{}", self.addr)
+    }
+
+    /// The CA certificate (PEM) that the server's TLS certificate chains to.
+    pub fn ca_pem() -> &'static str {
+        serve::CA_PEM
+    }
+
+    /// The estate being served.
+    pub fn estate(&self) -> &SimEstate {
+        &self.estate
+    }
+
+    /// A kubeconfig (as JSON, which is valid kubeconfig) with the contexts
+    /// `sim` (user `sim-admin`, current) and `sim-viewer` (read-only), both
+    /// in namespace `shop`. The cluster `sim` is `https://127.0.0.1:PORT`
+    /// with the simulator's CA inline: kubectl (client-go) sends bearer
+    /// tokens over TLS only.
+    pub fn kubeconfig(&self) -> String {
+        kubeconfig_for(&self.https_url())
+    }
+
+    /// The same kubeconfig with the plain `http://` server URL (for clients
+    /// that send tokens over plain HTTP, such as kube-rs; not kubectl).
+    pub fn kubeconfig_http(&self) -> String {
+        kubeconfig_for(&self.url())
+    }
+
+    pub fn write_kubeconfig(&self, path: &Path) -> std::io::Result<()> {
+        std::fs::write(path, self.kubeconfig())
+    }
+
+    /// Stop serving: open watches and log streams end, the port is released.
+    pub async fn shutdown(mut self) {
+        self.cancel.cancel();
+        if let Some(task) = self.task.take() {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(5), task)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+    }
+}
+
+impl Drop for ApiServer {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+/// The kubeconfig of a server at `url` (`https://` ones carry the CA).
+pub fn kubeconfig_for(url: &str) -> String {
+    use base64::Engine;
+    let mut cluster = json!({"server": url});
+    if url.starts_with("https://") {
+        cluster["certificate-authority-data"] =
+            json!(base64::engine::general_purpose::STANDARD.encode(serve::CA_PEM));
+    }
+    let cfg = json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "preferences": {},
+        "clusters": [{"name": "sim", "cluster": cluster}],
+        "users": [
+            {"name": "sim-admin", "user": {"token": ADMIN_TOKEN}},
+            {"name": "sim-viewer", "user": {"token": VIEWER_TOKEN}},
+        ],
+        "contexts": [
+            {"name": "sim", "context": {"cluster": "sim", "user": "sim-admin", "namespace": "shop"}},
+            {"name": "sim-viewer", "context": {"cluster": "sim", "user": "sim-viewer", "namespace": "shop"}},
+        ],
+        "current-context": "sim",
+    });
+    serde_json::to_string_pretty(&cfg).unwrap_or_default()
+}
+
+/// A deployment as JSON with uid, resourceVersion, managedFields,
+/// timestamps and status removed, so two servers' deployments can be
+/// compared after the same change. `Value::Null` when there is none.
+pub fn normalised_deployment(estate: &SimEstate, namespace: &str, name: &str) -> Value {
+    estate.with(|w| {
+        let now = w.now();
+        objects::one(w.k8s(), Res::Deployments, Some(namespace), name, now)
+            .map_or(Value::Null, objects::normalise_deployment)
+    })
+}
+
+/// Query parameters (last one wins).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Params(HashMap<String, String>);
+
+impl Params {
+    fn parse(query: Option<&str>) -> Params {
+        let mut m = HashMap::new();
+        for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            m.insert(decode(k), decode(v));
+        }
+        Params(m)
+    }
+
+    pub fn get(&self, k: &str) -> Option<&str> {
+        self.0.get(k).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    pub fn flag(&self, k: &str) -> bool {
+        matches!(
+            self.0.get(k).map(String::as_str),
+            Some("true" | "1" | "True")
+        )
+    }
+
+    pub fn number(&self, k: &str) -> Option<u64> {
+        self.get(k).and_then(|v| v.parse().ok())
+    }
+}
+
+/// Percent-decoding of a query component (`+` is a space).
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A parsed request to a resource path.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub res: Res,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub sub: Option<String>,
+}
+
+/// Everything a resource handler needs.
+pub(crate) struct Call {
+    pub method: Method,
+    pub target: Target,
+    pub params: Params,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Call {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn dry_run(&self) -> bool {
+        self.params.get("dryRun").is_some_and(|v| v == "All")
+    }
+}
+
+enum Route {
+    Version,
+    ApiVersions,
+    GroupList,
+    Group(String),
+    ResourceList(String, String),
+    Review,
+    Metrics {
+        namespace: Option<String>,
+        name: Option<String>,
+    },
+    Resource(Target),
+}
+
+fn route(path: &str) -> Option<Route> {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let (group, version, rest) = match segs.as_slice() {
+        ["version"] => return Some(Route::Version),
+        ["api"] => return Some(Route::ApiVersions),
+        ["apis"] => return Some(Route::GroupList),
+        ["apis", g] => return Some(Route::Group((*g).into())),
+        ["api", "v1"] => return Some(Route::ResourceList(String::new(), "v1".into())),
+        ["apis", g, v] => return Some(Route::ResourceList((*g).into(), (*v).into())),
+        ["api", "v1", rest @ ..] => ("", "v1", rest),
+        ["apis", g, v, rest @ ..] => (*g, *v, rest),
+        _ => return None,
+    };
+    if group == "authorization.k8s.io" && version == "v1" {
+        return (rest == ["selfsubjectaccessreviews"]).then_some(Route::Review);
+    }
+    if group == "metrics.k8s.io" && version == "v1beta1" {
+        return match rest {
+            ["pods"] => Some(Route::Metrics {
+                namespace: None,
+                name: None,
+            }),
+            ["namespaces", ns, "pods"] => Some(Route::Metrics {
+                namespace: Some((*ns).into()),
+                name: None,
+            }),
+            ["namespaces", ns, "pods", name] => Some(Route::Metrics {
+                namespace: Some((*ns).into()),
+                name: Some((*name).into()),
+            }),
+            _ => None,
+        };
+    }
+    if version != "v1" || !matches!(group, "" | "apps") {
+        return None;
+    }
+    let target = |res: &str, ns: Option<&str>, name: Option<&str>, sub: Option<&str>| {
+        Res::from_path(group, res).map(|res| Target {
+            res,
+            namespace: ns.map(Into::into),
+            name: name.map(Into::into),
+            sub: sub.map(Into::into),
+        })
+    };
+    let t = match rest {
+        ["namespaces"] if group.is_empty() => target("namespaces", None, None, None),
+        ["namespaces", name] if group.is_empty() => target("namespaces", None, Some(name), None),
+        [res] => target(res, None, None, None),
+        ["namespaces", ns, res] => target(res, Some(ns), None, None),
+        ["namespaces", ns, res, name] => target(res, Some(ns), Some(name), None),
+        ["namespaces", ns, res, name, sub] => target(res, Some(ns), Some(name), Some(sub)),
+        _ => None,
+    }?;
+    Some(Route::Resource(t))
+}
+
+/// The RBAC verb of a request.
+fn verb(method: &Method, t: &Target, params: &Params) -> &'static str {
+    match *method {
+        Method::GET | Method::HEAD => {
+            if t.name.is_some() {
+                "get"
+            } else if params.flag("watch") {
+                "watch"
+            } else {
+                "list"
+            }
+        }
+        Method::POST => "create",
+        Method::PUT => "update",
+        Method::PATCH => "patch",
+        Method::DELETE => {
+            if t.name.is_some() {
+                "delete"
+            } else {
+                "deletecollection"
+            }
+        }
+        _ => "unknown",
+    }
+}
+
+async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    let params = Params::parse(parts.uri.query());
+    let Some(user) = User::from_headers(&parts.headers) else {
+        return ApiError::unauthorized().into_response();
+    };
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(e) => {
+            return ApiError::bad_request(format!("cannot read the body: {e}")).into_response();
+        }
+    };
+    let Some(r) = route(&path) else {
+        return ApiError::path_not_found().into_response();
+    };
+    let get_only = |v: Value| {
+        if parts.method == Method::GET {
+            json_response(200, &v)
+        } else {
+            ApiError::method_not_allowed(
+                "the server does not allow this method on the requested resource",
+            )
+            .into_response()
+        }
+    };
+    match r {
+        Route::Version => get_only(discovery::version()),
+        Route::ApiVersions => get_only(discovery::api_versions(&api.addr.to_string())),
+        Route::GroupList => get_only(discovery::api_group_list()),
+        Route::Group(g) => match discovery::api_group(&g) {
+            Some(v) => get_only(v),
+            None => ApiError::path_not_found().into_response(),
+        },
+        Route::ResourceList(g, v) => match discovery::resource_list(&g, &v) {
+            Some(doc) => get_only(doc),
+            None => ApiError::path_not_found().into_response(),
+        },
+        Route::Review => {
+            if parts.method != Method::POST {
+                return ApiError::method_not_allowed("only create is allowed").into_response();
+            }
+            let parsed = if body.starts_with(b"k8s\0") {
+                rbac::review_from_protobuf(&body)
+                    .ok_or_else(|| "cannot decode the protobuf body".to_string())
+            } else {
+                serde_json::from_slice::<Value>(&body).map_err(|e| e.to_string())
+            };
+            match parsed {
+                Ok(v) => json_response(201, &rbac::review(user, &v)),
+                Err(e) => ApiError::bad_request(format!("invalid SelfSubjectAccessReview: {e}"))
+                    .into_response(),
+            }
+        }
+        Route::Metrics { namespace, name } => {
+            if parts.method != Method::GET {
+                return ApiError::method_not_allowed("metrics are read-only").into_response();
+            }
+            rest::pod_metrics(&api, namespace.as_deref(), name.as_deref())
+        }
+        Route::Resource(target) => {
+            let v = verb(&parts.method, &target, &params);
+            if !user.allows(v) {
+                let resource = match &target.sub {
+                    Some(s) => format!("{}/{s}", target.res.plural()),
+                    None => target.res.plural().to_string(),
+                };
+                let msg = user.forbidden_message(
+                    v,
+                    target.res.group(),
+                    &resource,
+                    target.name.as_deref(),
+                    target.namespace.as_deref(),
+                );
+                return ApiError::forbidden(
+                    target.res.group(),
+                    target.res.plural(),
+                    target.name.as_deref().unwrap_or(""),
+                    msg,
+                )
+                .into_response();
+            }
+            let protobuf = parts
+                .headers
+                .get(axum::http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|ct| ct.contains("protobuf"));
+            if protobuf && !body.is_empty() {
+                return ApiError::unsupported_media(
+                    "this server accepts JSON bodies only, not application/vnd.kubernetes.protobuf",
+                )
+                .into_response();
+            }
+            let call = Call {
+                method: parts.method.clone(),
+                target,
+                params,
+                headers: parts.headers.clone(),
+                body,
+            };
+            rest::dispatch(&api, call).await
+        }
+    }
+}

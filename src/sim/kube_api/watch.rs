@@ -1,0 +1,199 @@
+//! Watches: a chunked stream of `{"type": ..., "object": ...}` lines fed
+//! from the world's change journal.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::objects::{self, Res};
+use super::rest::{in_namespace, matching};
+use super::select::Selectors;
+use super::status::ApiError;
+use super::{Api, Call, table};
+
+/// How often a watch looks for changes.
+const POLL: Duration = Duration::from_millis(100);
+/// How often a watch that allows bookmarks gets one.
+const BOOKMARK_EVERY: Duration = Duration::from_secs(2);
+/// A watch without `timeoutSeconds` ends after this long.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
+
+/// A streamed response body fed through a channel.
+pub(crate) fn channel_body(content_type: &'static str) -> (mpsc::Sender<Bytes>, Response) {
+    let (tx, rx) = mpsc::channel::<Bytes>(256);
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok::<Bytes, Infallible>(b), rx))
+    });
+    let mut resp = Response::new(Body::from_stream(stream));
+    *resp.status_mut() = StatusCode::OK;
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    (tx, resp)
+}
+
+fn line(kind: &str, object: Value) -> Bytes {
+    let mut s = json!({"type": kind, "object": object}).to_string();
+    s.push('\n');
+    Bytes::from(s)
+}
+
+fn bookmark(res: Res, rv: u64, initial_end: bool) -> Value {
+    let mut meta = json!({"resourceVersion": rv.to_string()});
+    if initial_end {
+        meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+    }
+    json!({"kind": res.kind(), "apiVersion": res.api_version(), "metadata": meta})
+}
+
+fn expired(want: u64, oldest: u64) -> Value {
+    ApiError::gone(format!("too old resource version: {want} ({oldest})")).status()
+}
+
+/// Wraps objects as one-row Tables when the client asked for Tables.
+struct Shape {
+    res: Res,
+    table: bool,
+    include: String,
+    columns_sent: bool,
+}
+
+impl Shape {
+    fn object(&mut self, v: Value, now: std::time::SystemTime) -> Value {
+        if !self.table {
+            return v;
+        }
+        let meta = json!({"resourceVersion": objects::rv_of(&v).unwrap_or("")});
+        let t = table::table(self.res, &[v], meta, &self.include, now, !self.columns_sent);
+        self.columns_sent = true;
+        t
+    }
+}
+
+pub(crate) fn serve(api: Arc<Api>, call: Call, sel: Selectors) -> Response {
+    let res = call.target.res;
+    let ns = call.target.namespace.clone();
+    let params = call.params.clone();
+    let bookmarks = params.flag("allowWatchBookmarks");
+    let initial_events = params.flag("sendInitialEvents");
+    let timeout = params
+        .number("timeoutSeconds")
+        .map_or(DEFAULT_TIMEOUT, Duration::from_secs);
+    let mut shape = Shape {
+        res,
+        table: table::wanted(call.header("accept")),
+        include: params
+            .get("includeObject")
+            .unwrap_or("Metadata")
+            .to_string(),
+        columns_sent: false,
+    };
+    let from: Option<u64> = match params.get("resourceVersion").filter(|v| *v != "0") {
+        None => None,
+        Some(v) => match v.parse() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                return axum::response::IntoResponse::into_response(ApiError::bad_request(
+                    format!("resourceVersion: Invalid value: {v:?}"),
+                ));
+            }
+        },
+    };
+    let (tx, resp) = channel_body("application/json");
+    let cancel = api.cancel.clone();
+    tokio::spawn(async move {
+        // The start: every object as ADDED, or the changes after `from`.
+        let start = api.k8s(|k, _, now| {
+            if let Some(rv) = from {
+                if !initial_events && rv < k.journal.floor {
+                    return Err(expired(rv, k.journal.floor));
+                }
+            }
+            let initial = if initial_events || from.is_none() {
+                matching(k, res, ns.as_deref(), &sel, now)
+            } else {
+                Vec::new()
+            };
+            let cursor = if initial_events || from.is_none() {
+                k.journal.recorded
+            } else {
+                from.unwrap_or(k.journal.recorded)
+            };
+            Ok((initial, cursor, k.journal.recorded, now))
+        });
+        let (initial, mut cursor, current, now) = match start {
+            Ok(s) => s,
+            Err(status) => {
+                let _ = tx.send(line("ERROR", status)).await;
+                return;
+            }
+        };
+        for v in initial {
+            if tx.send(line("ADDED", shape.object(v, now))).await.is_err() {
+                return;
+            }
+        }
+        if initial_events && bookmarks {
+            let b = bookmark(res, current, true);
+            if tx.send(line("BOOKMARK", b)).await.is_err() {
+                return;
+            }
+        }
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut last_bookmark = tokio::time::Instant::now();
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(POLL) => {}
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return;
+            }
+            let batch = api.k8s(|k, _, now| {
+                let Some(changes) = k.journal.since(cursor) else {
+                    return Err(expired(cursor, k.journal.floor));
+                };
+                let mut out = Vec::new();
+                for c in changes {
+                    if objects::res_of(&c.object) != res {
+                        continue;
+                    }
+                    let (_, v) = objects::object_json(k, &c.object, now);
+                    if in_namespace(&v, ns.as_deref()) && sel.matches(&v) {
+                        out.push((c.kind.as_str(), v));
+                    }
+                }
+                Ok((out, k.journal.recorded, now))
+            });
+            let (events, next, now) = match batch {
+                Ok(b) => b,
+                Err(status) => {
+                    let _ = tx.send(line("ERROR", status)).await;
+                    return;
+                }
+            };
+            cursor = next;
+            for (kind, v) in events {
+                if tx.send(line(kind, shape.object(v, now))).await.is_err() {
+                    return;
+                }
+            }
+            if bookmarks && last_bookmark.elapsed() >= BOOKMARK_EVERY {
+                last_bookmark = tokio::time::Instant::now();
+                if tx
+                    .send(line("BOOKMARK", bookmark(res, cursor, false)))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        }
+    });
+    resp
+}

@@ -1,0 +1,1111 @@
+//! The Kubernetes backend: pure conversions on recorded API payloads, and the
+//! whole backend against the simulator's API server over a real socket.
+
+use std::time::SystemTime;
+
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::Pod;
+use opsdeck::domain::{Health, WorkloadKind};
+use opsdeck::kube::actions::{rollback_annotations, rollback_patch, rollback_target};
+use opsdeck::kube::convert::{
+    deployment_to_workload, pod_status_text, pod_to_workload, workload_rows,
+};
+
+fn fixture<T: serde::de::DeserializeOwned>(name: &str) -> T {
+    let path = format!("{}/tests/fixtures/kube/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn at(s: &str) -> SystemTime {
+    humantime::parse_rfc3339(s).unwrap()
+}
+
+fn now() -> SystemTime {
+    at("2026-11-23T10:00:00Z")
+}
+
+fn api_replica_sets() -> Vec<ReplicaSet> {
+    let list: k8s_openapi::List<ReplicaSet> = fixture("replicasets_api.json");
+    list.items
+}
+
+#[test]
+fn running_pod_is_ok() {
+    let pod: Pod = fixture("pod_running.json");
+    let w = pod_to_workload(&pod, now());
+    assert_eq!(w.id.kind, WorkloadKind::Pod);
+    assert_eq!(w.id.scope, "shop");
+    assert_eq!(w.id.name, "api-7c9d8f6b5-x2x7q");
+    assert_eq!(w.status, "Running");
+    assert_eq!((w.ready, w.desired, w.restarts), (1, 1, 0));
+    assert_eq!(w.health, Health::Ok);
+    assert_eq!(w.reason, None);
+    assert_eq!(w.owner.as_deref(), Some("api"));
+    assert!(!w.oom_killed);
+    assert_eq!(w.created, at("2026-11-23T09:40:12Z"));
+}
+
+#[test]
+fn oom_crashloop_pod_is_critical_with_reason() {
+    let pod: Pod = fixture("pod_crashloop_oom.json");
+    let w = pod_to_workload(&pod, now());
+    assert_eq!(w.status, "CrashLoopBackOff");
+    assert_eq!(w.health, Health::Critical);
+    assert!(w.oom_killed);
+    assert_eq!(w.restarts, 6);
+    assert_eq!((w.ready, w.desired), (0, 1));
+    assert_eq!(
+        w.reason.as_deref(),
+        Some("CrashLoopBackOff (worker); last: OOMKilled (exit 137) 8m ago; 6 restarts")
+    );
+    assert_eq!(w.owner.as_deref(), Some("worker"));
+}
+
+#[test]
+fn image_pull_backoff_is_critical_with_the_kubelet_message() {
+    let pod: Pod = fixture("pod_imagepull.json");
+    let w = pod_to_workload(&pod, now());
+    assert_eq!(w.status, "ImagePullBackOff");
+    assert_eq!(w.health, Health::Critical);
+    let reason = w.reason.unwrap();
+    assert!(
+        reason.starts_with("ImagePullBackOff (web): Back-off pulling image"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn pending_pod_warns_not_ready() {
+    let pod: Pod = fixture("pod_pending.json");
+    let w = pod_to_workload(&pod, now());
+    assert_eq!(w.status, "ContainerCreating");
+    assert_eq!(w.health, Health::Warn);
+    assert_eq!(
+        w.reason.as_deref(),
+        Some("not ready (ContainerCreating): containers with unready status: [api]")
+    );
+}
+
+#[test]
+fn terminating_pod_is_marked() {
+    let pod: Pod = fixture("pod_terminating.json");
+    assert_eq!(pod_status_text(&pod), "Terminating");
+    let w = pod_to_workload(&pod, now());
+    assert_eq!(w.health, Health::Ok);
+    assert_eq!(w.ready, 0);
+    assert_eq!(w.reason.as_deref(), Some("terminating"));
+}
+
+#[test]
+fn rolling_deployment_warns_with_revision() {
+    let d: Deployment = fixture("deployment_rolling.json");
+    let rss = api_replica_sets();
+    let refs: Vec<&ReplicaSet> = rss.iter().collect();
+    let w = deployment_to_workload(&d, &refs, now());
+    assert_eq!(w.id.kind, WorkloadKind::Deployment);
+    assert_eq!(w.status, "Progressing 2/4 updated");
+    assert_eq!((w.ready, w.desired), (3, 4));
+    assert_eq!(w.health, Health::Warn);
+    assert_eq!(w.revision, Some(2));
+    assert_eq!(
+        w.reason.as_deref(),
+        Some("3/4 ready; rollout to revision 2 in progress")
+    );
+}
+
+#[test]
+fn revision_falls_back_to_the_newest_replica_set() {
+    let mut d: Deployment = fixture("deployment_rolling.json");
+    d.metadata.annotations = None;
+    let rss = api_replica_sets();
+    let refs: Vec<&ReplicaSet> = rss.iter().collect();
+    assert_eq!(deployment_to_workload(&d, &refs, now()).revision, Some(2));
+}
+
+#[test]
+fn progress_deadline_exceeded_is_critical() {
+    let d: Deployment = fixture("deployment_deadline.json");
+    let w = deployment_to_workload(&d, &[], now());
+    assert_eq!(w.status, "ProgressDeadlineExceeded");
+    assert_eq!(w.health, Health::Critical);
+    assert_eq!(
+        w.reason.as_deref(),
+        Some("ProgressDeadlineExceeded: ReplicaSet \"web-6d5f4c3b2a\" has timed out progressing.")
+    );
+    assert_eq!(w.revision, Some(5));
+}
+
+#[test]
+fn deployment_with_no_ready_pods_is_critical() {
+    let d: Deployment = fixture("deployment_degraded.json");
+    let w = deployment_to_workload(&d, &[], now());
+    assert_eq!(w.status, "Degraded");
+    assert_eq!(w.health, Health::Critical);
+    assert_eq!(
+        w.reason.as_deref(),
+        Some("0/2 ready; Deployment does not have minimum availability.")
+    );
+}
+
+#[test]
+fn rows_group_pods_under_their_deployment_and_sum_their_trouble() {
+    let api: Deployment = fixture("deployment_rolling.json");
+    let worker: Deployment = fixture("deployment_degraded.json");
+    let rss = api_replica_sets();
+    let pods: Vec<Pod> = vec![
+        fixture("pod_crashloop_oom.json"),
+        fixture("pod_running.json"),
+        fixture("pod_terminating.json"),
+        fixture("pod_imagepull.json"),
+    ];
+    let rs_refs: Vec<&ReplicaSet> = rss.iter().collect();
+    let pod_refs: Vec<&Pod> = pods.iter().collect();
+    let rows = workload_rows(&[&worker, &api], &rs_refs, &pod_refs, now());
+    let names: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.id.kind.short(), r.id.name.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("deploy", "api"),
+            ("pod", "api-7c9d8f6b5-old77"),
+            ("pod", "api-7c9d8f6b5-x2x7q"),
+            ("deploy", "worker"),
+            ("pod", "worker-5b6c7d8e9f-k4m2p"),
+            // web's deployment is not in the cache: its pod still shows.
+            ("pod", "web-6d5f4c3b2a-zz9qd"),
+        ]
+    );
+    // Pods get their ReplicaSet's revision.
+    assert_eq!(rows[2].revision, Some(1));
+    // The worker deployment carries its pod's OOM kill and restarts.
+    let worker_row = &rows[3];
+    assert!(worker_row.oom_killed);
+    assert_eq!(worker_row.restarts, 6);
+    assert_eq!(worker_row.health, Health::Critical);
+    assert!(
+        worker_row
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("1 pod failing (CrashLoopBackOff (worker)"),
+        "{:?}",
+        worker_row.reason
+    );
+    // Terminating pods do not count towards the deployment's restarts.
+    assert_eq!(rows[0].restarts, 0);
+}
+
+#[test]
+fn rollback_picks_the_previous_revision_like_kubectl() {
+    let rss = api_replica_sets();
+    let refs: Vec<&ReplicaSet> = rss.iter().collect();
+    let rs = rollback_target(&refs, None).unwrap();
+    assert_eq!(rs.metadata.name.as_deref(), Some("api-7c9d8f6b5"));
+    let rs = rollback_target(&refs, Some(2)).unwrap();
+    assert_eq!(rs.metadata.name.as_deref(), Some("api-6f5e4d3c2b"));
+    assert_eq!(
+        rollback_target(&refs, Some(9)).unwrap_err(),
+        "unable to find specified revision 9 in history"
+    );
+    assert_eq!(
+        rollback_target(&refs[..1], None).unwrap_err(),
+        "no rollout history found"
+    );
+}
+
+#[test]
+fn rollback_patch_matches_kubectl() {
+    let d: Deployment = fixture("deployment_rolling.json");
+    let rss = api_replica_sets();
+    let rs = &rss[0];
+    let annotations = rollback_annotations(&d, rs);
+    // The deployment keeps its own revision; the ReplicaSet's bookkeeping
+    // annotations are not copied.
+    assert_eq!(
+        serde_json::to_value(&annotations).unwrap(),
+        serde_json::json!({ "deployment.kubernetes.io/revision": "2" })
+    );
+    let template = rs.spec.as_ref().unwrap().template.clone().unwrap();
+    let patch = rollback_patch(&template, &annotations);
+    assert_eq!(
+        patch,
+        serde_json::json!([
+            {
+                "op": "replace",
+                "path": "/spec/template",
+                "value": {
+                    "metadata": { "labels": { "app": "api" } },
+                    "spec": { "containers": [ { "name": "api", "image": "registry.example.com/shop/api:1.8.3" } ] }
+                }
+            },
+            {
+                "op": "replace",
+                "path": "/metadata/annotations",
+                "value": { "deployment.kubernetes.io/revision": "2" }
+            }
+        ])
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Against the simulator's Kubernetes API server, over a real socket.
+// ---------------------------------------------------------------------------
+
+mod live {
+    use std::collections::BTreeSet;
+    use std::future::Future;
+    use std::path::PathBuf;
+    use std::time::{Duration, Instant, SystemTime};
+
+    use futures_util::StreamExt;
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::core::v1::Pod;
+    use kube::api::Api;
+    use kube::runtime::watcher::{self, Event};
+    use opsdeck::domain::{ActionRequest, Level, LogLine, Workload, WorkloadKind, WorkloadRef};
+    use opsdeck::kube::{
+        KubeBackend, KubeOptions, LogOptions, LogSelector, WatchPhase, backends, connect, contexts,
+    };
+    use opsdeck::sim::k8s::JOURNAL_CAPACITY;
+    use opsdeck::sim::kube_api::{ApiServer, ServeOptions, normalised_deployment};
+    use opsdeck::sim::{Scenario, SimEstate, World};
+    use opsdeck::source::{ActionExecutor, LogSource, MetricSource, SourceError, WorkloadSource};
+
+    const WAIT: Duration = Duration::from_secs(30);
+
+    fn world_at(scenario: Scenario, seed: u64, start: SystemTime) -> World {
+        let prewarm = Duration::from_secs(12 * 60);
+        let mut world = World::new(scenario, seed, start);
+        world.step(prewarm);
+        world
+    }
+
+    fn twelve_minutes_ago() -> SystemTime {
+        SystemTime::now() - Duration::from_secs(12 * 60)
+    }
+
+    struct Sim {
+        server: Option<ApiServer>,
+        estate: SimEstate,
+        port: u16,
+        kubeconfig: PathBuf,
+        _dir: tempfile::TempDir,
+    }
+
+    impl Sim {
+        async fn start(scenario: Scenario, speed: f64) -> Sim {
+            Sim::serve(SimEstate::new(
+                world_at(scenario, 7, twelve_minutes_ago()),
+                speed,
+            ))
+            .await
+        }
+
+        async fn serve(estate: SimEstate) -> Sim {
+            let server = ApiServer::start(estate.clone(), ServeOptions { port: 0 })
+                .await
+                .unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let kubeconfig = dir.path().join("kubeconfig");
+            server.write_kubeconfig(&kubeconfig).unwrap();
+            Sim {
+                port: server.addr().port(),
+                server: Some(server),
+                estate,
+                kubeconfig,
+                _dir: dir,
+            }
+        }
+
+        fn opts(&self, context: &str) -> KubeOptions {
+            KubeOptions {
+                kubeconfig: Some(self.kubeconfig.clone()),
+                context: Some(context.to_string()),
+                namespace: Some("shop".to_string()),
+                ..KubeOptions::default()
+            }
+        }
+
+        async fn connect(&self, context: &str) -> KubeBackend {
+            connect(self.opts(context)).await.unwrap()
+        }
+
+        async fn stop(&mut self) {
+            if let Some(server) = self.server.take() {
+                server.shutdown().await;
+            }
+        }
+
+        async fn restart(&mut self) {
+            let server = ApiServer::start(self.estate.clone(), ServeOptions { port: self.port })
+                .await
+                .unwrap();
+            self.server = Some(server);
+        }
+
+        /// Push more changes through the journal than it keeps, so every
+        /// resourceVersion from before is expired (410 Gone).
+        fn expire_history(&self) {
+            self.estate.with(|w| {
+                let (k, _, _) = w.k8s_write();
+                k.record_changes();
+                for _ in 0..=JOURNAL_CAPACITY {
+                    let rv = k.next_rv();
+                    k.pods[0].meta.resource_version = rv;
+                    k.record_changes();
+                }
+            });
+        }
+    }
+
+    /// Poll `f` until it yields, at most `limit`.
+    async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut f: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Option<T>>,
+    {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(v) = f().await {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn row<'a>(rows: &'a [Workload], kind: WorkloadKind, name: &str) -> Option<&'a Workload> {
+        rows.iter().find(|r| r.id.kind == kind && r.id.name == name)
+    }
+
+    fn live_pods_of<'a>(rows: &'a [Workload], deployment: &str) -> Vec<&'a Workload> {
+        rows.iter()
+            .filter(|r| {
+                r.id.kind == WorkloadKind::Pod
+                    && r.owner.as_deref() == Some(deployment)
+                    && r.status != "Terminating"
+            })
+            .collect()
+    }
+
+    fn deployment(name: &str) -> WorkloadRef {
+        WorkloadRef::new(WorkloadKind::Deployment, "shop", name)
+    }
+
+    async fn rows_when(
+        source: &dyn WorkloadSource,
+        what: &str,
+        ok: impl Fn(&[Workload]) -> bool,
+    ) -> Vec<Workload> {
+        eventually(what, WAIT, || async {
+            match source.workloads().await {
+                Ok(rows) if ok(&rows) => Some(rows),
+                _ => None,
+            }
+        })
+        .await
+    }
+
+    async fn replicas(sim: &Sim, name: &str) -> u32 {
+        let backend = sim.connect("sim").await;
+        let api: Api<Deployment> = Api::namespaced(backend.client(), "shop");
+        let d = api.get(name).await.unwrap();
+        d.spec.unwrap().replicas.unwrap() as u32
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn lists_and_watches_workloads_and_sees_a_scale() {
+        let sim = Sim::start(Scenario::DbConnections, 1.0).await;
+        let backend = sim.connect("sim").await;
+        let source = backend.workloads();
+        assert_eq!(source.label(), "kube:sim/shop");
+        let rows = rows_when(&source, "the three deployments", |rows| {
+            ["api", "web", "worker"]
+                .iter()
+                .all(|d| row(rows, WorkloadKind::Deployment, d).is_some())
+        })
+        .await;
+        for d in ["api", "web", "worker"] {
+            let dep = row(&rows, WorkloadKind::Deployment, d).unwrap();
+            assert_eq!(dep.revision, Some(2), "{dep:?}");
+            assert!(!live_pods_of(&rows, d).is_empty(), "no pods for {d}");
+            for p in live_pods_of(&rows, d) {
+                assert_eq!(p.revision, Some(2), "{p:?}");
+            }
+        }
+        let before = row(&rows, WorkloadKind::Deployment, "api").unwrap().desired;
+
+        let outcome = backend
+            .executor()
+            .execute(&ActionRequest::Scale {
+                target: deployment("api"),
+                from: before,
+                to: before + 2,
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome.summary,
+            format!(
+                "scaled deployment shop/api replicas {before} -> {}",
+                before + 2
+            )
+        );
+        rows_when(&source, "the scale through the watch", |rows| {
+            row(rows, WorkloadKind::Deployment, "api").is_some_and(|d| d.desired == before + 2)
+                && live_pods_of(rows, "api").len() == (before + 2) as usize
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn an_expired_resource_version_relists_and_the_watch_continues() {
+        let sim = Sim::start(Scenario::DbConnections, 1.0).await;
+        let backend = sim.connect("sim").await;
+        let source = backend.workloads();
+        rows_when(&source, "first rows", |rows| !rows.is_empty()).await;
+
+        // A plain kube watcher on the same server, to see the 410 itself.
+        let pods: Api<Pod> = Api::namespaced(backend.client(), "shop");
+        let mut stream = watcher(pods, watcher::Config::default()).boxed();
+        let mut listed = false;
+        while !listed {
+            let ev = tokio::time::timeout(WAIT, stream.next()).await.unwrap();
+            listed = matches!(ev, Some(Ok(Event::InitDone)));
+        }
+
+        sim.expire_history();
+
+        // The watcher gets 410 Gone, relists (Init .. InitDone) and goes on.
+        let mut saw_gone = false;
+        let mut relisted = false;
+        let deadline = Instant::now() + WAIT;
+        while !relisted {
+            assert!(Instant::now() < deadline, "no relist after 410");
+            let ev = tokio::time::timeout(WAIT, stream.next())
+                .await
+                .unwrap()
+                .unwrap();
+            match ev {
+                Err(watcher::Error::WatchError(status)) if status.code == 410 => saw_gone = true,
+                Ok(Event::InitDone) if saw_gone => relisted = true,
+                _ => {}
+            }
+        }
+
+        // The backend's reflectors went through the same and are healthy.
+        eventually("all watches ready", WAIT, || async {
+            source
+                .phases()
+                .iter()
+                .all(|(_, p)| *p == WatchPhase::Ready)
+                .then_some(())
+        })
+        .await;
+        let before = replicas(&sim, "web").await;
+        backend
+            .executor()
+            .execute(&ActionRequest::Scale {
+                target: deployment("web"),
+                from: before,
+                to: before + 1,
+            })
+            .await
+            .unwrap();
+        rows_when(&source, "a change after the relist", |rows| {
+            row(rows, WorkloadKind::Deployment, "web").is_some_and(|d| d.desired == before + 1)
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn streaming_lists_end_on_the_initial_events_bookmark() {
+        let sim = Sim::start(Scenario::DbConnections, 1.0).await;
+        let backend = connect(KubeOptions {
+            streaming_lists: true,
+            ..sim.opts("sim")
+        })
+        .await
+        .unwrap();
+
+        // The raw watcher: Init, one InitApply per pod, InitDone on the bookmark.
+        let pods: Api<Pod> = Api::namespaced(backend.client(), "shop");
+        let mut stream = watcher(pods, watcher::Config::default().streaming_lists()).boxed();
+        let mut initial = 0;
+        loop {
+            let ev = tokio::time::timeout(WAIT, stream.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            match ev {
+                Event::Init => {}
+                Event::InitApply(_) => initial += 1,
+                Event::InitDone => break,
+                other => panic!("unexpected {other:?} before InitDone"),
+            }
+        }
+        assert!(initial >= 7, "{initial} pods in the initial events");
+
+        let source = backend.workloads();
+        let rows = rows_when(&source, "rows from streaming lists", |rows| {
+            row(rows, WorkloadKind::Deployment, "api").is_some()
+        })
+        .await;
+        assert!(!live_pods_of(&rows, "api").is_empty());
+        let before = row(&rows, WorkloadKind::Deployment, "worker")
+            .unwrap()
+            .desired;
+        backend
+            .executor()
+            .execute(&ActionRequest::Scale {
+                target: deployment("worker"),
+                from: before,
+                to: before + 1,
+            })
+            .await
+            .unwrap();
+        rows_when(&source, "the scale after a streaming list", |rows| {
+            row(rows, WorkloadKind::Deployment, "worker").is_some_and(|d| d.desired == before + 1)
+        })
+        .await;
+    }
+
+    async fn collect_logs(
+        logs: &mut dyn LogSource,
+        what: &str,
+        seen: &mut Vec<LogLine>,
+        done: impl Fn(&[LogLine]) -> bool,
+    ) {
+        let deadline = Instant::now() + WAIT;
+        while !done(seen) {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; sources seen: {:?}",
+                seen.iter().map(|l| &l.source).collect::<BTreeSet<_>>()
+            );
+            let batch = logs.next_batch(Duration::from_millis(500)).await.unwrap();
+            seen.extend(batch);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn follows_logs_of_many_pods_picks_up_new_ones_and_drops_deleted_ones() {
+        let sim = Sim::start(Scenario::DbConnections, 1.0).await;
+        let backend = sim.connect("sim").await;
+        let source = backend.workloads();
+        let rows = rows_when(&source, "api pods", |rows| {
+            live_pods_of(rows, "api").len() >= 2
+        })
+        .await;
+        let api_pods: BTreeSet<String> = live_pods_of(&rows, "api")
+            .iter()
+            .map(|r| r.id.name.clone())
+            .collect();
+
+        let mut logs = backend.logs(LogOptions {
+            selector: LogSelector::Deployment {
+                namespace: "shop".into(),
+                name: "api".into(),
+            },
+            tail_lines: Some(20),
+        });
+        let mut seen = Vec::new();
+        collect_logs(&mut logs, "lines from every api pod", &mut seen, |seen| {
+            api_pods.iter().all(|p| seen.iter().any(|l| &l.source == p))
+        })
+        .await;
+        // Only the api's pods, timestamps parsed from the stream.
+        assert!(
+            seen.iter().all(|l| api_pods.contains(&l.source)),
+            "{seen:?}"
+        );
+        assert!(seen.iter().all(|l| l.time > SystemTime::UNIX_EPOCH));
+        assert!(
+            seen.iter().all(|l| !l.text.starts_with("20")),
+            "timestamp left in text"
+        );
+
+        // Scale up: the new pod's lines appear.
+        let n = api_pods.len() as u32;
+        backend
+            .executor()
+            .execute(&ActionRequest::Scale {
+                target: deployment("api"),
+                from: n,
+                to: n + 1,
+            })
+            .await
+            .unwrap();
+        let rows = rows_when(&source, "the new api pod", |rows| {
+            live_pods_of(rows, "api").len() == (n + 1) as usize
+        })
+        .await;
+        let new_pod = live_pods_of(&rows, "api")
+            .into_iter()
+            .map(|r| r.id.name.clone())
+            .find(|p| !api_pods.contains(p))
+            .unwrap();
+        collect_logs(&mut logs, "lines from the new pod", &mut seen, |seen| {
+            seen.iter()
+                .any(|l| l.source == new_pod && !l.text.starts_with("[opsdeck]"))
+        })
+        .await;
+
+        // Delete one: it is dropped with a note, and nothing more comes from it.
+        let victim = api_pods.iter().next().unwrap().clone();
+        backend
+            .executor()
+            .execute(&ActionRequest::DeletePod {
+                target: WorkloadRef::new(WorkloadKind::Pod, "shop", &victim),
+            })
+            .await
+            .unwrap();
+        collect_logs(&mut logs, "the deleted pod dropped", &mut seen, |seen| {
+            seen.iter().any(|l| {
+                l.source == victim && l.text == "[opsdeck] pod deleted; stopped following its logs"
+            })
+        })
+        .await;
+        let dropped_at = seen.len();
+        let mut later = Vec::new();
+        collect_logs(
+            &mut logs,
+            "more lines from the others",
+            &mut later,
+            |later| later.len() > 20,
+        )
+        .await;
+        assert!(
+            later.iter().all(|l| l.source != victim),
+            "lines from a deleted pod after it was dropped: {:?}",
+            &later
+        );
+        assert!(dropped_at > 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_lost_log_stream_is_marked_and_reconnected() {
+        let mut sim = Sim::start(Scenario::DbConnections, 1.0).await;
+        let backend = sim.connect("sim").await;
+        let source = backend.workloads();
+        let rows = rows_when(&source, "web pods", |rows| {
+            !live_pods_of(rows, "web").is_empty()
+        })
+        .await;
+        let pod = live_pods_of(&rows, "web")[0].id.name.clone();
+        let mut logs = backend.logs(LogOptions {
+            selector: LogSelector::Labels([("app".to_string(), "web".to_string())].into()),
+            tail_lines: Some(5),
+        });
+        let mut seen = Vec::new();
+        collect_logs(&mut logs, "web lines", &mut seen, |seen| {
+            seen.iter().any(|l| l.source == pod)
+        })
+        .await;
+
+        sim.stop().await;
+        collect_logs(&mut logs, "the lost-stream marker", &mut seen, |seen| {
+            seen.iter().any(|l| {
+                l.source == pod
+                    && l.level == Level::Warn
+                    && l.text.starts_with("[opsdeck] log stream lost: ")
+                    && l.text.ends_with("; reconnecting")
+            })
+        })
+        .await;
+        sim.restart().await;
+        let mark = seen.len();
+        collect_logs(&mut logs, "lines after reconnecting", &mut seen, |seen| {
+            seen[mark..]
+                .iter()
+                .any(|l| l.source == pod && !l.text.starts_with("[opsdeck]"))
+        })
+        .await;
+        // No line is repeated across the reconnect.
+        let lines: Vec<_> = seen
+            .iter()
+            .filter(|l| l.source == pod && !l.text.starts_with("[opsdeck]"))
+            .map(|l| (l.time, l.text.clone()))
+            .collect();
+        let unique: BTreeSet<_> = lines.iter().cloned().collect();
+        assert_eq!(
+            lines.len(),
+            unique.len(),
+            "duplicated lines after reconnect"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn previous_logs_of_a_restarted_container() {
+        let sim = Sim::start(Scenario::OomCrashloop, 1.0).await;
+        let backend = sim.connect("sim").await;
+        let source = backend.workloads();
+        let rows = rows_when(&source, "a restarted worker", |rows| {
+            live_pods_of(rows, "worker").iter().any(|p| p.restarts > 0)
+        })
+        .await;
+        let pod = live_pods_of(&rows, "worker")
+            .into_iter()
+            .find(|p| p.restarts > 0)
+            .unwrap()
+            .id
+            .name
+            .clone();
+        let lines = backend.previous_logs("shop", &pod, None).await.unwrap();
+        assert!(!lines.is_empty());
+        assert!(lines.iter().all(|l| l.source == pod));
+        let missing = backend.previous_logs("shop", "no-such-pod", None).await;
+        assert!(
+            matches!(missing, Err(SourceError::NotFound(_))),
+            "{missing:?}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn rollout_undo_leaves_the_deployment_as_kubectl_does() {
+        // Two identical frozen estates in the middle of the bad deploy.
+        let start = twelve_minutes_ago();
+        let a = Sim::serve(SimEstate::new(world_at(Scenario::BadDeploy, 7, start), 0.0)).await;
+        let b = Sim::serve(SimEstate::new(world_at(Scenario::BadDeploy, 7, start), 0.0)).await;
+        let before = normalised_deployment(&a.estate, "shop", "api");
+        assert_eq!(before, normalised_deployment(&b.estate, "shop", "api"));
+        assert_ne!(before, serde_json::Value::Null);
+
+        let kubeconfig = a.kubeconfig.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new("kubectl")
+                .arg("--kubeconfig")
+                .arg(&kubeconfig)
+                .args([
+                    "--context",
+                    "sim",
+                    "-n",
+                    "shop",
+                    "rollout",
+                    "undo",
+                    "deployment/api",
+                ])
+                .output()
+        })
+        .await
+        .unwrap()
+        .expect("kubectl runs");
+        assert!(
+            out.status.success(),
+            "kubectl rollout undo failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        let backend = b.connect("sim").await;
+        let outcome = backend
+            .executor()
+            .execute(&ActionRequest::RolloutUndo {
+                target: deployment("api"),
+                to_revision: None,
+            })
+            .await
+            .unwrap();
+        assert!(
+            outcome
+                .summary
+                .starts_with("rolled back deployment shop/api to revision "),
+            "{}",
+            outcome.summary
+        );
+        let by_kubectl = normalised_deployment(&a.estate, "shop", "api");
+        let by_opsdeck = normalised_deployment(&b.estate, "shop", "api");
+        assert_ne!(by_opsdeck, before, "undo changed nothing");
+        assert_eq!(by_opsdeck, by_kubectl);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn rollout_restart_and_delete_pod() {
+        let sim = Sim::start(Scenario::DbConnections, 1.0).await;
+        let backend = sim.connect("sim").await;
+        let source = backend.workloads();
+        let rows = rows_when(&source, "web", |rows| {
+            row(rows, WorkloadKind::Deployment, "web").is_some()
+                && !live_pods_of(rows, "web").is_empty()
+        })
+        .await;
+        let revision = row(&rows, WorkloadKind::Deployment, "web")
+            .unwrap()
+            .revision
+            .unwrap();
+        let ex = backend.executor();
+
+        let outcome = ex
+            .execute(&ActionRequest::RolloutRestart {
+                target: deployment("web"),
+            })
+            .await
+            .unwrap();
+        assert!(
+            outcome
+                .summary
+                .starts_with("restarted deployment shop/web (restartedAt ")
+        );
+        let api: Api<Deployment> = Api::namespaced(backend.client(), "shop");
+        let d = api.get("web").await.unwrap();
+        let annotations = d
+            .spec
+            .unwrap()
+            .template
+            .metadata
+            .unwrap()
+            .annotations
+            .unwrap();
+        assert!(annotations.contains_key("kubectl.kubernetes.io/restartedAt"));
+        rows_when(&source, "a new revision after the restart", |rows| {
+            row(rows, WorkloadKind::Deployment, "web").and_then(|d| d.revision)
+                == Some(revision + 1)
+        })
+        .await;
+
+        // Delete a pod of the worker: it goes, and a replacement comes.
+        let rows = rows_when(&source, "worker pods", |rows| {
+            !live_pods_of(rows, "worker").is_empty()
+        })
+        .await;
+        let count = live_pods_of(&rows, "worker").len();
+        let victim = live_pods_of(&rows, "worker")[0].id.name.clone();
+        let outcome = ex
+            .execute(&ActionRequest::DeletePod {
+                target: WorkloadRef::new(WorkloadKind::Pod, "shop", &victim),
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome.summary,
+            format!("deleted pod shop/{victim}; its controller will replace it")
+        );
+        rows_when(&source, "the pod replaced", |rows| {
+            let pods = live_pods_of(rows, "worker");
+            pods.len() == count && pods.iter().all(|p| p.id.name != victim)
+        })
+        .await;
+        let again = ex
+            .execute(&ActionRequest::DeletePod {
+                target: WorkloadRef::new(WorkloadKind::Pod, "shop", "no-such-pod"),
+            })
+            .await;
+        assert!(matches!(again, Err(SourceError::NotFound(_))), "{again:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn the_viewer_is_denied_by_the_access_review_and_by_the_server() {
+        let sim = Sim::start(Scenario::DbConnections, 1.0).await;
+        let viewer = sim.connect("sim-viewer").await;
+        assert_eq!(viewer.user(), "sim-viewer");
+        let scale = ActionRequest::Scale {
+            target: deployment("api"),
+            from: 3,
+            to: 6,
+        };
+        let denied = viewer.executor().allowed(&scale).await.unwrap_err();
+        assert!(
+            denied.starts_with("not allowed: sim-viewer cannot patch deployments/scale in shop"),
+            "{denied}"
+        );
+        let delete = ActionRequest::DeletePod {
+            target: WorkloadRef::new(WorkloadKind::Pod, "shop", "api-x"),
+        };
+        let denied = viewer.executor().allowed(&delete).await.unwrap_err();
+        assert!(
+            denied.starts_with("not allowed: sim-viewer cannot delete pods in shop"),
+            "{denied}"
+        );
+
+        let err = viewer.executor().execute(&scale).await.unwrap_err();
+        assert!(matches!(err, SourceError::Forbidden(_)), "{err:?}");
+        assert_eq!(replicas(&sim, "api").await, 3);
+
+        // The admin may; requests for other backends are refused outright.
+        let admin = sim.connect("sim").await;
+        assert_eq!(admin.executor().allowed(&scale).await, Ok(()));
+        let ecs = ActionRequest::StopTask {
+            target: WorkloadRef::new(WorkloadKind::EcsTask, "prod", "abc"),
+        };
+        assert!(matches!(
+            admin.executor().execute(&ecs).await,
+            Err(SourceError::Blocked(_))
+        ));
+        // The viewer can still read.
+        rows_when(&viewer.workloads(), "rows as the viewer", |rows| {
+            !rows.is_empty()
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn the_api_server_going_away_is_reported_then_recovered() {
+        let mut sim = Sim::start(Scenario::DbConnections, 1.0).await;
+        let backend = sim.connect("sim").await;
+        let source = backend.workloads();
+        let rows = rows_when(&source, "first rows", |rows| !rows.is_empty()).await;
+        let before = row(&rows, WorkloadKind::Deployment, "api").unwrap().desired;
+
+        sim.stop().await;
+        let err = eventually("the outage reported", WAIT, || async {
+            source.workloads().await.err()
+        })
+        .await;
+        assert!(matches!(err, SourceError::Unreachable(_)), "{err:?}");
+        assert!(err.to_string().contains("watching"), "{err}");
+
+        // The estate changes while the server is down.
+        sim.estate
+            .with(|w| {
+                w.apply(&ActionRequest::Scale {
+                    target: deployment("api"),
+                    from: before,
+                    to: before + 1,
+                })
+            })
+            .unwrap();
+        sim.restart().await;
+        rows_when(&source, "fresh rows after the restart", |rows| {
+            row(rows, WorkloadKind::Deployment, "api").is_some_and(|d| d.desired == before + 1)
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn dry_run_previews_describe_and_change_nothing() {
+        let sim = Sim::start(Scenario::DbConnections, 1.0).await;
+        let backend = sim.connect("sim").await;
+        let ex = backend.executor();
+        let source = backend.workloads();
+        let rows = rows_when(&source, "rows", |rows| {
+            !live_pods_of(rows, "api").is_empty()
+        })
+        .await;
+        let before = normalised_deployment(&sim.estate, "shop", "api");
+        let n = replicas(&sim, "api").await;
+
+        let preview = ex
+            .preview(&ActionRequest::Scale {
+                target: deployment("api"),
+                from: n,
+                to: n + 3,
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            preview.as_deref(),
+            Some(
+                format!(
+                    "server dry run: deployment shop/api replicas {n} -> {} accepted",
+                    n + 3
+                )
+                .as_str()
+            )
+        );
+        let preview = ex
+            .preview(&ActionRequest::RolloutUndo {
+                target: deployment("api"),
+                to_revision: None,
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            preview.starts_with("server dry run: deployment shop/api rollback to revision 1 ("),
+            "{preview}"
+        );
+        let preview = ex
+            .preview(&ActionRequest::RolloutRestart {
+                target: deployment("api"),
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            preview.starts_with("server dry run: deployment shop/api restart"),
+            "{preview}"
+        );
+        let pod = live_pods_of(&rows, "api")[0].id.name.clone();
+        let preview = ex
+            .preview(&ActionRequest::DeletePod {
+                target: WorkloadRef::new(WorkloadKind::Pod, "shop", &pod),
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            preview,
+            Some(format!("server dry run: delete pod shop/{pod} accepted"))
+        );
+
+        assert_eq!(normalised_deployment(&sim.estate, "shop", "api"), before);
+        assert_eq!(replicas(&sim, "api").await, n);
+        let pods: Api<Pod> = Api::namespaced(backend.client(), "shop");
+        let still = pods.get(&pod).await.unwrap();
+        assert!(still.metadata.deletion_timestamp.is_none());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn metrics_per_deployment_from_metrics_api() {
+        let sim = Sim::start(Scenario::DbConnections, 1.0).await;
+        let backend = sim.connect("sim").await;
+        let source = backend.workloads();
+        rows_when(&source, "rows", |rows| !rows.is_empty()).await;
+        let metrics = backend.metrics();
+        let series = metrics.metrics().await.unwrap();
+        let keys: BTreeSet<&str> = series.iter().map(|s| s.key.as_str()).collect();
+        for k in [
+            "api.memory",
+            "api.cpu",
+            "web.memory",
+            "worker.memory",
+            "worker.cpu",
+        ] {
+            assert!(keys.contains(k), "{k} missing from {keys:?}");
+        }
+        let api = series.iter().find(|s| s.key == "api.memory").unwrap();
+        assert_eq!(api.unit, "%");
+        assert_eq!((api.warning, api.critical), (Some(80.0), Some(90.0)));
+        // A second sample extends the series.
+        let again = metrics.metrics().await.unwrap();
+        let api = again.iter().find(|s| s.key == "api.memory").unwrap();
+        assert_eq!(api.points.len(), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn backends_contexts_and_switching() {
+        let sim = Sim::start(Scenario::DbConnections, 1.0).await;
+        let opts = sim.opts("sim");
+        assert_eq!(contexts(&opts).unwrap(), vec!["sim", "sim-viewer"]);
+        let b = backends(opts.clone()).await.unwrap();
+        assert_eq!(b.context, "kube:sim");
+        assert_eq!(b.workloads.len(), 1);
+        let switcher = b.switcher.clone().unwrap();
+        assert_eq!(switcher.contexts(), vec!["sim", "sim-viewer"]);
+        let viewer = switcher.open("sim-viewer", Some("shop")).await.unwrap();
+        assert_eq!(viewer.context, "kube:sim-viewer");
+        let scale = ActionRequest::Scale {
+            target: deployment("api"),
+            from: 3,
+            to: 4,
+        };
+        assert!(viewer.executor.allowed(&scale).await.is_err());
+        rows_when(
+            viewer.workloads[0].as_ref(),
+            "rows after switching",
+            |rows| !rows.is_empty(),
+        )
+        .await;
+
+        let missing = connect(KubeOptions {
+            context: Some("nope".into()),
+            ..opts
+        })
+        .await;
+        assert!(matches!(missing, Err(SourceError::NotFound(_))));
+    }
+
+    use kube::runtime::watcher::watcher;
+}
