@@ -64,6 +64,12 @@ pub async fn run(
     backends: Backends,
     audit: AuditLog,
 ) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "the console needs a terminal, and standard output is not one (try `opsdeck check-config` for a non-interactive check)"
+        );
+    }
     let mut terminal = ratatui::try_init()?;
     let result = event_loop(&mut terminal, &mut state, &theme, backends, audit).await;
     ratatui::try_restore()?;

@@ -167,6 +167,29 @@ impl ActionExecutor for RoutingExecutor {
     }
 }
 
+/// Make a backend set read-only for good: its executor refuses everything,
+/// and so does the executor of every set its switcher opens later.
+pub fn read_only(mut backends: Backends) -> Backends {
+    backends.executor = Box::new(ReadOnlyExecutor);
+    backends.switcher = backends
+        .switcher
+        .map(|inner| std::sync::Arc::new(ReadOnlySwitcher(inner)) as std::sync::Arc<dyn Switcher>);
+    backends
+}
+
+struct ReadOnlySwitcher(std::sync::Arc<dyn Switcher>);
+
+#[async_trait]
+impl Switcher for ReadOnlySwitcher {
+    fn contexts(&self) -> Vec<String> {
+        self.0.contexts()
+    }
+
+    async fn open(&self, context: &str, namespace: Option<&str>) -> Result<Backends, SourceError> {
+        self.0.open(context, namespace).await.map(read_only)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,28 +275,5 @@ mod tests {
             .execute(&ActionRequest::RolloutRestart { target: dep })
             .await;
         assert!(matches!(err, Err(SourceError::Blocked(m)) if m.contains("read-only")));
-    }
-}
-
-/// Make a backend set read-only for good: its executor refuses everything,
-/// and so does the executor of every set its switcher opens later.
-pub fn read_only(mut backends: Backends) -> Backends {
-    backends.executor = Box::new(ReadOnlyExecutor);
-    backends.switcher = backends
-        .switcher
-        .map(|inner| std::sync::Arc::new(ReadOnlySwitcher(inner)) as std::sync::Arc<dyn Switcher>);
-    backends
-}
-
-struct ReadOnlySwitcher(std::sync::Arc<dyn Switcher>);
-
-#[async_trait]
-impl Switcher for ReadOnlySwitcher {
-    fn contexts(&self) -> Vec<String> {
-        self.0.contexts()
-    }
-
-    async fn open(&self, context: &str, namespace: Option<&str>) -> Result<Backends, SourceError> {
-        self.0.open(context, namespace).await.map(read_only)
     }
 }

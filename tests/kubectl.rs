@@ -111,23 +111,40 @@ where
 }
 
 fn live_pods(list: &Value) -> usize {
-    list["items"]
-        .as_array()
-        .map_or(0, |a| a.iter().filter(|p| p["metadata"].get("deletionTimestamp").is_none()).count())
+    list["items"].as_array().map_or(0, |a| {
+        a.iter()
+            .filter(|p| p["metadata"].get("deletionTimestamp").is_none())
+            .count()
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_pods_deployments_and_json() {
     let k = Kube::start(estate(Scenario::DbConnections, recent(120), 120, 1.0)).await;
     let pods = k.ok(&["get", "pods", "-A"]).await;
-    let header: Vec<&str> = pods.lines().next().unwrap_or("").split_whitespace().collect();
-    assert_eq!(header, ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]);
-    assert_eq!(pods.lines().filter(|l| l.starts_with("shop ")).count(), 7, "{pods}");
+    let header: Vec<&str> = pods
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    );
+    assert_eq!(
+        pods.lines().filter(|l| l.starts_with("shop ")).count(),
+        7,
+        "{pods}"
+    );
     assert!(pods.contains("Running"));
     let deploys = k.ok(&["get", "deploy"]).await;
     assert!(deploys.starts_with("NAME"), "{deploys}");
     assert!(deploys.contains("UP-TO-DATE"));
-    let api_line = deploys.lines().find(|l| l.starts_with("api ")).expect("api row");
+    let api_line = deploys
+        .lines()
+        .find(|l| l.starts_with("api "))
+        .expect("api row");
     assert!(api_line.contains("3/3"), "{api_line}");
     let api = k.json(&["get", "deploy", "api"]).await;
     assert_eq!(api["kind"], "Deployment");
@@ -156,21 +173,36 @@ async fn rollout_undo_status_and_history() {
     // bad-deploy: api 1.9.0 rolls out at t=120; by t=300 it is revision 3.
     let k = Kube::start(estate(Scenario::BadDeploy, recent(300), 300, 20.0)).await;
     let before = k.json(&["get", "deploy", "api"]).await;
-    assert_eq!(before["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "3");
-    assert!(before["spec"]["template"]["spec"]["containers"][0]["image"]
-        .as_str()
-        .unwrap_or("")
-        .ends_with(":1.9.0"));
+    assert_eq!(
+        before["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "3"
+    );
+    assert!(
+        before["spec"]["template"]["spec"]["containers"][0]["image"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with(":1.9.0")
+    );
     let out = k.ok(&["rollout", "undo", "deploy/api"]).await;
     assert!(out.contains("deployment.apps/api rolled back"), "{out}");
-    let status = k.ok(&["rollout", "status", "deploy/api", "--timeout=60s"]).await;
-    assert!(status.contains("deployment \"api\" successfully rolled out"), "{status}");
+    let status = k
+        .ok(&["rollout", "status", "deploy/api", "--timeout=60s"])
+        .await;
+    assert!(
+        status.contains("deployment \"api\" successfully rolled out"),
+        "{status}"
+    );
     let after = k.json(&["get", "deploy", "api"]).await;
-    assert_eq!(after["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "4");
-    assert!(after["spec"]["template"]["spec"]["containers"][0]["image"]
-        .as_str()
-        .unwrap_or("")
-        .ends_with(":1.8.2"));
+    assert_eq!(
+        after["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "4"
+    );
+    assert!(
+        after["spec"]["template"]["spec"]["containers"][0]["image"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with(":1.8.2")
+    );
     // The old ReplicaSet was reused, not a new one made.
     let rs = k.json(&["get", "rs", "-l", "app=api"]).await;
     assert_eq!(rs["items"].as_array().map(Vec::len), Some(3));
@@ -189,7 +221,10 @@ async fn rollout_undo_status_and_history() {
 async fn logs_follow_streams_lines() {
     let k = Kube::start(estate(Scenario::DbConnections, recent(120), 120, 1.0)).await;
     let pods = k.json(&["get", "pods", "-l", "app=web"]).await;
-    let pod = pods["items"][0]["metadata"]["name"].as_str().unwrap().to_string();
+    let pod = pods["items"][0]["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let mut child = k
         .command(&["logs", "-f", &pod, "--tail=1"])
         .stdout(Stdio::piped())
@@ -234,9 +269,15 @@ async fn previous_logs_and_describe_of_a_crash_looping_pod() {
     assert!(describe.contains("Events:"), "{describe}");
     assert!(describe.contains("OOMKilled"), "{describe}");
     assert!(describe.contains("BackOff"), "{describe}");
-    assert!(describe.contains("Last State:     Terminated"), "{describe}");
+    assert!(
+        describe.contains("Last State:     Terminated"),
+        "{describe}"
+    );
     let healthy = k.json(&["get", "pods", "-l", "app=web"]).await;
-    let web = healthy["items"][0]["metadata"]["name"].as_str().unwrap().to_string();
+    let web = healthy["items"][0]["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let out = k.run(&["logs", &web, "--previous"]).await;
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("previous terminated container"));
@@ -246,14 +287,27 @@ async fn previous_logs_and_describe_of_a_crash_looping_pod() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_viewer_may_look_but_not_scale() {
     let k = Kube::start(estate(Scenario::DbConnections, recent(120), 120, 1.0)).await;
-    let out = k.run(&["--context", "sim-viewer", "scale", "deploy/api", "--replicas=1"]).await;
+    let out = k
+        .run(&[
+            "--context",
+            "sim-viewer",
+            "scale",
+            "deploy/api",
+            "--replicas=1",
+        ])
+        .await;
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("Forbidden"), "{err}");
-    assert!(err.contains("User \"sim-viewer\" cannot patch resource \"deployments/scale\""), "{err}");
+    assert!(
+        err.contains("User \"sim-viewer\" cannot patch resource \"deployments/scale\""),
+        "{err}"
+    );
     let list = k.ok(&["--context", "sim-viewer", "get", "deploy"]).await;
     assert!(list.contains("api"));
-    let can = k.run(&["--context", "sim-viewer", "auth", "can-i", "delete", "pods"]).await;
+    let can = k
+        .run(&["--context", "sim-viewer", "auth", "can-i", "delete", "pods"])
+        .await;
     assert!(!can.status.success());
     assert!(String::from_utf8_lossy(&can.stdout).starts_with("no"));
     let can = k.ok(&["auth", "can-i", "delete", "pods"]).await;
@@ -368,7 +422,10 @@ async fn kubectl_undo_matches_the_same_json_patch_over_http() {
     }
     let na = normalised_deployment(&ea, "shop", "api");
     assert_eq!(na, normalised_deployment(&eb, "shop", "api"));
-    assert_eq!(na["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "4");
+    assert_eq!(
+        na["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "4"
+    );
     let _ = Path::new(".");
     a.server.shutdown().await;
     b.server.shutdown().await;
