@@ -217,6 +217,8 @@ fn bad_deploy_rollout_undo_from_the_workloads_pane() {
     // Filter to the deployment, select it, ask for a rollout undo.
     s.send("1/deploy api");
     s.wait_for("/deploy api", T);
+    // Rows arrive through the watch; act only once the deployment is listed.
+    s.wait_for("Workloads (1)", T);
     s.send("\r");
     s.send("u");
     s.wait_for("rollout undo deployment shop/api", T);
@@ -236,7 +238,9 @@ fn bad_deploy_rollout_undo_from_the_workloads_pane() {
 fn read_only_blocks_and_writes_no_audit_record() {
     let mut s = Session::start(&["--read-only", "demo", "oom-crashloop"]);
     s.wait_for("READ-ONLY", T);
-    s.send("1/deploy worker\r");
+    s.send("1/deploy worker");
+    s.wait_for("Workloads (1)", T);
+    s.send("\r");
     s.send("s");
     s.wait_for("Blocked: read-only mode", T);
     s.wait_for("scale deployment shop/worker was not run", T);

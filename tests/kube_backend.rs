@@ -612,6 +612,7 @@ mod live {
                 name: "api".into(),
             },
             tail_lines: Some(20),
+            ..LogOptions::default()
         });
         let mut seen = Vec::new();
         collect_logs(&mut logs, "lines from every api pod", &mut seen, |seen| {
@@ -700,6 +701,7 @@ mod live {
         let mut logs = backend.logs(LogOptions {
             selector: LogSelector::Labels([("app".to_string(), "web".to_string())].into()),
             tail_lines: Some(5),
+            ..LogOptions::default()
         });
         let mut seen = Vec::new();
         collect_logs(&mut logs, "web lines", &mut seen, |seen| {
@@ -1105,6 +1107,61 @@ mod live {
         })
         .await;
         assert!(matches!(missing, Err(SourceError::NotFound(_))));
+    }
+
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn exec_credential_plugins_authenticate() {
+        use std::os::unix::fs::PermissionsExt;
+
+        let sim = Sim::start(Scenario::DbConnections, 1.0).await;
+        let dir = tempfile::tempdir().unwrap();
+        let plugin = dir.path().join("sim-credentials");
+        let credential = serde_json::json!({
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "kind": "ExecCredential",
+            "status": { "token": opsdeck::sim::kube_api::ADMIN_TOKEN },
+        });
+        std::fs::write(&plugin, format!("#!/bin/sh\ncat <<'END'\n{credential}\nEND\n")).unwrap();
+        std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+        let mut config: serde_json::Value =
+            serde_json::from_str(&sim.server.as_ref().unwrap().kubeconfig()).unwrap();
+        config["users"] = serde_json::json!([{
+            "name": "exec-user",
+            "user": { "exec": {
+                "apiVersion": "client.authentication.k8s.io/v1beta1",
+                "command": plugin,
+                "interactiveMode": "Never",
+            } },
+        }]);
+        config["contexts"] = serde_json::json!([{
+            "name": "exec",
+            "context": { "cluster": "sim", "user": "exec-user", "namespace": "shop" },
+        }]);
+        config["current-context"] = serde_json::json!("exec");
+        let path = dir.path().join("kubeconfig");
+        std::fs::write(&path, config.to_string()).unwrap();
+
+        let backend = connect(KubeOptions {
+            kubeconfig: Some(path),
+            namespace: Some("shop".into()),
+            ..KubeOptions::default()
+        })
+        .await
+        .unwrap();
+        assert_eq!(backend.context(), "exec");
+        assert_eq!(backend.user(), "exec-user");
+        rows_when(&backend.workloads(), "rows with exec credentials", |rows| {
+            row(rows, WorkloadKind::Deployment, "api").is_some()
+        })
+        .await;
+        let scale = ActionRequest::Scale {
+            target: deployment("api"),
+            from: 3,
+            to: 4,
+        };
+        assert_eq!(backend.executor().allowed(&scale).await, Ok(()));
     }
 
     use kube::runtime::watcher::watcher;

@@ -3,7 +3,7 @@
 //! and runs kubectl with it. A missing kubectl fails the test (set KUBECTL
 //! to use another binary).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -426,7 +426,6 @@ async fn kubectl_undo_matches_the_same_json_patch_over_http() {
         na["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
         "4"
     );
-    let _ = Path::new(".");
     a.server.shutdown().await;
     b.server.shutdown().await;
 }

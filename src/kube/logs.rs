@@ -58,6 +58,9 @@ pub struct LogOptions {
     /// Lines of history to fetch from pods already running when following
     /// starts. Pods that appear later are read from their beginning.
     pub tail_lines: Option<i64>,
+    /// Follow at most this many containers (pods sorted by namespace and
+    /// name); a marker line says when some are left out.
+    pub max_streams: usize,
 }
 
 impl Default for LogOptions {
@@ -65,6 +68,7 @@ impl Default for LogOptions {
         Self {
             selector: LogSelector::All,
             tail_lines: Some(100),
+            max_streams: 64,
         }
     }
 }
@@ -96,6 +100,7 @@ impl KubeLogs {
             tx,
             cancel: cancel.clone(),
             followers: HashMap::new(),
+            left_out: 0,
         };
         tokio::spawn(supervisor.run());
         KubeLogs {
@@ -187,6 +192,8 @@ struct Supervisor {
     tx: mpsc::Sender<LogLine>,
     cancel: CancellationToken,
     followers: HashMap<Key, Follower>,
+    /// Streams left out by `max_streams` at the last reconcile.
+    left_out: usize,
 }
 
 impl Supervisor {
@@ -197,10 +204,18 @@ impl Supervisor {
             () = self.cancel.cancelled() => return,
             r = changes.wait_for(|s| s.generation > 0) => r.map(|_| ()),
         };
+        // Pods present at the first complete list get their tail; later ones
+        // are read from their beginning.
         let mut first = true;
         loop {
-            self.reconcile(first).await;
-            first = false;
+            let listed = matches!(
+                self.cache.pods.phase(),
+                super::watch::WatchPhase::Ready
+            );
+            self.reconcile(first && listed).await;
+            if listed {
+                first = false;
+            }
             tokio::select! {
                 () = self.cancel.cancelled() => break,
                 r = changes.changed() => if r.is_err() { break },
@@ -231,7 +246,12 @@ impl Supervisor {
         let pods = self.cache.pods.store.state();
         let rss_arc = self.cache.replica_sets.store.state();
         let rss: Vec<&ReplicaSet> = rss_arc.iter().map(|r| r.as_ref()).collect();
+        let mut pods = pods;
+        pods.sort_by(|a, b| {
+            (&a.metadata.namespace, &a.metadata.name).cmp(&(&b.metadata.namespace, &b.metadata.name))
+        });
         let mut wanted: HashMap<Key, (Arc<Pod>, String)> = HashMap::new();
+        let mut left_out = 0usize;
         for pod in &pods {
             if !self.selected(pod, &rss) {
                 continue;
@@ -245,9 +265,21 @@ impl Supervisor {
                 .map(|s| s.containers.iter().map(|c| c.name.clone()).collect())
                 .unwrap_or_default();
             for c in containers {
+                if wanted.len() >= self.opts.max_streams {
+                    left_out += 1;
+                    continue;
+                }
                 wanted.insert((uid.clone(), c.clone()), (pod.clone(), c));
             }
         }
+        if left_out > 0 && left_out != self.left_out {
+            let text = format!(
+                "following {} log streams; {left_out} more left out (narrow the selection)",
+                wanted.len()
+            );
+            let _ = self.tx.send(marker("opsdeck", Level::Warn, text)).await;
+        }
+        self.left_out = left_out;
 
         // Drop followers of deleted pods (and finished tasks).
         let gone: Vec<Key> = self
