@@ -114,3 +114,71 @@ fn version_and_unknown_scenario() {
         "opsdeck: unknown scenario \"nope\"; choose one of: db-connections, oom-crashloop, bad-deploy, ecs-unhealthy"
     );
 }
+
+/// `opsdeck sim serve` serves a drill that the real kubectl can use, and stops on SIGTERM.
+#[test]
+fn sim_serve_serves_kubectl_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("drill.kubeconfig");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args([
+            "sim",
+            "serve",
+            "--scenario",
+            "oom-crashloop",
+            "--pods",
+            "4",
+            "--kubeconfig",
+        ])
+        .arg(&kubeconfig)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("serving http://127.0.0.1:"), "{line}");
+    assert!(
+        line.trim_end()
+            .ends_with(&format!("kubeconfig written to {}", kubeconfig.display())),
+        "{line}"
+    );
+    let kubectl = std::env::var_os("KUBECTL").unwrap_or_else(|| "kubectl".into());
+    let out = Command::new(&kubectl)
+        .args(["get", "deploy", "-n", "shop", "--no-headers"])
+        .env("KUBECONFIG", &kubeconfig)
+        .env("HOME", dir.path())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("kubectl is required for this test (install it or set KUBECTL): {e}")
+        });
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let api = stdout
+        .lines()
+        .find(|l| l.starts_with("api "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        api.split_whitespace()
+            .nth(1)
+            .is_some_and(|ready| ready.ends_with("/4")),
+        "--pods 4 scaled api: {api}"
+    );
+    assert!(stdout.lines().any(|l| l.starts_with("worker ")), "{stdout}");
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}

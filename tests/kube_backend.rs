@@ -767,9 +767,9 @@ mod live {
         );
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn rollout_undo_leaves_the_deployment_as_kubectl_does() {
-        // Two identical frozen estates in the middle of the bad deploy.
+    /// Two identical frozen estates in the middle of the bad deploy: kubectl
+    /// undoes on one, opsdeck on the other; the deployments must match.
+    async fn undo_like_kubectl(to_revision: Option<u64>) {
         let start = twelve_minutes_ago();
         let a = Sim::serve(SimEstate::new(world_at(Scenario::BadDeploy, 7, start), 0.0)).await;
         let b = Sim::serve(SimEstate::new(world_at(Scenario::BadDeploy, 7, start), 0.0)).await;
@@ -778,19 +778,26 @@ mod live {
         assert_ne!(before, serde_json::Value::Null);
 
         let kubeconfig = a.kubeconfig.clone();
+        let mut args: Vec<String> = [
+            "--context",
+            "sim",
+            "-n",
+            "shop",
+            "rollout",
+            "undo",
+            "deployment/api",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        if let Some(r) = to_revision {
+            args.push(format!("--to-revision={r}"));
+        }
         let out = tokio::task::spawn_blocking(move || {
             std::process::Command::new("kubectl")
                 .arg("--kubeconfig")
                 .arg(&kubeconfig)
-                .args([
-                    "--context",
-                    "sim",
-                    "-n",
-                    "shop",
-                    "rollout",
-                    "undo",
-                    "deployment/api",
-                ])
+                .args(&args)
                 .output()
         })
         .await
@@ -807,14 +814,16 @@ mod live {
             .executor()
             .execute(&ActionRequest::RolloutUndo {
                 target: deployment("api"),
-                to_revision: None,
+                to_revision,
             })
             .await
             .unwrap();
+        let expected = match to_revision {
+            Some(r) => format!("rolled back deployment shop/api to revision {r} ("),
+            None => "rolled back deployment shop/api to revision ".to_string(),
+        };
         assert!(
-            outcome
-                .summary
-                .starts_with("rolled back deployment shop/api to revision "),
+            outcome.summary.starts_with(&expected),
             "{}",
             outcome.summary
         );
@@ -822,6 +831,16 @@ mod live {
         let by_opsdeck = normalised_deployment(&b.estate, "shop", "api");
         assert_ne!(by_opsdeck, before, "undo changed nothing");
         assert_eq!(by_opsdeck, by_kubectl);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn rollout_undo_leaves_the_deployment_as_kubectl_does() {
+        undo_like_kubectl(None).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn rollout_undo_to_a_revision_leaves_the_deployment_as_kubectl_does() {
+        undo_like_kubectl(Some(1)).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -1109,7 +1128,6 @@ mod live {
         assert!(matches!(missing, Err(SourceError::NotFound(_))));
     }
 
-
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn exec_credential_plugins_authenticate() {
         use std::os::unix::fs::PermissionsExt;
@@ -1122,7 +1140,11 @@ mod live {
             "kind": "ExecCredential",
             "status": { "token": opsdeck::sim::kube_api::ADMIN_TOKEN },
         });
-        std::fs::write(&plugin, format!("#!/bin/sh\ncat <<'END'\n{credential}\nEND\n")).unwrap();
+        std::fs::write(
+            &plugin,
+            format!("#!/bin/sh\ncat <<'END'\n{credential}\nEND\n"),
+        )
+        .unwrap();
         std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
 
         let mut config: serde_json::Value =
@@ -1162,6 +1184,22 @@ mod live {
             to: 4,
         };
         assert_eq!(backend.executor().allowed(&scale).await, Ok(()));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn dropping_the_backend_and_its_sources_stops_the_background_tasks() {
+        let sim = Sim::start(Scenario::DbConnections, 1.0).await;
+        let backend = sim.connect("sim").await;
+        let stopped = backend.stopped();
+        let source = backend.workloads();
+        let logs = backend.logs(LogOptions::default());
+        rows_when(&source, "rows", |rows| !rows.is_empty()).await;
+        drop(backend);
+        assert!(!stopped.is_cancelled(), "sources still alive");
+        drop(source);
+        assert!(!stopped.is_cancelled(), "the log source is still alive");
+        drop(logs);
+        assert!(stopped.is_cancelled());
     }
 
     use kube::runtime::watcher::watcher;

@@ -208,10 +208,7 @@ impl Supervisor {
         // are read from their beginning.
         let mut first = true;
         loop {
-            let listed = matches!(
-                self.cache.pods.phase(),
-                super::watch::WatchPhase::Ready
-            );
+            let listed = matches!(self.cache.pods.phase(), super::watch::WatchPhase::Ready);
             self.reconcile(first && listed).await;
             if listed {
                 first = false;
@@ -248,7 +245,8 @@ impl Supervisor {
         let rss: Vec<&ReplicaSet> = rss_arc.iter().map(|r| r.as_ref()).collect();
         let mut pods = pods;
         pods.sort_by(|a, b| {
-            (&a.metadata.namespace, &a.metadata.name).cmp(&(&b.metadata.namespace, &b.metadata.name))
+            (&a.metadata.namespace, &a.metadata.name)
+                .cmp(&(&b.metadata.namespace, &b.metadata.name))
         });
         let mut wanted: HashMap<Key, (Arc<Pod>, String)> = HashMap::new();
         let mut left_out = 0usize;

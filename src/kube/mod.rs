@@ -124,6 +124,12 @@ impl KubeBackend {
         self.namespace.as_deref()
     }
 
+    /// A token that fires once this backend and every source it handed out
+    /// have been dropped, i.e. when its background tasks stop.
+    pub fn stopped(&self) -> CancellationToken {
+        self.guard.token()
+    }
+
     /// The client, for callers that need more than the traits offer.
     pub fn client(&self) -> ::kube::Client {
         self.client.clone()
