@@ -269,3 +269,34 @@ fn sigterm_and_sighup_restore_the_terminal() {
         s.assert_restored();
     }
 }
+
+/// Switching to the read-only context in the app: the API server's access
+/// review makes the action unavailable, with its reason, and nothing runs.
+#[test]
+fn switching_to_a_read_only_context_shows_actions_as_unavailable() {
+    let mut s = Session::start(&["demo", "oom-crashloop"]);
+    s.wait_for("kube:sim", T);
+    s.send("C");
+    s.wait_for("switch Kubernetes context", T);
+    s.wait_for("sim-viewer", T);
+    s.send("j");
+    s.send("\r");
+    s.wait_for("kube:sim-viewer", T);
+    s.send("1/deploy worker");
+    s.wait_for("Workloads (1)", T);
+    s.send("\rr");
+    s.wait_for("rollout restart deployment shop/worker", T);
+    s.wait_for("unavailable:", T);
+    s.send("y");
+    s.send("\t\r");
+    s.wait_for("unavailable:", T);
+    s.send("\x1b");
+    s.wait_gone("rollout restart deployment shop/worker", T);
+    s.send("q");
+    assert!(s.wait_exit(T).success());
+    s.assert_restored();
+    assert!(
+        !s.dir.path().join("data/audit.jsonl").exists(),
+        "nothing ran, nothing audited"
+    );
+}
