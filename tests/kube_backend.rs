@@ -142,10 +142,7 @@ fn deployment_with_no_ready_pods_is_critical() {
     let w = deployment_to_workload(&d, &[], now());
     assert_eq!(w.status, "Degraded");
     assert_eq!(w.health, Health::Critical);
-    assert_eq!(
-        w.reason.as_deref(),
-        Some("0/2 ready; Deployment does not have minimum availability.")
-    );
+    assert_eq!(w.reason.as_deref(), Some("0/2 ready"));
 }
 
 #[test]
@@ -1202,5 +1199,136 @@ mod live {
         assert!(stopped.is_cancelled());
     }
 
+    /// The instant the recorded `sim_*` fixtures were captured at.
+    pub const CAPTURED_AT: &str = "2026-11-23T10:00:00Z";
+
+    /// The recorded `tests/fixtures/kube/sim_*.json` are what a frozen
+    /// simulator (oom-crashloop, seed 7, 12 minutes in at [`CAPTURED_AT`])
+    /// serves: the conversion tests run on real payloads, and a change to the
+    /// simulator's objects shows here. `OPSDECK_RECORD_FIXTURES=1` rewrites them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn recorded_sim_fixtures_match_the_simulator() {
+        let now = humantime::parse_rfc3339(CAPTURED_AT).unwrap();
+        let start = now - Duration::from_secs(12 * 60);
+        let sim = Sim::serve(SimEstate::new(
+            world_at(Scenario::OomCrashloop, 7, start),
+            0.0,
+        ))
+        .await;
+        let backend = sim.connect("sim").await;
+        let client = backend.client();
+        let dir = format!("{}/tests/fixtures/kube", env!("CARGO_MANIFEST_DIR"));
+        let lp = kube::api::ListParams::default();
+        let record = std::env::var_os("OPSDECK_RECORD_FIXTURES").is_some();
+        let write = |name: &str, v: serde_json::Value| {
+            let path = format!("{dir}/{name}");
+            if record {
+                let text = serde_json::to_string_pretty(&v).unwrap();
+                std::fs::write(&path, text + "\n").unwrap();
+            } else {
+                let recorded: serde_json::Value =
+                    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+                assert_eq!(
+                    recorded, v,
+                    "{path} no longer matches the simulator (OPSDECK_RECORD_FIXTURES=1 re-records)"
+                );
+            }
+        };
+        let pods: Api<Pod> = Api::namespaced(client.clone(), "shop");
+        write(
+            "sim_pods.json",
+            serde_json::to_value(pods.list(&lp).await.unwrap()).unwrap(),
+        );
+        let deps: Api<Deployment> = Api::namespaced(client.clone(), "shop");
+        write(
+            "sim_deployments.json",
+            serde_json::to_value(deps.list(&lp).await.unwrap()).unwrap(),
+        );
+        let rss: Api<k8s_openapi::api::apps::v1::ReplicaSet> = Api::namespaced(client, "shop");
+        write(
+            "sim_replicasets.json",
+            serde_json::to_value(rss.list(&lp).await.unwrap()).unwrap(),
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn rejected_credentials_are_reported_not_hidden() {
+        let sim = Sim::start(Scenario::DbConnections, 1.0).await;
+        let mut config: serde_json::Value =
+            serde_json::from_str(&sim.server.as_ref().unwrap().kubeconfig()).unwrap();
+        config["users"][0]["user"]["token"] = serde_json::json!("not-a-valid-token");
+        let path = sim._dir.path().join("bad-kubeconfig");
+        std::fs::write(&path, config.to_string()).unwrap();
+        let backend = connect(KubeOptions {
+            kubeconfig: Some(path),
+            context: Some("sim".into()),
+            namespace: Some("shop".into()),
+            ..KubeOptions::default()
+        })
+        .await
+        .unwrap();
+        let err = backend.workloads().workloads().await.unwrap_err();
+        assert!(matches!(err, SourceError::Forbidden(_)), "{err:?}");
+        assert!(err.to_string().contains("watching"), "{err}");
+    }
+
     use kube::runtime::watcher::watcher;
+}
+
+#[test]
+fn recorded_simulator_payloads_convert() {
+    let pods: k8s_openapi::List<Pod> = fixture("sim_pods.json");
+    let deployments: k8s_openapi::List<Deployment> = fixture("sim_deployments.json");
+    let rss: k8s_openapi::List<ReplicaSet> = fixture("sim_replicasets.json");
+    let pods: Vec<&Pod> = pods.items.iter().collect();
+    let deployments: Vec<&Deployment> = deployments.items.iter().collect();
+    let rss: Vec<&ReplicaSet> = rss.items.iter().collect();
+    let rows = workload_rows(&deployments, &rss, &pods, at(live::CAPTURED_AT));
+    let summary: Vec<(&str, &str, &str, Health)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.id.kind.short(),
+                r.owner.as_deref().unwrap_or(&r.id.name),
+                r.status.as_str(),
+                r.health,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("deploy", "api", "Available", Health::Ok),
+            ("pod", "api", "Running", Health::Ok),
+            ("pod", "api", "Running", Health::Ok),
+            ("pod", "api", "Running", Health::Ok),
+            ("deploy", "web", "Available", Health::Ok),
+            ("pod", "web", "Running", Health::Ok),
+            ("pod", "web", "Running", Health::Ok),
+            ("deploy", "worker", "Degraded", Health::Critical),
+            ("pod", "worker", "CrashLoopBackOff", Health::Critical),
+            ("pod", "worker", "CrashLoopBackOff", Health::Critical),
+        ]
+    );
+    assert!(rows.iter().all(|r| r.revision == Some(2)));
+    let worker = &rows[7];
+    assert_eq!((worker.ready, worker.desired, worker.restarts), (0, 2, 12));
+    assert!(worker.oom_killed);
+    assert_eq!(
+        worker.reason.as_deref(),
+        Some(
+            "0/2 ready; 2 pods failing \
+             (CrashLoopBackOff (worker); last: OOMKilled (exit 137) 2m ago; 6 restarts)"
+        )
+    );
+    let crashing = &rows[8];
+    assert_eq!(
+        (
+            crashing.ready,
+            crashing.desired,
+            crashing.restarts,
+            crashing.oom_killed
+        ),
+        (0, 1, 6, true)
+    );
 }

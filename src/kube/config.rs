@@ -128,7 +128,9 @@ pub fn map_kube_error(what: &str, e: &::kube::Error) -> SourceError {
             }
         }
         ::kube::Error::HyperError(_) | ::kube::Error::Service(_) => {
-            SourceError::Unreachable(format!("{what}: {}", error_chain(e)))
+            // The transport's own words, without kube's wrapper name.
+            let text = StdError::source(e).map_or_else(|| error_chain(e), error_chain);
+            SourceError::Unreachable(format!("{what}: {text}"))
         }
         ::kube::Error::Auth(_) => {
             SourceError::Forbidden(format!("{what}: credentials failed: {}", error_chain(e)))

@@ -461,11 +461,15 @@ pub fn deployment_to_workload(d: &Deployment, rss: &[&ReplicaSet], _now: SystemT
             None => reasons.push("rollout in progress".to_string()),
         }
     }
+    // Available=False says what "n/m ready" already said, unless the
+    // counts look fine (minReadySeconds, a stale status).
     if let Some(c) = unavailable
         && deadline.is_none()
     {
         health = health.max(Health::Warn);
-        if let Some(m) = c.message.as_deref().filter(|m| !m.is_empty()) {
+        if ready >= desired
+            && let Some(m) = c.message.as_deref().filter(|m| !m.is_empty())
+        {
             reasons.push(m.to_string());
         }
     }

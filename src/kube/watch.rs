@@ -170,16 +170,12 @@ where
     }
 }
 
-/// Whether a watcher error is the routine `410 Gone` the watcher recovers
-/// from by relisting on its own.
+/// Whether a watcher error is the routine `410 Gone` in a watch stream,
+/// after which the watcher relists by itself. (A 410 answering the list or
+/// the watch request itself goes through the failure path, so a server that
+/// keeps answering 410 is retried with backoff rather than in a tight loop.)
 fn is_gone(e: &watcher::Error) -> bool {
-    match e {
-        watcher::Error::WatchError(status) => status.code == 410,
-        watcher::Error::InitialListFailed(e)
-        | watcher::Error::WatchStartFailed(e)
-        | watcher::Error::WatchFailed(e) => super::config::api_code(e) == Some(410),
-        watcher::Error::NoResourceVersion => false,
-    }
+    matches!(e, watcher::Error::WatchError(status) if status.code == 410)
 }
 
 /// A watcher error as a [`SourceError`] naming the watch.
