@@ -142,6 +142,8 @@ actions! {
     ForceNewDeployment = "force_new_deployment",
     /// Show the selected workload's logs only, or all logs again
     LogsForSelected = "logs_for_selected",
+    /// Show the logs of the selected pod's previous (crashed) container
+    PreviousLogs = "previous_logs",
     /// Follow new log lines, or pause
     ToggleFollow = "toggle_follow",
     /// Search the logs

@@ -81,6 +81,7 @@ struct Running {
     cancel: CancellationToken,
     executor: Arc<dyn ActionExecutor>,
     switcher: Option<Arc<dyn crate::source::Switcher>>,
+    history: Option<Arc<dyn crate::source::LogHistory>>,
 }
 
 /// Start the background tasks of a backend set.
@@ -111,6 +112,7 @@ fn start(
         cancel,
         executor: Arc::from(backends.executor),
         switcher: backends.switcher,
+        history: backends.history,
     }
 }
 
@@ -279,6 +281,26 @@ fn handle(state: &mut State, msg: Msg, running: &Running, io: &Io) {
                         })
                         .await;
                 });
+            }
+            Effect::PreviousLogs { pod } => {
+                let tx = io.tx.clone();
+                match running.history.clone() {
+                    Some(history) => {
+                        tokio::spawn(async move {
+                            let result = history
+                                .previous(&pod.scope, &pod.name)
+                                .await
+                                .map_err(|e| e.to_string());
+                            let _ = tx.send(Msg::PreviousLogs { pod, result }).await;
+                        });
+                    }
+                    None => {
+                        let _ = tx.try_send(Msg::PreviousLogs {
+                            pod,
+                            result: Err("this session's backends keep no previous logs".into()),
+                        });
+                    }
+                }
             }
             Effect::Switch { context, namespace } => match &running.switcher {
                 Some(switcher) => {

@@ -125,6 +125,7 @@ impl Switcher for DemoSwitcher {
                 other: sim.executor,
             }),
             switcher: Some(self_switcher),
+            history: kube.history,
         })
     }
 }

@@ -109,6 +109,13 @@ pub trait Switcher: Send + Sync {
     async fn open(&self, context: &str, namespace: Option<&str>) -> Result<Backends, SourceError>;
 }
 
+/// Earlier logs on request: a pod's previous (crashed) container.
+#[async_trait]
+pub trait LogHistory: Send + Sync {
+    /// The logs of the pod's last terminated container (`kubectl logs --previous`).
+    async fn previous(&self, scope: &str, name: &str) -> Result<Vec<LogLine>, SourceError>;
+}
+
 /// Every backend the driver runs, for one session of the console.
 pub struct Backends {
     /// Shown in the status bar as the context.
@@ -120,6 +127,8 @@ pub struct Backends {
     pub executor: Box<dyn ActionExecutor>,
     /// Present when contexts/namespaces can be switched in the app.
     pub switcher: Option<std::sync::Arc<dyn Switcher>>,
+    /// Present when previous-container logs can be fetched.
+    pub history: Option<std::sync::Arc<dyn LogHistory>>,
 }
 
 /// Which backend runs a request: Kubernetes workloads go to one executor,

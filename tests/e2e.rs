@@ -300,3 +300,21 @@ fn switching_to_a_read_only_context_shows_actions_as_unavailable() {
         "nothing ran, nothing audited"
     );
 }
+
+/// `p` on a crash-looping pod shows its previous container's logs, fetched
+/// from the API server (`kubectl logs --previous`).
+#[test]
+fn previous_logs_of_a_crash_looping_pod() {
+    let mut s = Session::start(&["demo", "oom-crashloop"]);
+    s.wait_for("kube:sim", T);
+    s.send("1/pod worker");
+    s.wait_for("CrashLoop", T);
+    s.send("\r");
+    s.send("p");
+    // The pane switches to the previous container's lines, paused.
+    s.wait_for("(previous)", T);
+    s.wait_for("Logs paused", T);
+    s.send("q");
+    assert!(s.wait_exit(T).success());
+    s.assert_restored();
+}

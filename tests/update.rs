@@ -573,3 +573,49 @@ fn context_picker_and_namespace_prompt_ask_the_driver_to_switch() {
         }]
     );
 }
+
+#[test]
+fn previous_logs_of_a_pod_show_under_their_own_source() {
+    let mut s = state();
+    select(&mut s, "api");
+    assert!(key(&mut s, 'p').is_empty(), "not for deployments");
+    select(&mut s, "api-6d4f-abcde");
+    let effects = key(&mut s, 'p');
+    let pod = WorkloadRef::new(WorkloadKind::Pod, "shop", "api-6d4f-abcde");
+    assert_eq!(effects, vec![Effect::PreviousLogs { pod: pod.clone() }]);
+    let line = LogLine {
+        source: "api-6d4f-abcde".into(),
+        time: t0(),
+        level: Level::Error,
+        text: "fatal: out of memory".into(),
+    };
+    update(
+        &mut s,
+        Msg::PreviousLogs {
+            pod: pod.clone(),
+            result: Ok(vec![line]),
+        },
+    );
+    assert_eq!(s.focus, Pane::Logs);
+    assert_eq!(s.logs.source.as_deref(), Some("api-6d4f-abcde (previous)"));
+    assert!(!s.logs.follow, "paused on the crash");
+    let shown: Vec<&str> = s
+        .logs
+        .visible()
+        .iter()
+        .map(|&i| s.logs.lines[i].text.as_str())
+        .collect();
+    assert_eq!(shown, vec!["fatal: out of memory"]);
+    update(
+        &mut s,
+        Msg::PreviousLogs {
+            pod,
+            result: Err("bad request: previous terminated container not found".into()),
+        },
+    );
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|f| f.error && f.text.contains("previous terminated container not found"))
+    );
+}

@@ -365,6 +365,11 @@ pub enum Msg {
         namespace: Option<String>,
         label: String,
     },
+    /// The logs of a pod's previous container arrived (or could not be had).
+    PreviousLogs {
+        pod: crate::domain::WorkloadRef,
+        result: Result<Vec<LogLine>, String>,
+    },
     /// Something for the status bar (a failed switch, ...).
     Flash {
         text: String,
@@ -394,6 +399,10 @@ pub enum Effect {
     Switch {
         context: String,
         namespace: Option<String>,
+    },
+    /// Fetch the logs of a pod's previous container.
+    PreviousLogs {
+        pod: crate::domain::WorkloadRef,
     },
     /// Ask every poller to refresh now.
     Refresh,

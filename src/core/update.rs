@@ -6,7 +6,7 @@ use super::{
     Confirm, ConfirmStatus, Effect, Feed, Flash, Input, InputPurpose, Layer, Msg, Pane, State,
 };
 use crate::action::{Action, Mode};
-use crate::domain::{ActionRequest, Level, WorkloadKind};
+use crate::domain::{ActionRequest, Level, LogLine, WorkloadKind};
 use crate::keymap::{KeyChord, Resolved};
 
 /// Apply one message to the state; return the effects for the driver to run.
@@ -86,6 +86,40 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 *f = super::FeedStatus::default();
             }
             flash(state, format!("now on {}", state.context), false);
+            Vec::new()
+        }
+        Msg::PreviousLogs { pod, result } => {
+            match result {
+                Ok(lines) if lines.is_empty() => flash(
+                    state,
+                    format!("{pod}: its previous container logged nothing"),
+                    false,
+                ),
+                Ok(lines) => {
+                    // Shown in the Logs pane under their own source, paused at the end.
+                    let source = format!("{} (previous)", pod.name);
+                    let n = lines.len();
+                    state.logs.push(
+                        lines
+                            .into_iter()
+                            .map(|l| LogLine {
+                                source: source.clone(),
+                                ..l
+                            })
+                            .collect(),
+                    );
+                    state.logs.source = Some(source);
+                    state.logs.set_follow(true);
+                    state.logs.set_follow(false);
+                    state.focus = Pane::Logs;
+                    flash(
+                        state,
+                        format!("{n} lines from the previous container of {pod}"),
+                        false,
+                    );
+                }
+                Err(e) => flash(state, format!("previous logs of {pod}: {e}"), true),
+            }
             Vec::new()
         }
         Msg::Flash { text, error } => {
@@ -225,7 +259,7 @@ pub fn offered_actions(state: &State, pane: Pane) -> Vec<Action> {
             Some(WorkloadKind::Deployment) => {
                 vec![Action::Scale, Action::RolloutUndo, Action::RolloutRestart]
             }
-            Some(WorkloadKind::Pod) => vec![Action::DeletePod],
+            Some(WorkloadKind::Pod) => vec![Action::DeletePod, Action::PreviousLogs],
             Some(WorkloadKind::EcsService) => vec![Action::Scale, Action::ForceNewDeployment],
             Some(WorkloadKind::EcsTask) => vec![Action::StopTask],
             None => Vec::new(),
@@ -351,6 +385,23 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::DeletePod
         | Action::StopTask
         | Action::ForceNewDeployment => workload_action(state, action),
+        Action::PreviousLogs => match state.workloads.selected_row() {
+            Some(w) if w.id.kind == WorkloadKind::Pod => {
+                let pod = w.id.clone();
+                flash(
+                    state,
+                    format!("fetching the previous logs of {pod}…"),
+                    false,
+                );
+                vec![Effect::PreviousLogs { pod }]
+            }
+            Some(w) => {
+                let id = w.id.clone();
+                flash(state, format!("previous logs are for pods, not {id}"), true);
+                Vec::new()
+            }
+            None => Vec::new(),
+        },
         Action::LogsForSelected => {
             if let Some(w) = state.workloads.selected_row() {
                 let name = w.id.name.clone();

@@ -199,7 +199,15 @@ impl KubeBackend {
             databases: Vec::new(),
             executor: Box::new(self.executor()),
             switcher: Some(Arc::new(switcher)),
+            history: Some(Arc::new(self)),
         }
+    }
+}
+
+#[async_trait]
+impl crate::source::LogHistory for KubeBackend {
+    async fn previous(&self, namespace: &str, pod: &str) -> Result<Vec<LogLine>, SourceError> {
+        self.previous_logs(namespace, pod, None).await
     }
 }
 

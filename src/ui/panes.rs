@@ -41,7 +41,13 @@ pub fn title(state: &State, pane: Pane) -> (String, String) {
                 parts.push(format!("≥{}", l.min_level.label()));
             }
             if let Some(s) = &l.source {
-                parts.push(format!("src:{}", sanitize::line(s)));
+                // Both ends matter: the pod's suffix and a "(previous)" marker.
+                let s = sanitize::line(s);
+                let short = match s.rsplit_once(" (") {
+                    Some((name, marker)) => format!("{} ({marker}", truncate_middle(name, 10)),
+                    None => truncate_middle(&s, 18),
+                };
+                parts.push(format!("src:{short}"));
             }
             if !l.filter.is_empty() {
                 parts.push(format!("&{}", sanitize::line(&l.filter)));
