@@ -374,6 +374,58 @@ mod live {
         }
     }
 
+    /// Events are watched and arrive as log lines under `events`, warnings as warnings.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn events_are_watched_into_the_log_stream() {
+        let mut sim = Sim::start(Scenario::OomCrashloop, 1.0).await;
+        let backend = sim.connect("sim").await;
+        let mut events = backend.events();
+        let mut seen: Vec<LogLine> = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let line = loop {
+            seen.extend(
+                events
+                    .next_batch(Duration::from_millis(200))
+                    .await
+                    .unwrap_or_default(),
+            );
+            if let Some(l) = seen
+                .iter()
+                .find(|l| l.text.starts_with("Warning BackOff pod/worker-"))
+            {
+                break l.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no BackOff warning event in {seen:?}"
+            );
+        };
+        assert_eq!(line.source, "events");
+        assert_eq!(line.level, Level::Warn);
+        assert!(seen.iter().all(|l| l.source == "events"));
+        assert!(
+            seen.iter().any(|l| l.level == Level::Info),
+            "Normal events are info"
+        );
+        // While the API server is down the stream reports it.
+        sim.stop().await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let err = loop {
+            if let Err(e) = events.next_batch(Duration::from_millis(200)).await {
+                break e;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the events watch never reported the outage"
+            );
+        };
+        assert!(
+            matches!(err, SourceError::Unreachable(ref m) if m.contains("watching events")),
+            "{err:?}"
+        );
+        sim.restart().await;
+    }
+
     fn row<'a>(rows: &'a [Workload], kind: WorkloadKind, name: &str) -> Option<&'a Workload> {
         rows.iter().find(|r| r.id.kind == kind && r.id.name == name)
     }

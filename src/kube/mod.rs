@@ -16,6 +16,7 @@
 pub mod actions;
 pub mod config;
 pub mod convert;
+pub mod events;
 pub mod logs;
 pub mod metrics;
 pub mod watch;
@@ -159,6 +160,16 @@ impl KubeBackend {
         )
     }
 
+    /// Events of the watched namespace(s), as log lines.
+    pub fn events(&self) -> events::KubeEvents {
+        events::KubeEvents::start(
+            self.label(),
+            self.client.clone(),
+            self.namespace.as_deref(),
+            self.guard.clone(),
+        )
+    }
+
     /// Pod metrics from metrics.k8s.io (empty when the cluster lacks it).
     pub fn metrics(&self) -> KubeMetrics {
         KubeMetrics::new(
@@ -194,7 +205,10 @@ impl KubeBackend {
         Backends {
             context: format!("kube:{}", self.context),
             workloads: vec![Box::new(self.workloads())],
-            logs: vec![Box::new(self.logs(LogOptions::default()))],
+            logs: vec![
+                Box::new(self.logs(LogOptions::default())),
+                Box::new(self.events()),
+            ],
             metrics: vec![Box::new(self.metrics())],
             databases: Vec::new(),
             executor: Box::new(self.executor()),
