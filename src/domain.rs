@@ -257,6 +257,8 @@ pub struct DbSession {
     pub running: Duration,
     /// Untrusted text, sanitised on render.
     pub query: String,
+    /// Sessions holding locks this one waits for (pg_blocking_pids).
+    pub blocked_by: Vec<i32>,
 }
 
 /// A database's connection picture.
@@ -339,6 +341,16 @@ pub enum ActionRequest {
     StopTask { target: WorkloadRef },
     /// Force a new deployment of an ECS service.
     ForceNewDeployment { target: WorkloadRef },
+    /// Cancel one session's running query (pg_cancel_backend); the connection stays.
+    CancelQuery {
+        database: String,
+        session: SessionTarget,
+    },
+    /// Terminate one session (pg_terminate_backend).
+    TerminateSession {
+        database: String,
+        session: SessionTarget,
+    },
     /// Terminate the listed sessions on a database (pg_terminate_backend).
     TerminateQueries {
         database: String,
@@ -358,6 +370,8 @@ impl ActionRequest {
             ActionRequest::StopTask { .. } => "stop_task",
             ActionRequest::ForceNewDeployment { .. } => "force_new_deployment",
             ActionRequest::TerminateQueries { .. } => "terminate_queries",
+            ActionRequest::CancelQuery { .. } => "cancel_query",
+            ActionRequest::TerminateSession { .. } => "terminate_session",
         }
     }
 
@@ -370,7 +384,9 @@ impl ActionRequest {
             | ActionRequest::DeletePod { target }
             | ActionRequest::StopTask { target }
             | ActionRequest::ForceNewDeployment { target } => target.to_string(),
-            ActionRequest::TerminateQueries { database, .. } => format!("database {database}"),
+            ActionRequest::TerminateQueries { database, .. }
+            | ActionRequest::CancelQuery { database, .. }
+            | ActionRequest::TerminateSession { database, .. } => format!("database {database}"),
         }
     }
 
@@ -383,7 +399,9 @@ impl ActionRequest {
             ActionRequest::RolloutUndo { target, .. }
             | ActionRequest::DeletePod { target }
             | ActionRequest::StopTask { target } => Some(&target.name),
-            ActionRequest::TerminateQueries { database, .. } => Some(database),
+            ActionRequest::TerminateQueries { database, .. }
+            | ActionRequest::TerminateSession { database, .. } => Some(database),
+            ActionRequest::CancelQuery { .. } => None,
         }
     }
 
@@ -420,6 +438,12 @@ impl ActionRequest {
             ActionRequest::StopTask { target } => format!("stop {target}"),
             ActionRequest::ForceNewDeployment { target } => {
                 format!("force new deployment of {target}")
+            }
+            ActionRequest::CancelQuery { database, session } => {
+                format!("cancel the query of pid {} on {database}", session.pid)
+            }
+            ActionRequest::TerminateSession { database, session } => {
+                format!("terminate session pid {} on {database}", session.pid)
             }
             ActionRequest::TerminateQueries {
                 database,

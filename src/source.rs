@@ -151,7 +151,9 @@ impl RoutingExecutor {
             | ActionRequest::ForceNewDeployment { target } => {
                 matches!(target.kind, WorkloadKind::Deployment | WorkloadKind::Pod)
             }
-            ActionRequest::TerminateQueries { .. } => false,
+            ActionRequest::TerminateQueries { .. }
+            | ActionRequest::CancelQuery { .. }
+            | ActionRequest::TerminateSession { .. } => false,
         };
         if kube {
             &*self.kubernetes

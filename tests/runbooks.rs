@@ -192,6 +192,7 @@ fn series(key: &str, value: f64) -> MetricSeries {
 
 fn session(pid: i32, state: SessionState, running_s: u64) -> DbSession {
     DbSession {
+        blocked_by: Vec::new(),
         pid,
         backend_start: t0(),
         user: "app".into(),

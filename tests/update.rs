@@ -394,6 +394,7 @@ fn terminate_confirmation_lists_every_session() {
         name: "orders-db".into(),
         max_connections: 100,
         sessions: vec![DbSession {
+            blocked_by: Vec::new(),
             pid: 4242,
             backend_start: t0(),
             user: "app".into(),

@@ -103,6 +103,14 @@ impl Confirm {
 
 fn details_of(request: &ActionRequest) -> Vec<String> {
     match request {
+        ActionRequest::CancelQuery { session, .. }
+        | ActionRequest::TerminateSession { session, .. } => {
+            vec![format!(
+                "pid {}: {}",
+                session.pid,
+                crate::sanitize::line(&session.query)
+            )]
+        }
         ActionRequest::TerminateQueries { sessions, .. } => sessions
             .iter()
             .map(|s| format!("pid {}: {}", s.pid, crate::sanitize::line(&s.query)))

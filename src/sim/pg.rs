@@ -124,6 +124,7 @@ impl PgDatabase {
                 .sessions
                 .iter()
                 .map(|s| DbSession {
+                    blocked_by: Vec::new(),
                     pid: s.pid,
                     backend_start: s.backend_start,
                     user: s.user.clone(),

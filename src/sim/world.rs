@@ -1104,6 +1104,43 @@ impl World {
                     details: vec![format!("deployment {id}")],
                 })
             }
+            ActionRequest::CancelQuery { database, session }
+            | ActionRequest::TerminateSession { database, session } => {
+                if *database != self.db.name {
+                    return Err(SourceError::NotFound(format!("database {database}")));
+                }
+                let cancel = matches!(request, ActionRequest::CancelQuery { .. });
+                let found =
+                    self.db.sessions.iter().position(|x| {
+                        x.pid == session.pid && x.backend_start == session.backend_start
+                    });
+                let Some(i) = found else {
+                    return Err(SourceError::NotFound(format!(
+                        "pid {} on {database}: no such session (it ended, or the pid now belongs to another session)",
+                        session.pid
+                    )));
+                };
+                if cancel {
+                    // The query ends; the connection stays, idle.
+                    let s = &mut self.db.sessions[i];
+                    s.state = SessionState::Idle;
+                    s.wait_event = Some("ClientRead".into());
+                    s.query_start = now;
+                    Ok(ActionOutcome {
+                        summary: format!(
+                            "cancelled the query of pid {} on {database}",
+                            session.pid
+                        ),
+                        details: vec![format!("pid {}: cancelled", session.pid)],
+                    })
+                } else {
+                    self.db.sessions.remove(i);
+                    Ok(ActionOutcome {
+                        summary: format!("terminated pid {} on {database}", session.pid),
+                        details: vec![format!("pid {}: terminated", session.pid)],
+                    })
+                }
+            }
             ActionRequest::TerminateQueries {
                 database,
                 rule,
