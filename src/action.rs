@@ -13,6 +13,7 @@ pub enum Mode {
     Logs,
     Metrics,
     Runbook,
+    Database,
     /// A confirmation dialog is open.
     Confirm,
     /// A text prompt (filter, search, replicas, typed name) is open.
@@ -22,12 +23,13 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub const ALL: [Mode; 8] = [
+    pub const ALL: [Mode; 9] = [
         Mode::Global,
         Mode::Workloads,
         Mode::Logs,
         Mode::Metrics,
         Mode::Runbook,
+        Mode::Database,
         Mode::Confirm,
         Mode::Input,
         Mode::Help,
@@ -40,6 +42,7 @@ impl Mode {
             Mode::Logs => "logs",
             Mode::Metrics => "metrics",
             Mode::Runbook => "runbook",
+            Mode::Database => "database",
             Mode::Confirm => "confirm",
             Mode::Input => "input",
             Mode::Help => "help",
@@ -98,6 +101,8 @@ actions! {
     FocusMetrics = "focus_metrics",
     /// Focus the Runbook pane
     FocusRunbook = "focus_runbook",
+    /// Focus the Database pane
+    FocusDatabase = "focus_database",
     /// Zoom the focused pane to the whole screen, or back
     ToggleZoom = "toggle_zoom",
     /// Refresh every source now
@@ -162,6 +167,12 @@ actions! {
     ToggleTimestamps = "toggle_timestamps",
     /// Clear the filter or search
     ClearFilter = "clear_filter",
+    /// Cancel the selected session's running query (the connection stays)
+    CancelQuery = "cancel_query",
+    /// Terminate the selected database session
+    TerminateSession = "terminate_session",
+    /// Terminate every active query running longer than a threshold
+    TerminateMatching = "terminate_matching",
     /// Run the selected runbook action
     RunAction = "run_action",
     /// Select the next runbook step

@@ -111,7 +111,7 @@ fn keymap_unknown_mode() {
     assert_eq!(
         keymap_problems("keymap_unknown_mode.toml"),
         [
-            r#"tests/fixtures/config/keymap_unknown_mode.toml:5: normal: unknown mode "normal", expected one of global, workloads, logs, metrics, runbook, confirm, input, help"#
+            r#"tests/fixtures/config/keymap_unknown_mode.toml:5: normal: unknown mode "normal", expected one of global, workloads, logs, metrics, runbook, database, confirm, input, help"#
         ]
     );
 }

@@ -315,3 +315,21 @@ fn resolution_shows_in_the_header() {
         "{screen}"
     );
 }
+
+#[test]
+fn database_pane_in_the_shared_quadrant_80x24() {
+    let mut s = state_for(Scenario::DbConnections);
+    key(&mut s, '5');
+    let theme = Theme::shipped("default").unwrap();
+    let buf = draw(&s, &theme, 80, 24);
+    let screen = text(&buf);
+    assert!(screen.contains("5 Database"), "{screen}");
+    assert!(
+        !screen.contains("3 Metrics"),
+        "Metrics gives the quadrant up: {screen}"
+    );
+    insta::assert_snapshot!(screen);
+    // 97 of 100 connections is past the 90% critical threshold.
+    let (x, y) = find(&buf, "97/100 connections (97%)").expect("connection count");
+    assert_eq!(buf[(x, y)].style().fg, theme.style(Slot::HealthCritical).fg);
+}

@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyModifiers};
 use opsdeck::core::{CheckState, ConfirmStatus, Effect, Feed, Layer, Msg, Pane, State, update};
 use opsdeck::domain::{
     ActionOutcome, ActionRequest, DbSession, DbSnapshot, Health, Level, LogLine, SessionState,
-    Workload, WorkloadKind, WorkloadRef,
+    SessionTarget, Workload, WorkloadKind, WorkloadRef,
 };
 use opsdeck::keymap::{KeyChord, Keymap};
 
@@ -618,5 +618,164 @@ fn previous_logs_of_a_pod_show_under_their_own_source() {
         s.flash
             .as_ref()
             .is_some_and(|f| f.error && f.text.contains("previous terminated container not found"))
+    );
+}
+
+fn db_session(pid: i32, state: SessionState, running_s: u64) -> DbSession {
+    DbSession {
+        pid,
+        backend_start: t0() - Duration::from_secs(7200 + pid as u64),
+        user: "app".into(),
+        application: "api".into(),
+        client: "10.0.0.9".into(),
+        state,
+        wait_event: None,
+        running: Duration::from_secs(running_s),
+        query: format!("select {pid}"),
+        blocked_by: Vec::new(),
+    }
+}
+
+fn with_db(s: &mut State) {
+    let db = DbSnapshot {
+        name: "orders-db".into(),
+        max_connections: 100,
+        sessions: vec![
+            db_session(101, SessionState::Active, 30),
+            db_session(102, SessionState::Active, 900),
+            db_session(103, SessionState::Idle, 5000),
+            db_session(104, SessionState::Active, 1200),
+        ],
+    };
+    update(s, Msg::Databases(vec![db]));
+}
+
+#[test]
+fn database_pane_lists_longest_active_first_and_pins_sessions() {
+    let mut s = state();
+    with_db(&mut s);
+    key(&mut s, '5');
+    assert_eq!(s.focus, Pane::Database);
+    assert_eq!(
+        s.lower_right,
+        Pane::Database,
+        "the shared quadrant shows the Database pane"
+    );
+    let order: Vec<i32> = opsdeck::core::db_rows(&s.metrics.databases)
+        .iter()
+        .map(|(_, x)| x.pid)
+        .collect();
+    assert_eq!(order, vec![104, 102, 101, 103]);
+    // Cancel the selected (longest) query: no name to type, default No.
+    let effects = key(&mut s, 'c');
+    let [Effect::CheckAction { request, .. }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    let expected_session = SessionTarget {
+        pid: 104,
+        backend_start: t0() - Duration::from_secs(7304),
+        query: "select 104".into(),
+    };
+    assert_eq!(
+        request,
+        &ActionRequest::CancelQuery {
+            database: "orders-db".into(),
+            session: expected_session.clone()
+        }
+    );
+    let Some(Layer::Confirm(c)) = &s.layer else {
+        panic!()
+    };
+    assert!(!c.is_destructive());
+    special(&mut s, KeyCode::Esc);
+    // Terminate the next one down: destructive, the database's name must be typed.
+    special(&mut s, KeyCode::Down);
+    let effects = key(&mut s, 'x');
+    let [Effect::CheckAction { request, .. }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert!(
+        matches!(request, ActionRequest::TerminateSession { session, .. } if session.pid == 102)
+    );
+    let Some(Layer::Confirm(c)) = &s.layer else {
+        panic!()
+    };
+    assert_eq!(c.headline, "terminate session pid 102 on orders-db");
+    assert_eq!(c.required_name(), Some("orders-db"));
+    typed(&mut s, "orders-db");
+    let effects = special(&mut s, KeyCode::Enter);
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::RunAction {
+            request: ActionRequest::TerminateSession { .. },
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn terminate_matching_hits_exactly_the_active_queries_over_the_threshold() {
+    let mut s = state();
+    with_db(&mut s);
+    key(&mut s, '5');
+    key(&mut s, 'T');
+    let Some(Layer::Input(i)) = &s.layer else {
+        panic!("threshold prompt")
+    };
+    assert_eq!(i.text, "10m", "defaults to the runbook's 10 minutes");
+    let effects = special(&mut s, KeyCode::Enter);
+    let [Effect::CheckAction { request, .. }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    let ActionRequest::TerminateQueries { sessions, rule, .. } = request else {
+        panic!("{request:?}")
+    };
+    let pids: Vec<i32> = sessions.iter().map(|x| x.pid).collect();
+    assert_eq!(
+        pids,
+        vec![102, 104],
+        "active and over 10m; the idle session and the young query are spared"
+    );
+    assert_eq!(rule.older_than, Duration::from_secs(600));
+    let Some(Layer::Confirm(c)) = &s.layer else {
+        panic!()
+    };
+    assert_eq!(c.headline, "terminate 2 queries running > 10m on orders-db");
+    assert_eq!(
+        c.details,
+        vec![
+            "pid 102: select 102".to_string(),
+            "pid 104: select 104".to_string()
+        ]
+    );
+    special(&mut s, KeyCode::Esc);
+    // A threshold nothing passes stays in the prompt with the reason.
+    key(&mut s, 'T');
+    for _ in 0..3 {
+        special(&mut s, KeyCode::Backspace);
+    }
+    typed(&mut s, "1h");
+    assert!(special(&mut s, KeyCode::Enter).is_empty());
+    let Some(Layer::Input(i)) = &s.layer else {
+        panic!()
+    };
+    assert_eq!(
+        i.error.as_deref(),
+        Some("no active query on orders-db is running > 60m")
+    );
+    for _ in 0..2 {
+        special(&mut s, KeyCode::Backspace);
+    }
+    typed(&mut s, "soon");
+    special(&mut s, KeyCode::Enter);
+    let Some(Layer::Input(i)) = &s.layer else {
+        panic!()
+    };
+    assert!(
+        i.error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("\"soon\" is not a duration")),
+        "{:?}",
+        i.error
     );
 }

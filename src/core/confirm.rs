@@ -15,6 +15,8 @@ pub enum InputPurpose {
     Replicas { target: WorkloadRef, from: u32 },
     /// The Kubernetes namespace to watch (`all` for every namespace).
     Namespace,
+    /// Terminate the active queries of a database running longer than the typed duration.
+    TerminateOlderThan { database: String },
 }
 
 /// An open text prompt.

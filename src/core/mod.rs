@@ -23,16 +23,24 @@ pub enum Pane {
     Logs,
     Metrics,
     Runbook,
+    Database,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 4] = [Pane::Workloads, Pane::Logs, Pane::Metrics, Pane::Runbook];
+    pub const ALL: [Pane; 5] = [
+        Pane::Workloads,
+        Pane::Logs,
+        Pane::Metrics,
+        Pane::Runbook,
+        Pane::Database,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
             Pane::Workloads => "Workloads",
             Pane::Logs => "Logs",
             Pane::Metrics => "Metrics",
+            Pane::Database => "Database",
             Pane::Runbook => "Runbook",
         }
     }
@@ -43,6 +51,7 @@ impl Pane {
             Pane::Workloads => Mode::Workloads,
             Pane::Logs => Mode::Logs,
             Pane::Metrics => Mode::Metrics,
+            Pane::Database => Mode::Database,
             Pane::Runbook => Mode::Runbook,
         }
     }
@@ -191,6 +200,57 @@ pub struct MetricsView {
     pub selected: usize,
 }
 
+/// Connection counts kept per database for the Database pane's sparkline.
+pub const DB_HISTORY: usize = 120;
+
+/// The Database pane: selection in the session table and connection history.
+#[derive(Debug, Clone, Default)]
+pub struct DatabaseView {
+    pub selected: usize,
+    /// Per database: connections in use at each snapshot, oldest first.
+    pub history: Vec<(String, std::collections::VecDeque<u32>)>,
+}
+
+impl DatabaseView {
+    pub fn record(&mut self, snapshots: &[DbSnapshot]) {
+        for db in snapshots {
+            let used = db.sessions.len() as u32;
+            match self.history.iter_mut().find(|(n, _)| *n == db.name) {
+                Some((_, h)) => {
+                    if h.len() == DB_HISTORY {
+                        h.pop_front();
+                    }
+                    h.push_back(used);
+                }
+                None => self
+                    .history
+                    .push((db.name.clone(), std::iter::once(used).collect())),
+            }
+        }
+    }
+
+    pub fn history_of(&self, name: &str) -> Option<&std::collections::VecDeque<u32>> {
+        self.history.iter().find(|(n, _)| n == name).map(|(_, h)| h)
+    }
+}
+
+/// Database sessions as the Database pane lists them: active first, longest
+/// running first, with their database.
+pub fn db_rows(dbs: &[DbSnapshot]) -> Vec<(&str, &crate::domain::DbSession)> {
+    use crate::domain::SessionState;
+    let mut rows: Vec<(&str, &crate::domain::DbSession)> = dbs
+        .iter()
+        .flat_map(|d| d.sessions.iter().map(move |s| (d.name.as_str(), s)))
+        .collect();
+    rows.sort_by(|a, b| {
+        (b.1.state == SessionState::Active)
+            .cmp(&(a.1.state == SessionState::Active))
+            .then(b.1.running.cmp(&a.1.running))
+            .then(a.1.pid.cmp(&b.1.pid))
+    });
+    rows
+}
+
 /// The Runbook pane: the runbook plus which step and action are selected.
 #[derive(Debug, Clone)]
 pub struct RunbookView {
@@ -248,6 +308,9 @@ pub struct State {
     pub logs: LogsView,
     pub metrics: MetricsView,
     pub runbook: Option<RunbookView>,
+    pub database: DatabaseView,
+    /// Which of Metrics and Database the lower-right quadrant shows on small screens.
+    pub lower_right: Pane,
     pub feeds: Vec<(Feed, FeedStatus)>,
     pub layer: Option<Layer>,
     pub pending_keys: Vec<KeyChord>,
@@ -275,6 +338,8 @@ impl State {
             logs: LogsView::default(),
             metrics: MetricsView::default(),
             runbook: None,
+            database: DatabaseView::default(),
+            lower_right: Pane::Metrics,
             feeds: Feed::ALL
                 .iter()
                 .map(|&f| (f, FeedStatus::default()))

@@ -45,7 +45,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Databases(dbs) => {
+            state.database.record(&dbs);
             state.metrics.databases = dbs;
+            let n = super::db_rows(&state.metrics.databases).len();
+            state.database.selected = state.database.selected.min(n.saturating_sub(1));
             feed_ok(state, Feed::Database);
             Vec::new()
         }
@@ -276,6 +279,17 @@ pub fn offered_actions(state: &State, pane: Pane) -> Vec<Action> {
                 Vec::new()
             }
         }
+        Pane::Database => {
+            if super::db_rows(&state.metrics.databases).is_empty() {
+                Vec::new()
+            } else {
+                vec![
+                    Action::CancelQuery,
+                    Action::TerminateSession,
+                    Action::TerminateMatching,
+                ]
+            }
+        }
         Pane::Logs | Pane::Metrics => Vec::new(),
     }
 }
@@ -315,6 +329,22 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
         Action::FocusLogs => focus(state, Pane::Logs),
         Action::FocusMetrics => focus(state, Pane::Metrics),
         Action::FocusRunbook => focus(state, Pane::Runbook),
+        Action::FocusDatabase => focus(state, Pane::Database),
+        Action::CancelQuery | Action::TerminateSession => session_action(state, action),
+        Action::TerminateMatching => {
+            match state.metrics.databases.first().map(|d| d.name.clone()) {
+                Some(database) => open_input(
+                    state,
+                    InputPurpose::TerminateOlderThan {
+                        database: database.clone(),
+                    },
+                    &format!("terminate active queries on {database} running longer than"),
+                    "10m".into(),
+                ),
+                None => flash(state, "no database in this session", true),
+            }
+            Vec::new()
+        }
         Action::ToggleZoom => {
             state.zoom = !state.zoom;
             Vec::new()
@@ -514,7 +544,66 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
 
 fn focus(state: &mut State, pane: Pane) -> Vec<Effect> {
     state.focus = pane;
+    if matches!(pane, Pane::Metrics | Pane::Database) {
+        state.lower_right = pane;
+    }
     Vec::new()
+}
+
+/// Cancel or terminate the selected database session, pinned by pid and backend start.
+fn session_action(state: &mut State, action: Action) -> Vec<Effect> {
+    let rows = super::db_rows(&state.metrics.databases);
+    let Some((database, s)) = rows.get(state.database.selected) else {
+        flash(state, "no database session selected", true);
+        return Vec::new();
+    };
+    let database = database.to_string();
+    let session = crate::domain::SessionTarget {
+        pid: s.pid,
+        backend_start: s.backend_start,
+        query: s.query.clone(),
+    };
+    let request = if action == Action::CancelQuery {
+        ActionRequest::CancelQuery { database, session }
+    } else {
+        ActionRequest::TerminateSession { database, session }
+    };
+    ask(state, request)
+}
+
+/// The rule-based terminate for the typed threshold, from the current snapshot.
+fn terminate_matching(state: &State, database: &str, text: &str) -> Result<ActionRequest, String> {
+    let older_than = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("\"{}\" is not a duration like 10m: {e}", text.trim()))?;
+    let rule = crate::domain::QueryRule {
+        older_than,
+        user: None,
+        application: None,
+    };
+    let db = state
+        .metrics
+        .databases
+        .iter()
+        .find(|d| d.name == database)
+        .ok_or_else(|| format!("no snapshot of {database} yet"))?;
+    let sessions: Vec<crate::domain::SessionTarget> = db
+        .sessions
+        .iter()
+        .filter(|s| rule.matches(s))
+        .map(|s| crate::domain::SessionTarget {
+            pid: s.pid,
+            backend_start: s.backend_start,
+            query: s.query.clone(),
+        })
+        .collect();
+    if sessions.is_empty() {
+        return Err(format!("no active query on {database} is {rule}"));
+    }
+    Ok(ActionRequest::TerminateQueries {
+        database: database.to_string(),
+        rule,
+        sessions,
+    })
 }
 
 fn page(state: &State) -> usize {
@@ -550,6 +639,10 @@ fn navigate(state: &mut State, action: Action) {
             Action::Bottom => state.logs.set_follow(true),
             _ => state.logs.scroll(delta),
         },
+        Pane::Database => {
+            let n = super::db_rows(&state.metrics.databases).len();
+            state.database.selected = step(state.database.selected, delta, n);
+        }
         Pane::Metrics => {
             let n = state.metrics.series.len();
             state.metrics.selected = step(state.metrics.selected, delta, n);
@@ -706,7 +799,9 @@ fn live_apply(state: &mut State) {
             }
             InputPurpose::LogSearch => state.logs.search = input.text.clone(),
             InputPurpose::LogFilter => state.logs.filter = input.text.clone(),
-            InputPurpose::Replicas { .. } | InputPurpose::Namespace => {}
+            InputPurpose::Replicas { .. }
+            | InputPurpose::Namespace
+            | InputPurpose::TerminateOlderThan { .. } => {}
         }
     }
 }
@@ -749,6 +844,16 @@ fn input_action(state: &mut State, action: Action) -> Vec<Effect> {
                         }
                     }
                 },
+                InputPurpose::TerminateOlderThan { database } => {
+                    match terminate_matching(state, &database, &input.text) {
+                        Ok(request) => return ask(state, request),
+                        Err(e) => {
+                            if let Some(Layer::Input(i)) = &mut state.layer {
+                                i.error = Some(e);
+                            }
+                        }
+                    }
+                }
                 InputPurpose::Namespace => {
                     state.layer = None;
                     let ns = input.text.trim();

@@ -30,7 +30,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     if state.zoom {
         render_pane(frame, body, state, theme, state.focus);
     } else {
-        for (pane, rect) in grid(body) {
+        for (pane, rect) in grid(body, state) {
             render_pane(frame, rect, state, theme, pane);
         }
     }
@@ -38,20 +38,38 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     overlay::render(frame, body, state, theme);
 }
 
-/// The 2x2 grid: Workloads and Logs on the left, Runbook and Metrics on the right.
-fn grid(body: Rect) -> [(Pane, Rect); 4] {
+/// The grid: Workloads and Logs on the left; Runbook, Metrics and Database
+/// on the right. Below 40 rows Metrics and Database share the lower-right
+/// quadrant, showing whichever was focused last.
+fn grid(body: Rect, state: &State) -> Vec<(Pane, Rect)> {
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
     let [wl, logs] =
         Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(left);
-    let [rb, metrics] =
-        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(right);
-    [
-        (Pane::Workloads, wl),
-        (Pane::Logs, logs),
-        (Pane::Runbook, rb),
-        (Pane::Metrics, metrics),
-    ]
+    if body.height >= 40 {
+        let [rb, metrics, db] = Layout::vertical([
+            Constraint::Percentage(40),
+            Constraint::Percentage(30),
+            Constraint::Percentage(30),
+        ])
+        .areas(right);
+        vec![
+            (Pane::Workloads, wl),
+            (Pane::Logs, logs),
+            (Pane::Runbook, rb),
+            (Pane::Metrics, metrics),
+            (Pane::Database, db),
+        ]
+    } else {
+        let [rb, lower] =
+            Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(right);
+        vec![
+            (Pane::Workloads, wl),
+            (Pane::Logs, logs),
+            (Pane::Runbook, rb),
+            (state.lower_right, lower),
+        ]
+    }
 }
 
 fn render_pane(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, pane: Pane) {
@@ -87,6 +105,7 @@ fn render_pane(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, pane
         Pane::Logs => panes::logs(frame, inner, state, theme),
         Pane::Metrics => panes::metrics(frame, inner, state, theme),
         Pane::Runbook => panes::runbook(frame, inner, state, theme),
+        Pane::Database => panes::database(frame, inner, state, theme),
     }
 }
 

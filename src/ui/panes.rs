@@ -65,6 +65,10 @@ pub fn title(state: &State, pane: Pane) -> (String, String) {
             ("Logs".into(), parts.join(" "))
         }
         Pane::Metrics => ("Metrics".into(), String::new()),
+        Pane::Database => {
+            let n = crate::core::db_rows(&state.metrics.databases).len();
+            ("Database".into(), format!("{n} sessions"))
+        }
         Pane::Runbook => match &state.runbook {
             Some(rb) => (
                 "Runbook".into(),
@@ -620,5 +624,181 @@ pub fn runbook(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }),
         detail_area,
+    );
+}
+
+/// The Database pane: connections against max_connections (sparkline,
+/// warning 80% / critical 90%), sessions by state, blocked/blocking pairs,
+/// then the sessions with the longest-running active queries first.
+pub fn database(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    use crate::domain::SessionState;
+    let dbs = &state.metrics.databases;
+    if dbs.is_empty() {
+        placeholder(frame, area, theme, "no database in this session");
+        return;
+    }
+    let mut lines: Vec<Line> = Vec::new();
+    for db in dbs {
+        let used = db.sessions.len() as u32;
+        let max = db.max_connections.max(1);
+        let pct = |n: u32| n as f64 * 100.0 / max as f64;
+        let health_of = |n: u32| {
+            let p = pct(n);
+            if p >= 90.0 {
+                Health::Critical
+            } else if p >= 80.0 {
+                Health::Warn
+            } else {
+                Health::Ok
+            }
+        };
+        let mut spans = vec![
+            Span::styled(
+                format!("{} ", sanitize::line(&db.name)),
+                theme.style(Slot::Header),
+            ),
+            Span::styled(
+                format!(
+                    "{used}/{} connections ({:.0}%) ",
+                    db.max_connections,
+                    pct(used)
+                ),
+                theme.style(health_slot(health_of(used))),
+            ),
+        ];
+        let width =
+            (area.width as usize).saturating_sub(spans.iter().map(|s| s.width()).sum::<usize>());
+        if let Some(h) = state.database.history_of(&db.name) {
+            let pts: Vec<u32> = h.iter().rev().take(width).rev().copied().collect();
+            for n in pts {
+                let idx = ((pct(n) / 100.0) * 7.0).round().clamp(0.0, 7.0) as usize;
+                let slot = match health_of(n) {
+                    Health::Critical => Slot::SparkCritical,
+                    Health::Warn => Slot::SparkWarn,
+                    _ => Slot::SparkLine,
+                };
+                spans.push(Span::styled(SPARK[idx].to_string(), theme.style(slot)));
+            }
+        }
+        lines.push(Line::from(spans));
+        let count = |st: SessionState| db.sessions.iter().filter(|s| s.state == st).count();
+        lines.push(Line::styled(
+            format!(
+                "active {} · idle {} · idle in transaction {} · other {}",
+                count(SessionState::Active),
+                count(SessionState::Idle),
+                count(SessionState::IdleInTransaction),
+                count(SessionState::Other)
+            ),
+            theme.style(Slot::Hint),
+        ));
+        let pairs: Vec<String> = db
+            .sessions
+            .iter()
+            .filter(|s| !s.blocked_by.is_empty())
+            .map(|s| {
+                let by: Vec<String> = s.blocked_by.iter().map(|p| p.to_string()).collect();
+                format!("{} waits for {}", s.pid, by.join(","))
+            })
+            .collect();
+        if !pairs.is_empty() {
+            lines.push(Line::styled(
+                format!("blocked: {}", pairs.join("; ")),
+                theme.style(Slot::HealthWarn),
+            ));
+        }
+    }
+    let rows = crate::core::db_rows(dbs);
+    let head = lines.len() as u16;
+    let [top, table_area] =
+        ratatui::layout::Layout::vertical([Constraint::Length(head), Constraint::Fill(1)])
+            .areas(area);
+    frame.render_widget(Paragraph::new(lines), top);
+    if rows.is_empty() || table_area.height < 2 {
+        return;
+    }
+    let wide = area.width >= 100;
+    let height = table_area.height.saturating_sub(1) as usize;
+    let sel = state.database.selected.min(rows.len() - 1);
+    let first = sel.saturating_sub(height.saturating_sub(1));
+    let header: Vec<&str> = if wide {
+        vec![
+            "PID",
+            "USER",
+            "APPLICATION",
+            "CLIENT",
+            "STATE",
+            "WAIT",
+            "RUNNING",
+            "QUERY",
+        ]
+    } else {
+        vec!["PID", "STATE", "RUNNING", "QUERY"]
+    };
+    let body = rows
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(height)
+        .map(|(i, (_, s))| {
+            let long = s.state == SessionState::Active && s.running.as_secs() >= 600;
+            let state_style = if long {
+                theme.style(Slot::HealthCritical)
+            } else if !s.blocked_by.is_empty() || s.state == SessionState::IdleInTransaction {
+                theme.style(Slot::HealthWarn)
+            } else {
+                Style::new()
+            };
+            let running = if s.state == SessionState::Active {
+                crate::fmt::duration_ms(s.running)
+            } else {
+                String::new()
+            };
+            let query = sanitize::line(&s.query);
+            let mut cells = vec![Cell::from(s.pid.to_string())];
+            if wide {
+                cells.push(Cell::from(sanitize::line(&s.user)));
+                cells.push(Cell::from(sanitize::line(&s.application)));
+                cells.push(Cell::from(sanitize::line(&s.client)));
+            }
+            cells.push(Cell::from(s.state.label()).style(state_style));
+            if wide {
+                cells.push(Cell::from(sanitize::line(
+                    s.wait_event.as_deref().unwrap_or(""),
+                )));
+            }
+            cells.push(Cell::from(running).style(state_style));
+            cells.push(Cell::from(query));
+            let row = Row::new(cells);
+            if i == sel && state.focus == Pane::Database {
+                row.style(theme.style(Slot::Selection))
+            } else {
+                row
+            }
+        });
+    let widths: Vec<Constraint> = if wide {
+        vec![
+            Constraint::Length(6),
+            Constraint::Length(10),
+            Constraint::Length(12),
+            Constraint::Length(15),
+            Constraint::Length(19),
+            Constraint::Length(12),
+            Constraint::Length(8),
+            Constraint::Fill(1),
+        ]
+    } else {
+        vec![
+            Constraint::Length(6),
+            Constraint::Length(8),
+            Constraint::Length(7),
+            Constraint::Fill(1),
+        ]
+    };
+    frame.render_widget(
+        Table::new(body, widths)
+            .header(Row::new(header).style(theme.style(Slot::Header)))
+            .column_spacing(1),
+        table_area,
     );
 }
