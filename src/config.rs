@@ -114,6 +114,10 @@ pub struct Config {
     pub read_only: Option<bool>,
     /// Audit log path; `None` means `<data_dir>/audit.jsonl`.
     pub audit_log: Option<PathBuf>,
+    /// PostgreSQL databases by display name: `[databases.orders-db]
+    /// url = "postgres://..."` (or `orders-db = "postgres://..."`).
+    #[serde(skip)]
+    pub databases: BTreeMap<String, String>,
 }
 
 impl Config {
@@ -123,7 +127,7 @@ impl Config {
     }
 }
 
-const CONFIG_FIELDS: &[&str] = &["theme", "keymap", "read_only", "audit_log"];
+const CONFIG_FIELDS: &[&str] = &["theme", "keymap", "read_only", "audit_log", "databases"];
 
 /// A parsed `config.toml` with the line of each field (for later problems).
 #[derive(Debug, Clone, Default)]
@@ -159,6 +163,69 @@ pub fn parse_config(text: &str, file: &str) -> ConfigFile {
                 }
             }
             ("read_only", DeValue::Boolean(b)) => out.config.read_only = Some(*b),
+            ("databases", DeValue::Table(t)) => {
+                for (name, v) in sorted_entries(t) {
+                    let name_str = name.get_ref().to_string();
+                    let line = line_of(text, name.span().start);
+                    let url = match v.get_ref() {
+                        DeValue::String(s) => Some(s.to_string()),
+                        DeValue::Table(fields) => {
+                            let mut url = None;
+                            for (fk, fv) in sorted_entries(fields) {
+                                let fkey = fk.get_ref().to_string();
+                                let fline = line_of(text, fk.span().start);
+                                let at = format!("databases.{name_str}.{fkey}");
+                                match (fkey.as_str(), fv.get_ref()) {
+                                    ("url", DeValue::String(s)) => url = Some(s.to_string()),
+                                    ("url", other) => out.problems.push(Problem::new(
+                                        file,
+                                        Some(fline),
+                                        Some(at),
+                                        format!("expected a string, found {}", other.type_str()),
+                                    )),
+                                    _ => out.problems.push(Problem::new(
+                                        file,
+                                        Some(fline),
+                                        Some(at),
+                                        format!("unknown field \"{fkey}\", expected url"),
+                                    )),
+                                }
+                            }
+                            if url.is_none() {
+                                out.problems.push(Problem::new(
+                                    file,
+                                    Some(line),
+                                    Some(format!("databases.{name_str}")),
+                                    "missing url (a postgres:// URL or key=value connection string)",
+                                ));
+                            }
+                            url
+                        }
+                        other => {
+                            out.problems.push(Problem::new(
+                                file,
+                                Some(line),
+                                Some(format!("databases.{name_str}")),
+                                format!(
+                                    "expected a connection string or a table with url, found {}",
+                                    other.type_str()
+                                ),
+                            ));
+                            None
+                        }
+                    };
+                    if let Some(url) = url {
+                        out.config.databases.insert(name_str, url);
+                    }
+                }
+            }
+            ("databases", other) => {
+                out.problems.push(problem(format!(
+                    "expected a table of databases, found {}",
+                    other.type_str()
+                )));
+                continue;
+            }
             ("theme" | "keymap" | "audit_log", other) => {
                 out.problems.push(problem(format!(
                     "expected a string, found {}",

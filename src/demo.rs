@@ -121,8 +121,9 @@ impl Switcher for DemoSwitcher {
             metrics,
             databases: sim.databases,
             executor: Box::new(RoutingExecutor {
-                kubernetes: kube.executor,
-                other: sim.executor,
+                kubernetes: Some(kube.executor),
+                databases: Vec::new(),
+                other: Some(sim.executor),
             }),
             switcher: Some(self_switcher),
             history: kube.history,

@@ -131,50 +131,67 @@ pub struct Backends {
     pub history: Option<std::sync::Arc<dyn LogHistory>>,
 }
 
-/// Which backend runs a request: Kubernetes workloads go to one executor,
-/// everything else (ECS, databases) to another. What the console uses when
-/// it combines a Kubernetes backend with others.
+/// Which backend runs a request: Kubernetes workloads to the Kubernetes
+/// executor, database requests to the executor of the database they name,
+/// everything else (and databases without their own) to `other`. A request
+/// with nowhere to go is refused, never sent to the wrong backend.
+#[derive(Default)]
 pub struct RoutingExecutor {
-    pub kubernetes: Box<dyn ActionExecutor>,
-    pub other: Box<dyn ActionExecutor>,
+    pub kubernetes: Option<Box<dyn ActionExecutor>>,
+    /// By database display name.
+    pub databases: Vec<(String, Box<dyn ActionExecutor>)>,
+    pub other: Option<Box<dyn ActionExecutor>>,
 }
 
 impl RoutingExecutor {
-    fn route(&self, request: &ActionRequest) -> &dyn ActionExecutor {
+    fn route(&self, request: &ActionRequest) -> Result<&dyn ActionExecutor, SourceError> {
         use crate::domain::WorkloadKind;
-        let kube = match request {
+        let chosen = match request {
             ActionRequest::Scale { target, .. }
             | ActionRequest::RolloutUndo { target, .. }
             | ActionRequest::RolloutRestart { target }
             | ActionRequest::DeletePod { target }
             | ActionRequest::StopTask { target }
             | ActionRequest::ForceNewDeployment { target } => {
-                matches!(target.kind, WorkloadKind::Deployment | WorkloadKind::Pod)
+                if matches!(target.kind, WorkloadKind::Deployment | WorkloadKind::Pod) {
+                    self.kubernetes.as_deref()
+                } else {
+                    self.other.as_deref()
+                }
             }
-            ActionRequest::TerminateQueries { .. }
-            | ActionRequest::CancelQuery { .. }
-            | ActionRequest::TerminateSession { .. } => false,
+            ActionRequest::TerminateQueries { database, .. }
+            | ActionRequest::CancelQuery { database, .. }
+            | ActionRequest::TerminateSession { database, .. } => self
+                .databases
+                .iter()
+                .find(|(n, _)| n == database)
+                .map(|(_, e)| &**e)
+                .or(self.other.as_deref()),
         };
-        if kube {
-            &*self.kubernetes
-        } else {
-            &*self.other
-        }
+        chosen.ok_or_else(|| {
+            SourceError::Blocked(format!(
+                "no backend in this session can {}",
+                request.describe()
+            ))
+        })
     }
 }
 
 #[async_trait]
 impl ActionExecutor for RoutingExecutor {
     async fn execute(&self, request: &ActionRequest) -> Result<ActionOutcome, SourceError> {
-        self.route(request).execute(request).await
+        self.route(request)?.execute(request).await
     }
 
     async fn preview(&self, request: &ActionRequest) -> Result<Option<String>, SourceError> {
-        self.route(request).preview(request).await
+        self.route(request)?.preview(request).await
     }
 
     async fn allowed(&self, request: &ActionRequest) -> Result<(), String> {
-        self.route(request).allowed(request).await
+        match self.route(request) {
+            Ok(e) => e.allowed(request).await,
+            Err(e) => Err(e.to_string()),
+        }
     }
 }
 
@@ -221,8 +238,9 @@ mod tests {
     #[tokio::test]
     async fn routes_kubernetes_requests_to_the_kube_executor() {
         let r = RoutingExecutor {
-            kubernetes: Box::new(Named("kube")),
-            other: Box::new(Named("other")),
+            kubernetes: Some(Box::new(Named("kube"))),
+            databases: vec![("orders-db".into(), Box::new(Named("pg:orders-db")))],
+            other: Some(Box::new(Named("other"))),
         };
         let dep = WorkloadRef::new(WorkloadKind::Deployment, "shop", "api");
         let svc = WorkloadRef::new(WorkloadKind::EcsService, "prod", "checkout");
@@ -275,6 +293,43 @@ mod tests {
             })
             .await,
             "other"
+        );
+    }
+
+    #[tokio::test]
+    async fn databases_route_by_name_and_nothing_goes_astray() {
+        let session = crate::domain::SessionTarget {
+            pid: 7,
+            backend_start: std::time::SystemTime::UNIX_EPOCH,
+            query: "select 1".into(),
+        };
+        let cancel = |db: &str| ActionRequest::CancelQuery {
+            database: db.into(),
+            session: session.clone(),
+        };
+        let r = RoutingExecutor {
+            databases: vec![("orders-db".into(), Box::new(Named("pg:orders-db")))],
+            ..RoutingExecutor::default()
+        };
+        assert_eq!(
+            r.execute(&cancel("orders-db"))
+                .await
+                .map(|o| o.summary)
+                .ok(),
+            Some("pg:orders-db".to_string())
+        );
+        let err = r.execute(&cancel("reports")).await;
+        assert!(
+            matches!(err, Err(SourceError::Blocked(ref m)) if m.contains("no backend in this session")),
+            "{err:?}"
+        );
+        let dep = WorkloadRef::new(WorkloadKind::Deployment, "shop", "api");
+        let denied = r
+            .allowed(&ActionRequest::RolloutRestart { target: dep })
+            .await;
+        assert!(
+            denied.is_err(),
+            "no Kubernetes executor: unavailable, not sent elsewhere"
         );
     }
 

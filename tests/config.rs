@@ -206,7 +206,7 @@ fn config_unknown_field() {
     assert_eq!(
         config_problems("config_unknown_field.toml"),
         [
-            r#"tests/fixtures/config/config_unknown_field.toml:2: colour: unknown field "colour", expected one of theme, keymap, read_only, audit_log"#
+            r#"tests/fixtures/config/config_unknown_field.toml:2: colour: unknown field "colour", expected one of theme, keymap, read_only, audit_log, databases"#
         ]
     );
 }
@@ -706,5 +706,30 @@ fn key_chord_parse_and_display_round_trip() {
     assert_eq!(
         KeyChord::parse("Shift-G"),
         Ok(KeyChord::new(KeyCode::Char('G'), KeyModifiers::NONE))
+    );
+}
+
+#[test]
+fn databases_in_config_toml() {
+    let text = "[databases]\nreports = \"host=r dbname=reports\"\norders-db = { url = \"postgres://app:secret@db:5432/orders\" }\nbad = 3\nempty = { }\ntypo = { ulr = \"x\" }\n";
+    let f = opsdeck::config::parse_config(text, "config.toml");
+    assert_eq!(
+        f.config.databases.get("reports").map(String::as_str),
+        Some("host=r dbname=reports")
+    );
+    assert_eq!(
+        f.config.databases.get("orders-db").map(String::as_str),
+        Some("postgres://app:secret@db:5432/orders")
+    );
+    assert_eq!(f.config.databases.len(), 2);
+    let problems: Vec<String> = f.problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        problems,
+        vec![
+            "config.toml:4: databases.bad: expected a connection string or a table with url, found integer",
+            "config.toml:5: databases.empty: missing url (a postgres:// URL or key=value connection string)",
+            "config.toml:6: databases.typo.ulr: unknown field \"ulr\", expected url",
+            "config.toml:6: databases.typo: missing url (a postgres:// URL or key=value connection string)",
+        ]
     );
 }
