@@ -707,3 +707,45 @@ fn logs_are_a_cursor_stream_with_some_ansi() {
     assert!(!more.is_empty());
     assert_eq!(next, cursor + more.len() as u64);
 }
+
+/// In the db-connections incident, sessions waiting on row locks report the
+/// lock holders as their blockers (pg_blocking_pids), and terminating the
+/// long-running queries frees them.
+#[test]
+fn lock_waiters_name_their_blockers() {
+    let mut world = World::new(
+        Scenario::DbConnections,
+        42,
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+    );
+    world.step(Duration::from_secs(12 * 60));
+    let db = world.databases().into_iter().next().unwrap();
+    let waiting: Vec<_> = db
+        .sessions
+        .iter()
+        .filter(|s| {
+            s.wait_event
+                .as_deref()
+                .is_some_and(|w| w.starts_with("Lock"))
+        })
+        .collect();
+    assert!(!waiting.is_empty(), "the incident has lock waiters");
+    let pids: Vec<i32> = db.sessions.iter().map(|s| s.pid).collect();
+    for w in &waiting {
+        assert!(
+            !w.blocked_by.is_empty(),
+            "pid {} waits on a lock but names no blocker",
+            w.pid
+        );
+        assert!(w.blocked_by.iter().all(|b| pids.contains(b) && *b != w.pid));
+    }
+    assert!(
+        db.sessions
+            .iter()
+            .filter(|s| s
+                .wait_event
+                .as_deref()
+                .is_none_or(|w| !w.starts_with("Lock")))
+            .all(|s| s.blocked_by.is_empty())
+    );
+}

@@ -117,6 +117,20 @@ impl PgDatabase {
     }
 
     pub fn snapshot(&self, now: SystemTime) -> DbSnapshot {
+        // What pg_blocking_pids reports: a session waiting on a lock is
+        // blocked by the sessions holding the rows (that are not waiting themselves).
+        let holders: Vec<i32> = self
+            .sessions
+            .iter()
+            .filter(|s| {
+                s.role == SessionRole::LockHolder
+                    && !s
+                        .wait_event
+                        .as_deref()
+                        .is_some_and(|w| w.starts_with("Lock"))
+            })
+            .map(|s| s.pid)
+            .collect();
         DbSnapshot {
             name: self.name.clone(),
             max_connections: self.max_connections,
@@ -124,7 +138,15 @@ impl PgDatabase {
                 .sessions
                 .iter()
                 .map(|s| DbSession {
-                    blocked_by: Vec::new(),
+                    blocked_by: if s
+                        .wait_event
+                        .as_deref()
+                        .is_some_and(|w| w.starts_with("Lock"))
+                    {
+                        holders.iter().copied().filter(|&p| p != s.pid).collect()
+                    } else {
+                        Vec::new()
+                    },
                     pid: s.pid,
                     backend_start: s.backend_start,
                     user: s.user.clone(),
