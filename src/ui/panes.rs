@@ -692,18 +692,27 @@ pub fn database(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             ),
             theme.style(Slot::Hint),
         ));
-        let pairs: Vec<String> = db
-            .sessions
+        // Grouped by blocker: the sessions worth looking at first.
+        let mut blockers: Vec<(i32, Vec<i32>)> = Vec::new();
+        for waiter in db.sessions.iter().filter(|s| !s.blocked_by.is_empty()) {
+            for &b in &waiter.blocked_by {
+                match blockers.iter_mut().find(|(p, _)| *p == b) {
+                    Some((_, w)) => w.push(waiter.pid),
+                    None => blockers.push((b, vec![waiter.pid])),
+                }
+            }
+        }
+        blockers.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
+        let pairs: Vec<String> = blockers
             .iter()
-            .filter(|s| !s.blocked_by.is_empty())
-            .map(|s| {
-                let by: Vec<String> = s.blocked_by.iter().map(|p| p.to_string()).collect();
-                format!("{} waits for {}", s.pid, by.join(","))
+            .map(|(b, waiters)| {
+                let w: Vec<String> = waiters.iter().map(|p| p.to_string()).collect();
+                format!("{b} blocks {} ({})", waiters.len(), w.join(", "))
             })
             .collect();
         if !pairs.is_empty() {
             lines.push(Line::styled(
-                format!("blocked: {}", pairs.join("; ")),
+                format!("locks: {}", pairs.join("; ")),
                 theme.style(Slot::HealthWarn),
             ));
         }
