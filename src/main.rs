@@ -13,6 +13,7 @@ use opsdeck::core::State;
 use opsdeck::demo::DemoOptions;
 use opsdeck::kube::KubeOptions;
 use opsdeck::runbook::Runbook;
+use opsdeck::session;
 use opsdeck::sim::{Scenario, SimEstate, World};
 use opsdeck::source::{Backends, SourceError};
 
@@ -63,6 +64,15 @@ enum Command {
         /// Watch every namespace.
         #[arg(long, short = 'A')]
         all_namespaces: bool,
+        /// Open this runbook (shipped, or runbooks/NAME.toml in the config directory).
+        #[arg(long)]
+        runbook: Option<String>,
+    },
+    /// Run the console on the PostgreSQL databases of config.toml and the PG* environment.
+    Db {
+        /// Open this runbook (shipped, or runbooks/NAME.toml in the config directory).
+        #[arg(long)]
+        runbook: Option<String>,
     },
     /// Check config, themes, keymaps and runbooks; print every problem; exit non-zero if any.
     CheckConfig,
@@ -114,11 +124,13 @@ fn main() -> ExitCode {
             speed,
         }) => demo(&opts, cli.read_only, scenario.as_deref(), seed, speed),
         None => demo(&opts, cli.read_only, None, 1, 1.0),
+        Some(Command::Db { runbook }) => db(&opts, cli.read_only, runbook.as_deref()),
         Some(Command::Kube {
             kubeconfig,
             context,
             namespace,
             all_namespaces,
+            runbook,
         }) => {
             let namespace = if all_namespaces {
                 None
@@ -131,7 +143,7 @@ fn main() -> ExitCode {
                 namespace,
                 ..KubeOptions::default()
             };
-            kube(&opts, cli.read_only, kube_opts)
+            kube(&opts, cli.read_only, kube_opts, runbook.as_deref())
         }
         Some(Command::Sim {
             command:
@@ -346,7 +358,12 @@ fn demo(
 }
 
 /// `opsdeck kube`: the console on a real cluster from the kubeconfig.
-fn kube(opts: &LoadOptions, read_only_flag: bool, kube_opts: KubeOptions) -> ExitCode {
+fn kube(
+    opts: &LoadOptions,
+    read_only_flag: bool,
+    kube_opts: KubeOptions,
+    runbook: Option<&str>,
+) -> ExitCode {
     let paths = match Paths::resolve(opts) {
         Ok(p) => p,
         Err(e) => {
@@ -357,20 +374,85 @@ fn kube(opts: &LoadOptions, read_only_flag: bool, kube_opts: KubeOptions) -> Exi
     let _guard = init_tracing(&paths);
     let loaded = config::load(opts);
     let read_only = read_only_flag || loaded.config.read_only.unwrap_or(false);
+    let mut problems = loaded.problems;
+    let runbook = named_runbook(opts, runbook, &mut problems);
+    let dbs = session::postgres(session::database_options(&loaded.config.databases, |k| {
+        std::env::var(k).ok()
+    }));
     let console = Console {
         paths,
         theme: loaded.theme,
         keymap: loaded.keymap,
         audit_log: loaded.config.audit_log,
-        problems: loaded.problems,
+        problems,
         read_only,
-        runbook: None,
+        runbook,
         namespace: kube_opts.namespace.clone(),
     };
     console.run(|| async move {
         let backends = opsdeck::kube::backends(kube_opts).await?;
-        Ok((None, backends))
+        Ok((None, session::attach(backends, dbs)?))
     })
+}
+
+/// `opsdeck db`: the console on databases only.
+fn db(opts: &LoadOptions, read_only_flag: bool, runbook: Option<&str>) -> ExitCode {
+    let paths = match Paths::resolve(opts) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("opsdeck: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let _guard = init_tracing(&paths);
+    let loaded = config::load(opts);
+    let read_only = read_only_flag || loaded.config.read_only.unwrap_or(false);
+    let mut problems = loaded.problems;
+    let runbook = named_runbook(opts, runbook, &mut problems);
+    let dbs = session::postgres(session::database_options(&loaded.config.databases, |k| {
+        std::env::var(k).ok()
+    }));
+    let console = Console {
+        paths,
+        theme: loaded.theme,
+        keymap: loaded.keymap,
+        audit_log: loaded.config.audit_log,
+        problems,
+        read_only,
+        runbook,
+        namespace: None,
+    };
+    console.run(|| async move { Ok((None, session::databases_only(dbs, "postgres")?)) })
+}
+
+/// A runbook by name: the user's `runbooks/NAME.toml` first, then a shipped one.
+fn named_runbook(
+    opts: &LoadOptions,
+    name: Option<&str>,
+    problems: &mut Vec<opsdeck::problem::Problem>,
+) -> Option<Runbook> {
+    let name = name?;
+    if let Some(dir) = config::config_dir(opts) {
+        let (books, ps) = opsdeck::runbook::load_dir(&dir.join("runbooks"));
+        problems.extend(ps);
+        if let Some(b) = books.into_iter().find(|b| b.id == name) {
+            return Some(b);
+        }
+    }
+    for (label, text) in opsdeck::runbook::shipped() {
+        if let Ok(b) = Runbook::parse(label, text) {
+            if b.id == name {
+                return Some(b);
+            }
+        }
+    }
+    problems.push(opsdeck::problem::Problem::new(
+        "--runbook",
+        None,
+        None,
+        format!("no runbook \"{name}\""),
+    ));
+    None
 }
 
 /// The namespace a kubeconfig context names, if any.

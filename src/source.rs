@@ -133,7 +133,7 @@ pub struct Backends {
 
 /// Which backend runs a request: Kubernetes workloads to the Kubernetes
 /// executor, database requests to the executor of the database they name,
-/// everything else (and databases without their own) to `other`. A request
+/// everything else (and whatever has no executor of its own) to `other`. A request
 /// with nowhere to go is refused, never sent to the wrong backend.
 #[derive(Default)]
 pub struct RoutingExecutor {
@@ -154,7 +154,7 @@ impl RoutingExecutor {
             | ActionRequest::StopTask { target }
             | ActionRequest::ForceNewDeployment { target } => {
                 if matches!(target.kind, WorkloadKind::Deployment | WorkloadKind::Pod) {
-                    self.kubernetes.as_deref()
+                    self.kubernetes.as_deref().or(self.other.as_deref())
                 } else {
                     self.other.as_deref()
                 }
