@@ -309,48 +309,31 @@ fn demo(
             }
         },
     };
-    let paths = match Paths::resolve(opts) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("opsdeck: {e}");
-            return ExitCode::FAILURE;
-        }
+    let (mut console, _config) = match Console::prepare(opts, read_only_flag) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
-    let _guard = init_tracing(&paths);
-    let loaded = config::load(opts);
-    let read_only = read_only_flag || loaded.config.read_only.unwrap_or(false);
-
-    let mut problems = loaded.problems;
-    let runbook = match opsdeck::runbook::for_scenario(scenario.name()) {
+    console.runbook = match opsdeck::runbook::for_scenario(scenario.name()) {
         Ok(book) => book,
         Err(ps) => {
-            problems.extend(ps);
+            console.problems.extend(ps);
             None
         }
     };
+    console.namespace = Some(opsdeck::demo::NAMESPACE.to_string());
     let demo_opts = DemoOptions {
         scenario,
         seed,
         speed,
         // The incident has been developing for 12 minutes when the console opens.
         prewarm: Duration::from_secs(12 * 60),
-        kubeconfig: paths.state_dir.join("demo.kubeconfig"),
+        kubeconfig: console.paths.state_dir.join("demo.kubeconfig"),
     };
     tracing::info!(
         scenario = scenario.name(),
-        read_only,
+        read_only = console.read_only,
         "opsdeck demo starting"
     );
-    let console = Console {
-        paths,
-        theme: loaded.theme,
-        keymap: loaded.keymap,
-        audit_log: loaded.config.audit_log,
-        problems,
-        read_only,
-        runbook,
-        namespace: Some(opsdeck::demo::NAMESPACE.to_string()),
-    };
     console.run(|| async move {
         let (demo, backends) = opsdeck::demo::start(&demo_opts).await?;
         Ok((Some(demo), backends))
@@ -364,31 +347,15 @@ fn kube(
     kube_opts: KubeOptions,
     runbook: Option<&str>,
 ) -> ExitCode {
-    let paths = match Paths::resolve(opts) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("opsdeck: {e}");
-            return ExitCode::FAILURE;
-        }
+    let (mut console, config) = match Console::prepare(opts, read_only_flag) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
-    let _guard = init_tracing(&paths);
-    let loaded = config::load(opts);
-    let read_only = read_only_flag || loaded.config.read_only.unwrap_or(false);
-    let mut problems = loaded.problems;
-    let runbook = named_runbook(opts, runbook, &mut problems);
-    let dbs = session::postgres(session::database_options(&loaded.config.databases, |k| {
+    console.runbook = named_runbook(opts, runbook, &mut console.problems);
+    console.namespace = kube_opts.namespace.clone();
+    let dbs = session::postgres(session::database_options(&config.databases, |k| {
         std::env::var(k).ok()
     }));
-    let console = Console {
-        paths,
-        theme: loaded.theme,
-        keymap: loaded.keymap,
-        audit_log: loaded.config.audit_log,
-        problems,
-        read_only,
-        runbook,
-        namespace: kube_opts.namespace.clone(),
-    };
     console.run(|| async move {
         let backends = opsdeck::kube::backends(kube_opts).await?;
         Ok((None, session::attach(backends, dbs)?))
@@ -397,31 +364,14 @@ fn kube(
 
 /// `opsdeck db`: the console on databases only.
 fn db(opts: &LoadOptions, read_only_flag: bool, runbook: Option<&str>) -> ExitCode {
-    let paths = match Paths::resolve(opts) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("opsdeck: {e}");
-            return ExitCode::FAILURE;
-        }
+    let (mut console, config) = match Console::prepare(opts, read_only_flag) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
-    let _guard = init_tracing(&paths);
-    let loaded = config::load(opts);
-    let read_only = read_only_flag || loaded.config.read_only.unwrap_or(false);
-    let mut problems = loaded.problems;
-    let runbook = named_runbook(opts, runbook, &mut problems);
-    let dbs = session::postgres(session::database_options(&loaded.config.databases, |k| {
+    console.runbook = named_runbook(opts, runbook, &mut console.problems);
+    let dbs = session::postgres(session::database_options(&config.databases, |k| {
         std::env::var(k).ok()
     }));
-    let console = Console {
-        paths,
-        theme: loaded.theme,
-        keymap: loaded.keymap,
-        audit_log: loaded.config.audit_log,
-        problems,
-        read_only,
-        runbook,
-        namespace: None,
-    };
     console.run(|| async move { Ok((None, session::databases_only(dbs, "postgres")?)) })
 }
 
@@ -486,6 +436,32 @@ struct Console {
 }
 
 impl Console {
+    /// What every session starts from: directories, opsdeck's own log, the
+    /// configuration (with its problems) and read-only mode.
+    fn prepare(
+        opts: &LoadOptions,
+        read_only_flag: bool,
+    ) -> Result<(Console, config::Config), ExitCode> {
+        let paths = Paths::resolve(opts).map_err(|e| {
+            eprintln!("opsdeck: {e}");
+            ExitCode::FAILURE
+        })?;
+        init_tracing(&paths);
+        let loaded = config::load(opts);
+        let read_only = read_only_flag || loaded.config.read_only.unwrap_or(false);
+        let console = Console {
+            paths,
+            theme: loaded.theme,
+            keymap: loaded.keymap,
+            audit_log: loaded.config.audit_log.clone(),
+            problems: loaded.problems,
+            read_only,
+            runbook: None,
+            namespace: None,
+        };
+        Ok((console, loaded.config))
+    }
+
     /// Connect (inside the runtime), then run the UI until the user quits.
     fn run<F, Fut>(self, connect: F) -> ExitCode
     where
@@ -545,7 +521,17 @@ impl Console {
 }
 
 /// Log to `opsdeck.log` in the state directory; never to the terminal while the UI is up.
-fn init_tracing(paths: &Paths) -> Option<()> {
+fn init_tracing(paths: &Paths) {
+    if init_tracing_file(paths).is_none() {
+        // No log file is no reason to refuse to run; say so on stderr before the UI starts.
+        eprintln!(
+            "opsdeck: cannot write {}; running without a log",
+            paths.state_dir.join("opsdeck.log").display()
+        );
+    }
+}
+
+fn init_tracing_file(paths: &Paths) -> Option<()> {
     std::fs::create_dir_all(&paths.state_dir).ok()?;
     let file = std::fs::OpenOptions::new()
         .create(true)
