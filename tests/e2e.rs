@@ -318,3 +318,39 @@ fn previous_logs_of_a_crash_looping_pod() {
     assert!(s.wait_exit(T).success());
     s.assert_restored();
 }
+
+/// The Database pane's threshold terminate, end to end: prompt, confirmation
+/// listing the pids, typed name, audit record with the per-pid results.
+#[test]
+fn database_pane_terminates_queries_over_a_threshold() {
+    let mut s = Session::start(&["demo", "db-connections", "--speed", "20"]);
+    s.wait_for("INCIDENT", T);
+    s.send("5");
+    s.wait_for("5 Database", T);
+    s.wait_for("active", T);
+    s.send("T");
+    s.wait_for("running longer than", T);
+    s.send("\r");
+    s.wait_for("running > 10m on orders-db", T);
+    s.wait_for("pid ", T);
+    s.send("orders-db\r");
+    s.wait_for("done: terminated", T);
+    s.send("q");
+    assert!(s.wait_exit(T).success());
+    s.assert_restored();
+    let audit = s.audit_lines();
+    assert_eq!(audit.len(), 2, "{audit:?}");
+    assert_eq!(audit[0]["action"], "terminate_queries");
+    assert_eq!(audit[0]["parameters"]["rule"]["older_than"], "10m");
+    let details = audit[1]["result"]["details"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        !details.is_empty()
+            && details
+                .iter()
+                .all(|d| d.as_str().is_some_and(|d| d.starts_with("pid "))),
+        "{details:?}"
+    );
+}
