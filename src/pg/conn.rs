@@ -160,6 +160,12 @@ pub(crate) fn describe(e: &tokio_postgres::Error) -> String {
         }
         source = cause.source();
     }
+    if s.contains("UnknownIssuer") {
+        s.push_str(
+            " (the server's certificate is not signed by a trusted root: set sslrootcert \
+             to its CA's PEM file; for RDS/Aurora, AWS's global-bundle.pem)",
+        );
+    }
     if e.is_closed() && !s.contains("closed") {
         s.push_str(" (connection closed)");
     }

@@ -16,12 +16,18 @@ use super::conn::Conn;
 use crate::domain::{ActionOutcome, ActionRequest, QueryRule, SessionTarget};
 use crate::source::{ActionExecutor, SourceError};
 
-/// Cancel or terminate one session, if `(pid, backend_start)` still names it.
+/// Cancel or terminate one session, if `(pid, backend_start)` still names
+/// it. `backend_start` is NULL when the role may not see the session's
+/// details (another role's session without pg_read_all_stats).
 const SIGNAL_ONE_SQL: &str = "\
-SELECT CASE WHEN $3 THEN pg_terminate_backend(pid) ELSE pg_cancel_backend(pid) END AS signalled
+SELECT backend_start,
+       CASE WHEN backend_start = $2::timestamptz
+            THEN CASE WHEN $3::bool THEN pg_terminate_backend(pid) ELSE pg_cancel_backend(pid) END
+       END AS signalled
 FROM pg_stat_activity
-WHERE pid = $1 AND backend_start = $2
-  AND backend_type = 'client backend' AND pid <> pg_backend_pid()";
+WHERE pid = $1::int AND pid <> pg_backend_pid()
+  AND (backend_type = 'client backend'
+       OR (backend_type IS NULL AND datid IS NOT NULL AND usesysid IS NOT NULL))";
 
 /// Re-check one target against the rule and, when `$6` is true and it still
 /// matches, terminate it, in one statement. The other columns say why a
@@ -38,7 +44,9 @@ SELECT a.backend_start, a.state, a.running_us, a.usename, a.application_name,
 FROM (SELECT pid, backend_start, state, usename::text AS usename, application_name,
              (extract(epoch FROM now() - query_start) * 1000000)::bigint AS running_us
       FROM pg_stat_activity
-      WHERE pid = $1::int AND backend_type = 'client backend' AND pid <> pg_backend_pid()) a";
+      WHERE pid = $1::int AND pid <> pg_backend_pid()
+        AND (backend_type = 'client backend'
+             OR (backend_type IS NULL AND datid IS NOT NULL AND usesysid IS NOT NULL))) a";
 
 /// Whether the current role may signal the given backends, following
 /// PostgreSQL's rule: superusers may signal anyone; others may not signal a
@@ -52,7 +60,8 @@ FROM pg_roles me WHERE me.rolname = current_user";
 
 const TARGET_ROLES_SQL: &str = "\
 SELECT a.pid, a.usename::text AS usename, coalesce(r.rolsuper, false) AS superuser,
-       coalesce(pg_has_role(current_user, a.usesysid, 'USAGE'), false) AS own
+       coalesce(pg_has_role(current_user, a.usesysid, 'USAGE'), false) AS own,
+       a.backend_start IS NOT NULL AS visible
 FROM pg_stat_activity a LEFT JOIN pg_roles r ON r.oid = a.usesysid
 WHERE a.pid = ANY($1::int[])";
 
@@ -69,6 +78,8 @@ enum Verdict {
     },
     Gone,
     Reused(SystemTime),
+    /// The role may not see the session's backend start, so it cannot be pinned.
+    Hidden,
     NoLongerMatches,
     /// pg_terminate_backend returned false (the server printed a warning).
     NotSignalled,
@@ -125,16 +136,15 @@ impl PgExecutor {
         let terminated: Option<bool> = row.try_get("terminated").map_err(get)?;
         let user: Option<String> = row.try_get("usename").map_err(get)?;
         let application: Option<String> = row.try_get("application_name").map_err(get)?;
-        Ok(match terminated {
-            Some(true) => Verdict::Terminated {
+        Ok(match (terminated, started) {
+            (Some(true), _) => Verdict::Terminated {
                 user: user.unwrap_or_default(),
                 application: application.unwrap_or_default(),
             },
-            Some(false) => Verdict::NotSignalled,
-            None if started != Some(target.backend_start) => {
-                Verdict::Reused(started.unwrap_or(SystemTime::UNIX_EPOCH))
-            }
-            None => {
+            (Some(false), _) => Verdict::NotSignalled,
+            (None, None) => Verdict::Hidden,
+            (None, Some(s)) if s != target.backend_start => Verdict::Reused(s),
+            (None, Some(_)) => {
                 let state: Option<String> = row.try_get("state").map_err(get)?;
                 let running: Option<i64> = row.try_get("running_us").map_err(get)?;
                 let matches = state.as_deref() == Some("active")
@@ -151,6 +161,15 @@ impl PgExecutor {
                 }
             }
         })
+    }
+
+    fn hidden(&self, pid: i32) -> String {
+        format!(
+            "pid {pid} on {}: this role cannot see the session's details (backend start), \
+             so it cannot make sure the pid still belongs to the confirmed session; \
+             it needs the privileges of the session's role, or pg_read_all_stats",
+            self.conn.name
+        )
     }
 
     async fn signal_one(
@@ -175,20 +194,29 @@ impl PgExecutor {
                 .await
             })
             .await?;
-        let Some(row) = rows.first() else {
-            return Err(SourceError::NotFound(format!(
+        let gone = || {
+            SourceError::NotFound(format!(
                 "pid {} on {database}: no such session (it ended, or the pid now belongs to another session)",
                 session.pid
-            )));
+            ))
         };
-        let signalled: Option<bool> = row
-            .try_get("signalled")
-            .map_err(|e| SourceError::Other(format!("pid {}: {e}", session.pid)))?;
-        if signalled != Some(true) {
-            return Err(SourceError::Other(format!(
-                "pid {} on {database}: the server could not signal it",
-                session.pid
-            )));
+        let Some(row) = rows.first() else {
+            return Err(gone());
+        };
+        let get =
+            |e: tokio_postgres::Error| SourceError::Other(format!("pid {}: {e}", session.pid));
+        let started: Option<SystemTime> = row.try_get("backend_start").map_err(get)?;
+        let signalled: Option<bool> = row.try_get("signalled").map_err(get)?;
+        match (started, signalled) {
+            (None, _) => return Err(SourceError::Forbidden(self.hidden(session.pid))),
+            (Some(_), None) => return Err(gone()),
+            (Some(_), Some(false)) => {
+                return Err(SourceError::Other(format!(
+                    "pid {} on {database}: the server could not signal it",
+                    session.pid
+                )));
+            }
+            (Some(_), Some(true)) => {}
         }
         tracing::info!(
             database,
@@ -237,6 +265,13 @@ impl PgExecutor {
                 )),
                 Ok(Verdict::NoLongerMatches | Verdict::WouldTerminate) => {
                     details.push(format!("pid {pid}: skipped: no longer matches {rule}"))
+                }
+                Ok(Verdict::Hidden) => {
+                    failed += 1;
+                    details.push(format!(
+                        "pid {pid}: failed: forbidden: {}",
+                        self.hidden(pid)
+                    ));
                 }
                 Ok(Verdict::NotSignalled) => {
                     failed += 1;
@@ -294,10 +329,15 @@ impl PgExecutor {
             let owner = owner.unwrap_or_else(|| "?".into());
             let target_super: bool = row.try_get("superuser").map_err(|e| e.to_string())?;
             let own: bool = row.try_get("own").map_err(|e| e.to_string())?;
+            let visible: bool = row.try_get("visible").map_err(|e| e.to_string())?;
             if target_super {
                 refused.push(format!("pid {pid} belongs to superuser {owner}"));
             } else if !own && !signal_backend {
                 refused.push(format!("pid {pid} belongs to role {owner}"));
+            } else if !visible {
+                refused.push(format!(
+                    "pid {pid}'s backend start is hidden (grant pg_read_all_stats)"
+                ));
             }
         }
         if refused.is_empty() {
@@ -305,8 +345,8 @@ impl PgExecutor {
         } else {
             Err(format!(
                 "role {role} on {} may not signal these sessions ({}): it needs to be a superuser \
-                 or a member of pg_signal_backend (on RDS/Aurora: rds_superuser), \
-                 and only superusers may signal a superuser's session",
+                 or a member of pg_signal_backend and pg_read_all_stats (on RDS/Aurora: \
+                 rds_superuser has both); only superusers may signal a superuser's session",
                 self.conn.name,
                 refused.join(", ")
             ))
@@ -356,6 +396,10 @@ impl ActionExecutor for PgExecutor {
                 Verdict::Reused(_) => {
                     skipped.push(format!("pid {} belongs to another session", target.pid))
                 }
+                Verdict::Hidden => skipped.push(format!(
+                    "pid {}'s details are hidden from this role",
+                    target.pid
+                )),
                 _ => skipped.push(format!("pid {} no longer matches", target.pid)),
             }
         }

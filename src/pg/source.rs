@@ -13,6 +13,13 @@ use crate::source::{DatabaseSource, SourceError};
 /// One statement: max_connections and every client backend but our own,
 /// with running time computed by the server (`now() - query_start`, in µs).
 /// The LEFT JOIN keeps one row (with a NULL pid) when there is no session.
+///
+/// A role without pg_read_all_stats sees other roles' sessions with most
+/// columns NULL, `backend_type` included: those are kept when they belong to
+/// a user and a database (they hold connection slots too) and shown with
+/// state `other`, no backend start (the Unix epoch) and the server's
+/// `<insufficient privilege>` as query. The executor refuses to signal them,
+/// since it cannot pin them by backend start.
 pub const SNAPSHOT_SQL: &str = "\
 SELECT s.max_connections,
        a.pid,
@@ -30,7 +37,9 @@ SELECT s.max_connections,
        pg_blocking_pids(a.pid) AS blocked_by
 FROM (SELECT current_setting('max_connections')::int AS max_connections) s
 LEFT JOIN pg_stat_activity a
-       ON a.backend_type = 'client backend' AND a.pid <> pg_backend_pid()
+       ON a.pid <> pg_backend_pid()
+      AND (a.backend_type = 'client backend'
+           OR (a.backend_type IS NULL AND a.datid IS NOT NULL AND a.usesysid IS NOT NULL))
 ORDER BY a.query_start NULLS LAST, a.pid";
 
 /// Reads one database's sessions. Label `pg:<name>`.

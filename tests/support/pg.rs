@@ -21,7 +21,7 @@ pub const SUPER_PASSWORD: &str = "Su-Secret-9f3a";
 /// An ordinary role that can signal only its own sessions.
 pub const APP_USER: &str = "app";
 pub const APP_PASSWORD: &str = "App-Secret-41c7";
-/// A member of pg_signal_backend.
+/// An operator role: member of pg_signal_backend and pg_read_all_stats.
 pub const SIGNALLER: &str = "signaller";
 pub const SIGNALLER_PASSWORD: &str = "Sig-Secret-2b8e";
 
@@ -72,7 +72,9 @@ fn as_postgres(program: &Path) -> Command {
 
 fn chown_postgres(path: &Path) {
     run(
-        Command::new("chown").args(["-R", "postgres:postgres"]).arg(path),
+        Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(path),
         "chown",
     );
 }
@@ -106,7 +108,14 @@ fn template() -> &'static PathBuf {
             as_postgres(&bin.join("initdb"))
                 .arg("-D")
                 .arg(&data)
-                .args(["-U", SUPERUSER, "-E", "UTF8", "--no-sync", "--no-instructions"])
+                .args([
+                    "-U",
+                    SUPERUSER,
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                    "--no-instructions",
+                ])
                 .args(["--auth-local=trust", "--auth-host=scram-sha-256"])
                 .arg(format!("--pwfile={}", dir.join("pwfile").display())),
             "initdb",
@@ -126,22 +135,38 @@ fn template() -> &'static PathBuf {
 /// A test CA (`ca.crt`) and a server certificate for DNS name `localhost` only.
 fn make_certs(dir: &Path, data: &Path) {
     let ssl = |args: &[&str], what: &str| {
-        run(
-            Command::new("openssl").current_dir(dir).args(args),
-            what,
-        );
+        run(Command::new("openssl").current_dir(dir).args(args), what);
     };
     ssl(
         &[
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-keyout",
-            "ca.key", "-out", "ca.crt", "-subj", "/CN=opsdeck test CA",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "3650",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-subj",
+            "/CN=opsdeck test CA",
         ],
         "openssl: test CA",
     );
     ssl(
         &[
-            "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out",
-            "server.csr", "-subj", "/CN=localhost",
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
         ],
         "openssl: server key",
     );
@@ -152,16 +177,32 @@ fn make_certs(dir: &Path, data: &Path) {
     .unwrap();
     ssl(
         &[
-            "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-            "-CAcreateserial", "-days", "3650", "-out", "server.crt", "-extfile", "server.ext",
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "3650",
+            "-out",
+            "server.crt",
+            "-extfile",
+            "server.ext",
         ],
         "openssl: server certificate",
     );
     std::fs::copy(dir.join("server.crt"), data.join("server.crt")).unwrap();
     std::fs::copy(dir.join("server.key"), data.join("server.key")).unwrap();
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(data.join("server.key"), std::fs::Permissions::from_mode(0o600))
-        .unwrap();
+    std::fs::set_permissions(
+        data.join("server.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
 }
 
 fn free_port() -> u16 {
@@ -205,14 +246,22 @@ impl PgServer {
         server.start_again();
         let sql = format!(
             "CREATE ROLE {APP_USER} LOGIN PASSWORD '{APP_PASSWORD}'; \
-             CREATE ROLE {SIGNALLER} LOGIN PASSWORD '{SIGNALLER_PASSWORD}' IN ROLE pg_signal_backend; \
+             CREATE ROLE {SIGNALLER} LOGIN PASSWORD '{SIGNALLER_PASSWORD}' IN ROLE pg_signal_backend, pg_read_all_stats; \
              CREATE TABLE locked (id int); GRANT ALL ON locked TO PUBLIC;"
         );
         run(
             as_postgres(&server.bin.join("psql"))
                 .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h"])
                 .arg(server.dir.path())
-                .args(["-p", &server.port.to_string(), "-U", SUPERUSER, "-d", "postgres", "-c"])
+                .args([
+                    "-p",
+                    &server.port.to_string(),
+                    "-U",
+                    SUPERUSER,
+                    "-d",
+                    "postgres",
+                    "-c",
+                ])
                 .arg(sql),
             "create the test roles",
         );
@@ -246,7 +295,8 @@ impl PgServer {
             .output()
             .unwrap();
         if !out.status.success() {
-            let log = std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default();
+            let log =
+                std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default();
             panic!(
                 "pg_ctl start failed ({}): {}{}\nserver log:\n{log}",
                 out.status,
@@ -264,7 +314,11 @@ impl PgServer {
             if ready {
                 return;
             }
-            assert!(Instant::now() < deadline, "server on port {} never became ready", self.port);
+            assert!(
+                Instant::now() < deadline,
+                "server on port {} never became ready",
+                self.port
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -282,7 +336,10 @@ impl PgServer {
 
     /// A URL for `user` over TCP to 127.0.0.1 (TLS preferred, as libpq's default).
     pub fn url(&self, user: &str, password: &str) -> String {
-        format!("postgres://{user}:{password}@127.0.0.1:{}/postgres", self.port)
+        format!(
+            "postgres://{user}:{password}@127.0.0.1:{}/postgres",
+            self.port
+        )
     }
 
     pub fn superuser_url(&self) -> String {
@@ -357,7 +414,8 @@ impl TestClient {
         false
     }
 
-    /// The connection still answers queries.
+    /// The connection still answers queries (only for a client that is not
+    /// busy: queries queue behind a running one).
     pub async fn alive(&self) -> bool {
         !self.client.is_closed() && self.client.simple_query("SELECT 1").await.is_ok()
     }
