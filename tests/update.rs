@@ -778,4 +778,52 @@ fn terminate_matching_hits_exactly_the_active_queries_over_the_threshold() {
         "{:?}",
         i.error
     );
+    special(&mut s, KeyCode::Esc);
+    // Optional user/application filters narrow the rule.
+    let mut only = state();
+    let mut a = db_session(201, SessionState::Active, 900);
+    a.application = "reports".into();
+    let b = db_session(202, SessionState::Active, 900);
+    let db = DbSnapshot {
+        name: "orders-db".into(),
+        max_connections: 100,
+        sessions: vec![a, b],
+    };
+    update(&mut only, Msg::Databases(vec![db]));
+    key(&mut only, '5');
+    key(&mut only, 'T');
+    typed(&mut only, " app=reports");
+    let effects = special(&mut only, KeyCode::Enter);
+    let [
+        Effect::CheckAction {
+            request: ActionRequest::TerminateQueries { sessions, rule, .. },
+            ..
+        },
+    ] = effects.as_slice()
+    else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(
+        sessions.iter().map(|x| x.pid).collect::<Vec<_>>(),
+        vec![201]
+    );
+    assert_eq!(rule.application.as_deref(), Some("reports"));
+    let Some(Layer::Confirm(c)) = &only.layer else {
+        panic!()
+    };
+    assert_eq!(
+        c.headline,
+        "terminate 1 query running > 10m application=reports on orders-db"
+    );
+    special(&mut only, KeyCode::Esc);
+    key(&mut only, 'T');
+    typed(&mut only, " owner=x");
+    special(&mut only, KeyCode::Enter);
+    let Some(Layer::Input(i)) = &only.layer else {
+        panic!()
+    };
+    assert_eq!(
+        i.error.as_deref(),
+        Some("\"owner=x\": expected user=NAME or application=NAME after the duration")
+    );
 }

@@ -338,7 +338,9 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
                     InputPurpose::TerminateOlderThan {
                         database: database.clone(),
                     },
-                    &format!("terminate active queries on {database} running longer than"),
+                    &format!(
+                        "terminate active queries on {database} running longer than (user=, application= optional)"
+                    ),
                     "10m".into(),
                 ),
                 None => flash(state, "no database in this session", true),
@@ -572,14 +574,35 @@ fn session_action(state: &mut State, action: Action) -> Vec<Effect> {
 }
 
 /// The rule-based terminate for the typed threshold, from the current snapshot.
-fn terminate_matching(state: &State, database: &str, text: &str) -> Result<ActionRequest, String> {
-    let older_than = humantime::parse_duration(text.trim())
-        .map_err(|e| format!("\"{}\" is not a duration like 10m: {e}", text.trim()))?;
-    let rule = crate::domain::QueryRule {
+/// `10m`, optionally followed by `user=NAME` and `application=NAME` (or `app=`).
+fn parse_rule(text: &str) -> Result<crate::domain::QueryRule, String> {
+    let mut words = text.split_whitespace();
+    let first = words.next().unwrap_or("");
+    let older_than = humantime::parse_duration(first)
+        .map_err(|e| format!("\"{first}\" is not a duration like 10m: {e}"))?;
+    let mut rule = crate::domain::QueryRule {
         older_than,
         user: None,
         application: None,
     };
+    for w in words {
+        match w.split_once('=') {
+            Some(("user", v)) if !v.is_empty() => rule.user = Some(v.to_string()),
+            Some(("application" | "app", v)) if !v.is_empty() => {
+                rule.application = Some(v.to_string())
+            }
+            _ => {
+                return Err(format!(
+                    "\"{w}\": expected user=NAME or application=NAME after the duration"
+                ));
+            }
+        }
+    }
+    Ok(rule)
+}
+
+fn terminate_matching(state: &State, database: &str, text: &str) -> Result<ActionRequest, String> {
+    let rule = parse_rule(text)?;
     let db = state
         .metrics
         .databases
