@@ -135,7 +135,7 @@ actions! {
     ReverseSort = "reverse_sort",
     /// Scale the selected deployment or ECS service
     Scale = "scale",
-    /// Roll the selected deployment back to its previous revision
+    /// Roll the selected deployment back to its previous revision (an ECS service to its previous task definition)
     RolloutUndo = "rollout_undo",
     /// Restart every pod of the selected deployment
     RolloutRestart = "rollout_restart",
@@ -167,6 +167,8 @@ actions! {
     ToggleTimestamps = "toggle_timestamps",
     /// Clear the filter or search
     ClearFilter = "clear_filter",
+    /// Run a CloudWatch Logs Insights query over the session's log groups
+    LogsInsights = "logs_insights",
     /// Cancel the selected session's running query (the connection stays)
     CancelQuery = "cancel_query",
     /// Terminate the selected database session

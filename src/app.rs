@@ -82,6 +82,9 @@ struct Running {
     executor: Arc<dyn ActionExecutor>,
     switcher: Option<Arc<dyn crate::source::Switcher>>,
     history: Option<Arc<dyn crate::source::LogHistory>>,
+    queries: Option<Arc<dyn crate::source::QueryRunner>>,
+    /// Stops the Logs Insights query being followed, if any.
+    query_job: std::sync::Mutex<Option<CancellationToken>>,
 }
 
 /// Start the background tasks of a backend set.
@@ -108,11 +111,19 @@ fn start(
     for src in backends.logs {
         spawn_log_stream(src, tx.clone(), cancel.clone(), intervals);
     }
+    let groups = backends
+        .queries
+        .as_ref()
+        .map(|q| q.groups())
+        .unwrap_or_default();
+    let _ = tx.try_send(Msg::QueryGroups(groups));
     Running {
         cancel,
         executor: Arc::from(backends.executor),
         switcher: backends.switcher,
         history: backends.history,
+        queries: backends.queries,
+        query_job: std::sync::Mutex::new(None),
     }
 }
 
@@ -124,11 +135,28 @@ fn spawn_log_stream(
 ) {
     tokio::spawn(async move {
         let mut failures = 0u32;
+        let mut lag: Option<Duration> = None;
         loop {
             let res = tokio::select! {
                 _ = cancel.cancelled() => return,
                 r = src.next_batch(intervals.log_wait) => r,
             };
+            // Report the lag when it appears, changes by a second, or goes.
+            let now_lag = src.lag();
+            let changed = match (lag, now_lag) {
+                (None, None) => false,
+                (Some(a), Some(b)) => a.as_secs() != b.as_secs(),
+                _ => true,
+            };
+            if changed {
+                lag = now_lag;
+                let _ = tx
+                    .send(Msg::LogLag {
+                        source: src.label(),
+                        lag,
+                    })
+                    .await;
+            }
             let msg = match res {
                 Ok(batch) if batch.is_empty() => continue,
                 Ok(batch) => {
@@ -302,6 +330,35 @@ fn handle(state: &mut State, msg: Msg, running: &Running, io: &Io) {
                     }
                 }
             }
+            Effect::StartQuery { generation, query } => {
+                let token = running.cancel.child_token();
+                if let Ok(mut job) = running.query_job.lock() {
+                    if let Some(old) = job.replace(token.clone()) {
+                        old.cancel();
+                    }
+                }
+                let tx = io.tx.clone();
+                match running.queries.clone() {
+                    Some(runner) => {
+                        tokio::spawn(follow_query(runner, generation, query, token, tx));
+                    }
+                    None => {
+                        let _ = tx.try_send(Msg::Query {
+                            generation,
+                            update: Err(
+                                "this session has no CloudWatch Logs groups to query".into()
+                            ),
+                        });
+                    }
+                }
+            }
+            Effect::StopQuery => {
+                if let Ok(mut job) = running.query_job.lock() {
+                    if let Some(token) = job.take() {
+                        token.cancel();
+                    }
+                }
+            }
             Effect::Switch { context, namespace } => match &running.switcher {
                 Some(switcher) => {
                     let switcher = switcher.clone();
@@ -320,6 +377,85 @@ fn handle(state: &mut State, msg: Msg, running: &Running, io: &Io) {
             },
         }
     }
+}
+
+/// How often a running Logs Insights query's results are fetched.
+const QUERY_POLL: Duration = Duration::from_secs(1);
+/// Consecutive failed result fetches after which a query is given up.
+const QUERY_MAX_FAILURES: u32 = 5;
+
+/// Start a Logs Insights query and send its results until it is done, the
+/// fetches keep failing, or `cancel` fires (then StopQuery is sent).
+async fn follow_query(
+    runner: Arc<dyn crate::source::QueryRunner>,
+    generation: u64,
+    query: String,
+    cancel: CancellationToken,
+    tx: mpsc::Sender<Msg>,
+) {
+    let started = tokio::select! {
+        _ = cancel.cancelled() => return,
+        r = runner.start(&query) => r,
+    };
+    let id = match started {
+        Ok(id) => id,
+        Err(e) => {
+            let _ = tx
+                .send(Msg::Query {
+                    generation,
+                    update: Err(format!("the query did not start: {e}")),
+                })
+                .await;
+            return;
+        }
+    };
+    let mut failures = 0u32;
+    loop {
+        let fetched = tokio::select! {
+            _ = cancel.cancelled() => break,
+            r = runner.results(&id) => r,
+        };
+        match fetched {
+            Ok(results) => {
+                failures = 0;
+                let done = results.status.is_done();
+                let _ = tx
+                    .send(Msg::Query {
+                        generation,
+                        update: Ok(results),
+                    })
+                    .await;
+                if done {
+                    return;
+                }
+            }
+            Err(e) => {
+                failures += 1;
+                if failures >= QUERY_MAX_FAILURES {
+                    let _ = tx
+                        .send(Msg::Query {
+                            generation,
+                            update: Err(format!("results could not be fetched: {e}")),
+                        })
+                        .await;
+                    return;
+                }
+            }
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = tokio::time::sleep(QUERY_POLL * (failures + 1)) => {}
+        }
+    }
+    // Cancelled: stop the query so it does not run on (and cost) in CloudWatch.
+    let (text, error) = match runner.stop(&id).await {
+        Ok(()) => ("Logs Insights query stopped".to_string(), false),
+        Err(e) => (
+            format!("StopQuery failed ({e}); the query runs on in CloudWatch until it finishes"),
+            true,
+        ),
+    };
+    let _ = tx.send(Msg::Flash { text, error }).await;
 }
 
 /// Write the audit record, run the action, write its result. The action does

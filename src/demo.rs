@@ -127,6 +127,7 @@ impl Switcher for DemoSwitcher {
             }),
             switcher: Some(self_switcher),
             history: kube.history,
+            queries: None,
         })
     }
 }

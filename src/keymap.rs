@@ -20,7 +20,7 @@
 //! bound twice (after normalisation) or a key that is a prefix of another
 //! key is a problem; the later binding is kept.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
@@ -29,7 +29,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use toml::de::{DeTable, DeValue};
 
 use crate::action::{Action, Mode};
-use crate::config::{read_toml_dir, sorted_entries, syntax_problem};
+use crate::config::{sorted_entries, syntax_problem};
 use crate::problem::{Problem, line_of};
 
 /// One key with its modifiers, normalised (shift folded into the character).
@@ -478,10 +478,9 @@ impl Keymap {
 }
 
 /// The shipped keymaps and the user's keymap files, parsed once.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct KeymapLibrary {
-    shipped: BTreeMap<String, KeymapFile>,
-    user: BTreeMap<String, KeymapFile>,
+    files: crate::library::Library<KeymapFile>,
     /// Problems reading the user's keymap directory or its files.
     pub problems: Vec<Problem>,
 }
@@ -490,52 +489,35 @@ impl KeymapLibrary {
     /// The shipped keymaps plus every `*.toml` in `user_dir` (if given; a
     /// missing directory is fine).
     pub fn new(user_dir: Option<&Path>) -> Self {
-        let mut lib = KeymapLibrary::default();
-        for (name, text) in SHIPPED {
-            lib.shipped
-                .insert(name.to_string(), parse_keymap(text, &shipped_file(name)));
-        }
-        if let Some(dir) = user_dir {
-            let (files, problems) = read_toml_dir(dir);
-            lib.problems = problems;
-            for f in files {
-                lib.add_user(&f.name, &f.text, &f.file);
-            }
-        }
-        lib
+        let files = crate::library::Library::new(SHIPPED, shipped_file, parse_keymap, user_dir);
+        let problems = files.problems.clone();
+        Self { files, problems }
     }
 
     /// Add (or replace) a user keymap from text; `file` names it in problems.
     pub fn add_user(&mut self, name: &str, text: &str, file: &str) {
-        self.user.insert(name.to_string(), parse_keymap(text, file));
+        self.files.add_user(name, text, file);
     }
 
     /// Every keymap name, shipped and user, sorted and unique.
     pub fn names(&self) -> Vec<String> {
-        let mut n: Vec<String> = self
-            .shipped
-            .keys()
-            .chain(self.user.keys())
-            .cloned()
-            .collect();
-        n.sort();
-        n.dedup();
-        n
+        self.files.names()
     }
 
     /// Names of the user's keymap files.
     pub fn user_names(&self) -> Vec<String> {
-        self.user.keys().cloned().collect()
+        self.files.user_names()
     }
 
     /// The shipped map of this name (or `default` for a new name) with the
     /// user's file of this name applied. `None` if neither exists.
     pub fn resolve(&self, name: &str) -> Option<(Keymap, Vec<Problem>)> {
-        let user = self.user.get(name);
+        let user = self.files.user.get(name);
         let base = self
+            .files
             .shipped
             .get(name)
-            .or_else(|| user.and_then(|_| self.shipped.get("default")))?;
+            .or_else(|| user.and_then(|_| self.files.shipped.get("default")))?;
         let mut keymap = Keymap {
             name: name.to_string(),
             modes: HashMap::new(),

@@ -4,6 +4,7 @@
 pub mod action;
 pub mod app;
 pub mod audit;
+pub mod aws;
 pub mod config;
 pub mod core;
 pub mod demo;
@@ -11,6 +12,7 @@ pub mod domain;
 pub mod fmt;
 pub mod keymap;
 pub mod kube;
+pub mod library;
 pub mod pg;
 pub mod problem;
 pub mod runbook;

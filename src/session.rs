@@ -119,6 +119,7 @@ pub fn databases_only(factory: DbFactory, label: &str) -> Result<Backends, Sourc
         executor: Box::new(crate::source::ReadOnlyExecutor),
         switcher: None,
         history: None,
+        queries: None,
     };
     let mut b = attach(empty, factory)?;
     if b.databases.is_empty() {

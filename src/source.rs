@@ -49,6 +49,12 @@ pub trait WorkloadSource: Send + Sync {
 pub trait LogSource: Send {
     fn label(&self) -> String;
     async fn next_batch(&mut self, max_wait: Duration) -> Result<Vec<LogLine>, SourceError>;
+    /// How far behind the stream is: the age of the newest data it has
+    /// delivered while it is still catching up or backing off (a polled
+    /// source such as CloudWatch Logs). `None` when it is live or cannot tell.
+    fn lag(&self) -> Option<Duration> {
+        None
+    }
 }
 
 /// Metric series with thresholds.
@@ -116,6 +122,19 @@ pub trait LogHistory: Send + Sync {
     async fn previous(&self, scope: &str, name: &str) -> Result<Vec<LogLine>, SourceError>;
 }
 
+/// CloudWatch Logs Insights over the session's log groups.
+#[async_trait]
+pub trait QueryRunner: Send + Sync {
+    /// The log groups a query runs over.
+    fn groups(&self) -> Vec<String>;
+    /// Start a query; returns its id.
+    async fn start(&self, query: &str) -> Result<String, SourceError>;
+    /// The query's status and results so far.
+    async fn results(&self, query_id: &str) -> Result<crate::domain::QueryResults, SourceError>;
+    /// Stop a running query (StopQuery).
+    async fn stop(&self, query_id: &str) -> Result<(), SourceError>;
+}
+
 /// Every backend the driver runs, for one session of the console.
 pub struct Backends {
     /// Shown in the status bar as the context.
@@ -129,6 +148,8 @@ pub struct Backends {
     pub switcher: Option<std::sync::Arc<dyn Switcher>>,
     /// Present when previous-container logs can be fetched.
     pub history: Option<std::sync::Arc<dyn LogHistory>>,
+    /// Present when the session has CloudWatch Logs groups to query.
+    pub queries: Option<std::sync::Arc<dyn QueryRunner>>,
 }
 
 /// Which backend runs a request: Kubernetes workloads to the Kubernetes

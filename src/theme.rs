@@ -38,7 +38,7 @@ use std::path::Path;
 use ratatui::style::{Color, Modifier, Style};
 use toml::de::{DeTable, DeValue};
 
-use crate::config::{read_toml_dir, sorted_entries, syntax_problem};
+use crate::config::{sorted_entries, syntax_problem};
 use crate::problem::{Problem, line_of};
 
 macro_rules! slots {
@@ -411,10 +411,9 @@ enum Origin {
 }
 
 /// The shipped themes and the user's theme files, parsed once.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ThemeLibrary {
-    shipped: BTreeMap<String, ThemeFile>,
-    user: BTreeMap<String, ThemeFile>,
+    files: crate::library::Library<ThemeFile>,
     /// Problems reading the user's theme directory or its files.
     pub problems: Vec<Problem>,
 }
@@ -423,56 +422,38 @@ impl ThemeLibrary {
     /// The shipped themes plus every `*.toml` in `user_dir` (if given; a
     /// missing directory is fine).
     pub fn new(user_dir: Option<&Path>) -> Self {
-        let mut lib = ThemeLibrary::default();
-        for (name, text) in SHIPPED {
-            lib.shipped
-                .insert(name.to_string(), parse_theme(text, &shipped_file(name)));
-        }
-        if let Some(dir) = user_dir {
-            let (files, problems) = read_toml_dir(dir);
-            lib.problems = problems;
-            for f in files {
-                lib.add_user(&f.name, &f.text, &f.file);
-            }
-        }
-        lib
+        let files = crate::library::Library::new(SHIPPED, shipped_file, parse_theme, user_dir);
+        let problems = files.problems.clone();
+        Self { files, problems }
     }
 
     /// Add (or replace) a user theme from text; `file` names it in problems.
     pub fn add_user(&mut self, name: &str, text: &str, file: &str) {
-        self.user.insert(name.to_string(), parse_theme(text, file));
+        self.files.add_user(name, text, file);
     }
 
     /// Every theme name, shipped and user, sorted and unique.
     pub fn names(&self) -> Vec<String> {
-        let mut n: Vec<String> = self
-            .shipped
-            .keys()
-            .chain(self.user.keys())
-            .cloned()
-            .collect();
-        n.sort();
-        n.dedup();
-        n
+        self.files.names()
     }
 
     /// Names of the user's theme files.
     pub fn user_names(&self) -> Vec<String> {
-        self.user.keys().cloned().collect()
+        self.files.user_names()
     }
 
     fn file(&self, node: &(String, Origin)) -> Option<&ThemeFile> {
         match node.1 {
-            Origin::Shipped => self.shipped.get(&node.0),
-            Origin::User => self.user.get(&node.0),
+            Origin::Shipped => self.files.shipped.get(&node.0),
+            Origin::User => self.files.user.get(&node.0),
         }
     }
 
     /// What a name refers to from outside a chain: the user's file first.
     fn lookup(&self, name: &str) -> Option<(String, Origin)> {
-        if self.user.contains_key(name) {
+        if self.files.user.contains_key(name) {
             Some((name.to_string(), Origin::User))
-        } else if self.shipped.contains_key(name) {
+        } else if self.files.shipped.contains_key(name) {
             Some((name.to_string(), Origin::Shipped))
         } else {
             None
@@ -493,7 +474,8 @@ impl ThemeLibrary {
             let next = match (&file.inherits, node.1) {
                 (Some((parent, line)), origin) => {
                     let target = if origin == Origin::User && *parent == node.0 {
-                        self.shipped
+                        self.files
+                            .shipped
                             .contains_key(parent)
                             .then(|| (parent.clone(), Origin::Shipped))
                     } else {
@@ -529,7 +511,7 @@ impl ThemeLibrary {
                         Some(t) => Some(t),
                     }
                 }
-                (None, Origin::User) if self.shipped.contains_key(&node.0) => {
+                (None, Origin::User) if self.files.shipped.contains_key(&node.0) => {
                     Some((node.0.clone(), Origin::Shipped))
                 }
                 (None, Origin::User) => self.lookup("default"),

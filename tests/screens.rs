@@ -333,3 +333,53 @@ fn database_pane_in_the_shared_quadrant_80x24() {
     let (x, y) = find(&buf, "97/100 connections (97%)").expect("connection count");
     assert_eq!(buf[(x, y)].style().fg, theme.style(Slot::HealthCritical).fg);
 }
+
+#[test]
+fn logs_insights_results_80x24() {
+    use opsdeck::domain::{QueryResults, QueryStatus};
+    let mut s = state_for(Scenario::EcsUnhealthy);
+    update(&mut s, Msg::QueryGroups(vec!["/ecs/checkout".into()]));
+    update(
+        &mut s,
+        Msg::LogLag {
+            source: "cloudwatch".into(),
+            lag: Some(Duration::from_secs(75)),
+        },
+    );
+    key(&mut s, '2');
+    key(&mut s, 'I');
+    update(
+        &mut s,
+        Msg::Key(KeyChord::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    update(
+        &mut s,
+        Msg::Query {
+            generation: 1,
+            update: Ok(QueryResults {
+                status: QueryStatus::Complete,
+                columns: vec!["operation".into(), "errors".into()],
+                rows: vec![
+                    vec!["PlaceOrder".into(), "41".into()],
+                    // Log content is untrusted: escapes must not reach the terminal.
+                    vec!["Get\u{1b}[2JCart".into(), "7".into()],
+                ],
+                records_matched: 48.0,
+                records_scanned: 12_000.0,
+                bytes_scanned: 3.0 * 1024.0 * 1024.0,
+            }),
+        },
+    );
+    let theme = Theme::shipped("default").unwrap();
+    let buf = draw(&s, &theme, 80, 24);
+    let screen = text(&buf);
+    insta::assert_snapshot!(screen);
+    assert!(screen.contains("PlaceOrder"));
+    assert!(!screen.contains('\u{1b}'));
+    assert!(screen.contains("complete"));
+
+    // Closed: the Logs pane title says how far behind the stream is.
+    update(&mut s, Msg::Key(KeyChord::new(KeyCode::Esc, KeyModifiers::NONE)));
+    let screen = text(&draw(&s, &theme, 80, 24));
+    assert!(screen.contains("Logs follow behind 75s"), "{screen}");
+}

@@ -827,3 +827,182 @@ fn terminate_matching_hits_exactly_the_active_queries_over_the_threshold() {
         Some("\"owner=x\": expected user=NAME or application=NAME after the duration")
     );
 }
+
+fn query_results(status: opsdeck::domain::QueryStatus, rows: &[(&str, &str)]) -> opsdeck::domain::QueryResults {
+    opsdeck::domain::QueryResults {
+        status,
+        columns: vec!["operation".into(), "errors".into()],
+        rows: rows
+            .iter()
+            .map(|(a, b)| vec![a.to_string(), b.to_string()])
+            .collect(),
+        records_matched: 12.0,
+        records_scanned: 3400.0,
+        bytes_scanned: 1.5e6,
+    }
+}
+
+#[test]
+fn logs_insights_runs_the_typed_query_and_esc_stops_it() {
+    use opsdeck::domain::QueryStatus;
+    let mut s = state();
+    s.focus = Pane::Logs;
+    // No log groups in the session: nothing to query, and it says so.
+    assert!(key(&mut s, 'I').is_empty());
+    assert!(s.layer.is_none());
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|f| f.error && f.text.contains("no CloudWatch Logs groups"))
+    );
+
+    update(&mut s, Msg::QueryGroups(vec!["/ecs/checkout".into()]));
+    key(&mut s, 'I');
+    let Some(Layer::Input(input)) = &s.layer else {
+        panic!("the query prompt opens")
+    };
+    assert!(input.prompt.contains("/ecs/checkout"));
+    assert_eq!(input.text, opsdeck::core::DEFAULT_QUERY);
+    // Replace the query with a short one and run it.
+    for _ in 0..opsdeck::core::DEFAULT_QUERY.len() {
+        special(&mut s, KeyCode::Backspace);
+    }
+    typed(&mut s, "stats count(*) by operation");
+    let effects = special(&mut s, KeyCode::Enter);
+    assert_eq!(
+        effects,
+        vec![Effect::StartQuery {
+            generation: 1,
+            query: "stats count(*) by operation".into()
+        }]
+    );
+    assert!(matches!(s.layer, Some(Layer::Insights)));
+    assert!(s.insights.is_running());
+
+    // Results arrive; a late answer for an older query is ignored.
+    update(
+        &mut s,
+        Msg::Query {
+            generation: 1,
+            update: Ok(query_results(QueryStatus::Running, &[("GetCart", "7")])),
+        },
+    );
+    update(
+        &mut s,
+        Msg::Query {
+            generation: 0,
+            update: Ok(query_results(QueryStatus::Complete, &[])),
+        },
+    );
+    assert_eq!(s.insights.status, QueryStatus::Running);
+    assert_eq!(s.insights.rows(), 1);
+
+    // Esc while running stops the query and keeps the table open.
+    assert_eq!(special(&mut s, KeyCode::Esc), vec![Effect::StopQuery]);
+    assert_eq!(s.insights.status, QueryStatus::Cancelled);
+    assert!(matches!(s.layer, Some(Layer::Insights)));
+    // Results still in flight after the stop change nothing.
+    update(
+        &mut s,
+        Msg::Query {
+            generation: 1,
+            update: Ok(query_results(QueryStatus::Running, &[("a", "1"), ("b", "2")])),
+        },
+    );
+    assert_eq!(s.insights.rows(), 1);
+    // Esc again closes; the prompt remembers the query.
+    assert!(special(&mut s, KeyCode::Esc).is_empty());
+    assert!(s.layer.is_none());
+    key(&mut s, 'I');
+    let Some(Layer::Input(input)) = &s.layer else {
+        panic!("the query prompt opens again")
+    };
+    assert_eq!(input.text, "stats count(*) by operation");
+    // A second run bumps the generation; a failure is shown, not lost.
+    let effects = special(&mut s, KeyCode::Enter);
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::StartQuery { generation: 2, .. }]
+    ));
+    update(
+        &mut s,
+        Msg::Query {
+            generation: 2,
+            update: Err("the query did not start: MalformedQueryException".into()),
+        },
+    );
+    assert_eq!(s.insights.status, QueryStatus::Failed);
+    assert!(!s.insights.is_running());
+    assert!(special(&mut s, KeyCode::Esc).is_empty(), "done: esc just closes");
+}
+
+#[test]
+fn an_empty_query_is_refused_in_the_prompt() {
+    let mut s = state();
+    s.focus = Pane::Logs;
+    update(&mut s, Msg::QueryGroups(vec!["/ecs/checkout".into()]));
+    key(&mut s, 'I');
+    for _ in 0..opsdeck::core::DEFAULT_QUERY.len() {
+        special(&mut s, KeyCode::Backspace);
+    }
+    assert!(special(&mut s, KeyCode::Enter).is_empty());
+    let Some(Layer::Input(input)) = &s.layer else {
+        panic!("the prompt stays")
+    };
+    assert_eq!(input.error.as_deref(), Some("type a query"));
+}
+
+#[test]
+fn log_lag_is_tracked_per_stream_until_it_clears() {
+    let mut s = state();
+    update(
+        &mut s,
+        Msg::LogLag {
+            source: "cloudwatch:a".into(),
+            lag: Some(Duration::from_secs(42)),
+        },
+    );
+    update(
+        &mut s,
+        Msg::LogLag {
+            source: "cloudwatch:b".into(),
+            lag: Some(Duration::from_secs(3)),
+        },
+    );
+    assert_eq!(s.logs.lag.values().max(), Some(&Duration::from_secs(42)));
+    update(
+        &mut s,
+        Msg::LogLag {
+            source: "cloudwatch:a".into(),
+            lag: None,
+        },
+    );
+    assert_eq!(s.logs.lag.values().max(), Some(&Duration::from_secs(3)));
+}
+
+#[test]
+fn an_ecs_service_can_be_rolled_back_behind_a_typed_confirmation() {
+    let mut s = state();
+    update(
+        &mut s,
+        Msg::Workloads(vec![row(WorkloadKind::EcsService, "checkout", 2, 2, Health::Ok)]),
+    );
+    select(&mut s, "checkout");
+    // Nothing runs yet: the backend is only asked what it would do.
+    let effects = key(&mut s, 'u');
+    assert!(
+        matches!(effects.as_slice(), [Effect::CheckAction { request: ActionRequest::RolloutUndo { to_revision: None, .. }, .. }]),
+        "{effects:?}"
+    );
+    let Some(Layer::Confirm(c)) = &s.layer else {
+        panic!("rollback asks")
+    };
+    assert_eq!(c.required_name(), Some("checkout"));
+    assert!(
+        c.details
+            .iter()
+            .any(|l| l.contains("previous task definition revision")),
+        "{:?}",
+        c.details
+    );
+}

@@ -1,6 +1,6 @@
 //! Text prompts and confirmation dialogs, as data.
 
-use crate::domain::{ActionRequest, WorkloadRef};
+use crate::domain::{ActionRequest, WorkloadKind, WorkloadRef};
 
 /// Why a text prompt is open; decides what Submit does with the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +17,8 @@ pub enum InputPurpose {
     Namespace,
     /// Terminate the active queries of a database running longer than the typed duration.
     TerminateOlderThan { database: String },
+    /// A CloudWatch Logs Insights query to run.
+    Query,
 }
 
 /// An open text prompt.
@@ -117,6 +119,11 @@ fn details_of(request: &ActionRequest) -> Vec<String> {
             .iter()
             .map(|s| format!("pid {}: {}", s.pid, crate::sanitize::line(&s.query)))
             .collect(),
+        ActionRequest::RolloutUndo { target, .. } if target.kind == WorkloadKind::EcsService => {
+            vec![format!(
+                "{target} is deployed again with its previous task definition revision; its tasks are replaced"
+            )]
+        }
         ActionRequest::RolloutUndo { target, .. } => {
             vec![format!(
                 "the pods of {target} are replaced by the previous revision's"

@@ -26,6 +26,8 @@ pub struct LogsView {
     pub timestamps: bool,
     /// Lines that arrived while paused.
     pub unseen: usize,
+    /// Streams that are behind (catching up, or backing off), by label.
+    pub lag: std::collections::BTreeMap<String, std::time::Duration>,
 }
 
 impl Default for LogsView {
@@ -42,6 +44,7 @@ impl Default for LogsView {
             json_pretty: false,
             timestamps: true,
             unseen: 0,
+            lag: std::collections::BTreeMap::new(),
         }
     }
 }

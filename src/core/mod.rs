@@ -2,12 +2,14 @@
 //! [`Effect`]s it asks the driver to run. `update` is a plain function.
 
 mod confirm;
+mod insights;
 mod logs;
 mod update;
 
 use std::time::{Duration, SystemTime};
 
 pub use confirm::{CheckState, Confirm, ConfirmStatus, Input, InputPurpose};
+pub use insights::{DEFAULT_QUERY, InsightsView};
 pub use logs::{LogsView, MAX_LOG_LINES};
 pub use update::{offered_actions, update};
 
@@ -272,6 +274,8 @@ pub enum Layer {
         title: String,
         text: String,
     },
+    /// The Logs Insights result table (`State::insights`).
+    Insights,
     /// Choose one of a list (Kubernetes contexts).
     Picker {
         title: String,
@@ -309,6 +313,7 @@ pub struct State {
     pub metrics: MetricsView,
     pub runbook: Option<RunbookView>,
     pub database: DatabaseView,
+    pub insights: InsightsView,
     /// Which of Metrics and Database the lower-right quadrant shows on small screens.
     pub lower_right: Pane,
     pub feeds: Vec<(Feed, FeedStatus)>,
@@ -339,6 +344,7 @@ impl State {
             metrics: MetricsView::default(),
             runbook: None,
             database: DatabaseView::default(),
+            insights: InsightsView::default(),
             lower_right: Pane::Metrics,
             feeds: Feed::ALL
                 .iter()
@@ -435,6 +441,18 @@ pub enum Msg {
         pod: crate::domain::WorkloadRef,
         result: Result<Vec<LogLine>, String>,
     },
+    /// The log groups Logs Insights can query in this session (empty: none).
+    QueryGroups(Vec<String>),
+    /// Status and results so far of Logs Insights query `generation`.
+    Query {
+        generation: u64,
+        update: Result<crate::domain::QueryResults, String>,
+    },
+    /// How far behind a log stream is (None: live).
+    LogLag {
+        source: String,
+        lag: Option<Duration>,
+    },
     /// Something for the status bar (a failed switch, ...).
     Flash {
         text: String,
@@ -469,6 +487,14 @@ pub enum Effect {
     PreviousLogs {
         pod: crate::domain::WorkloadRef,
     },
+    /// Start a Logs Insights query (stopping any earlier one) and report on it
+    /// as `Msg::Query { generation, .. }` until it is done.
+    StartQuery {
+        generation: u64,
+        query: String,
+    },
+    /// Stop the running Logs Insights query (StopQuery).
+    StopQuery,
     /// Ask every poller to refresh now.
     Refresh,
     Quit,

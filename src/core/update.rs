@@ -129,6 +129,21 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             flash(state, text, error);
             Vec::new()
         }
+        Msg::QueryGroups(groups) => {
+            state.insights.groups = groups;
+            Vec::new()
+        }
+        Msg::Query { generation, update } => {
+            state.insights.apply(generation, update);
+            Vec::new()
+        }
+        Msg::LogLag { source, lag } => {
+            match lag {
+                Some(l) => state.logs.lag.insert(source, l),
+                None => state.logs.lag.remove(&source),
+            };
+            Vec::new()
+        }
         Msg::ActionFinished { id, result } => {
             on_action_finished(state, id, result);
             Vec::new()
@@ -184,7 +199,7 @@ fn on_action_finished(
 /// The mode whose keymap table the top layer (or focused pane) uses.
 fn top_mode(state: &State) -> Mode {
     match &state.layer {
-        Some(Layer::Help { .. }) | Some(Layer::Notice { .. }) => Mode::Help,
+        Some(Layer::Help { .. }) | Some(Layer::Notice { .. }) | Some(Layer::Insights) => Mode::Help,
         Some(Layer::Input(_)) | Some(Layer::Picker { .. }) => Mode::Input,
         Some(Layer::Confirm(c)) if c.is_destructive() && c.status == ConfirmStatus::Asking => {
             Mode::Input
@@ -263,7 +278,13 @@ pub fn offered_actions(state: &State, pane: Pane) -> Vec<Action> {
                 vec![Action::Scale, Action::RolloutUndo, Action::RolloutRestart]
             }
             Some(WorkloadKind::Pod) => vec![Action::DeletePod, Action::PreviousLogs],
-            Some(WorkloadKind::EcsService) => vec![Action::Scale, Action::ForceNewDeployment],
+            Some(WorkloadKind::EcsService) => {
+                vec![
+                    Action::Scale,
+                    Action::ForceNewDeployment,
+                    Action::RolloutUndo,
+                ]
+            }
             Some(WorkloadKind::EcsTask) => vec![Action::StopTask],
             None => Vec::new(),
         },
@@ -300,6 +321,7 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
         Some(Layer::Input(_)) => return input_action(state, action),
         Some(Layer::Confirm(_)) => return confirm_action(state, action),
         Some(Layer::Picker { .. }) => return picker_action(state, action),
+        Some(Layer::Insights) => return insights_action(state, action),
         None => {}
     }
     match action {
@@ -349,6 +371,27 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::ToggleZoom => {
             state.zoom = !state.zoom;
+            Vec::new()
+        }
+        Action::LogsInsights => {
+            if state.insights.groups.is_empty() {
+                flash(
+                    state,
+                    "no CloudWatch Logs groups in this session to query",
+                    true,
+                );
+            } else {
+                let prompt = format!(
+                    "Logs Insights query over {}",
+                    state.insights.groups.join(", ")
+                );
+                open_input(
+                    state,
+                    InputPurpose::Query,
+                    &prompt,
+                    state.insights.query.clone(),
+                );
+            }
             Vec::new()
         }
         Action::Refresh => vec![Effect::Refresh],
@@ -824,6 +867,7 @@ fn live_apply(state: &mut State) {
             InputPurpose::LogFilter => state.logs.filter = input.text.clone(),
             InputPurpose::Replicas { .. }
             | InputPurpose::Namespace
+            | InputPurpose::Query
             | InputPurpose::TerminateOlderThan { .. } => {}
         }
     }
@@ -876,6 +920,18 @@ fn input_action(state: &mut State, action: Action) -> Vec<Effect> {
                             }
                         }
                     }
+                }
+                InputPurpose::Query => {
+                    let query = input.text.trim().to_string();
+                    if query.is_empty() {
+                        if let Some(Layer::Input(i)) = &mut state.layer {
+                            i.error = Some("type a query".into());
+                        }
+                        return Vec::new();
+                    }
+                    let generation = state.insights.begin(query.clone(), state.now);
+                    state.layer = Some(Layer::Insights);
+                    return vec![Effect::StartQuery { generation, query }];
                 }
                 InputPurpose::Namespace => {
                     state.layer = None;
@@ -979,6 +1035,33 @@ fn switch(state: &mut State, context: Option<String>, namespace: Option<String>)
     let ns = namespace.clone().unwrap_or_else(|| "all namespaces".into());
     flash(state, format!("switching to {context} ({ns})…"), false);
     vec![Effect::Switch { context, namespace }]
+}
+
+/// Keys over the Logs Insights table: Esc stops a running query (and
+/// closes the table once it is done), the arrows scroll the rows.
+fn insights_action(state: &mut State, action: Action) -> Vec<Effect> {
+    let page = usize::from(state.size.1.saturating_sub(8)).max(1);
+    let rows = state.insights.rows();
+    let v = &mut state.insights;
+    match action {
+        Action::Cancel | Action::Quit | Action::Help => {
+            if v.is_running() {
+                v.cancel();
+                return vec![Effect::StopQuery];
+            }
+            state.layer = None;
+        }
+        Action::Up => v.scroll = v.scroll.saturating_sub(1),
+        Action::Down => v.scroll = (v.scroll + 1).min(rows.saturating_sub(1)),
+        Action::PageUp | Action::HalfPageUp => v.scroll = v.scroll.saturating_sub(page),
+        Action::PageDown | Action::HalfPageDown => {
+            v.scroll = (v.scroll + page).min(rows.saturating_sub(1));
+        }
+        Action::Top => v.scroll = 0,
+        Action::Bottom => v.scroll = rows.saturating_sub(1),
+        _ => {}
+    }
+    Vec::new()
 }
 
 fn picker_action(state: &mut State, action: Action) -> Vec<Effect> {

@@ -214,6 +214,7 @@ impl KubeBackend {
             executor: Box::new(self.executor()),
             switcher: Some(Arc::new(switcher)),
             history: Some(Arc::new(self)),
+            queries: None,
         }
     }
 }

@@ -99,6 +99,7 @@ pub fn backends_for(estate: SimEstate) -> Backends {
         executor: Box::new(SimExecutor(estate)),
         switcher: None,
         history: None,
+        queries: None,
     }
 }
 

@@ -278,8 +278,23 @@ impl EcsState {
         service: &str,
         now: SystemTime,
     ) -> Option<String> {
+        self.deploy(rng, service, None, now)
+    }
+
+    /// Start a new PRIMARY deployment, of `revision` if given (UpdateService
+    /// taskDefinition), else of the current one.
+    pub fn deploy(
+        &mut self,
+        rng: &mut Rng,
+        service: &str,
+        revision: Option<u64>,
+        now: SystemTime,
+    ) -> Option<String> {
         let epoch = self.config_epoch;
         let svc = self.service_mut(service)?;
+        if let Some(r) = revision {
+            svc.task_revision = r;
+        }
         for d in &mut svc.deployments {
             d.status = "ACTIVE".into();
         }

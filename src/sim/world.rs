@@ -984,6 +984,42 @@ impl World {
             ActionRequest::RolloutUndo {
                 target,
                 to_revision,
+            } if target.kind == WorkloadKind::EcsService => {
+                self.check_scope(target, CLUSTER)?;
+                let current = self
+                    .ecs
+                    .service(&target.name)
+                    .map(|s| s.task_revision)
+                    .ok_or_else(|| not_found(target))?;
+                let to = match to_revision {
+                    Some(r) if *r == current => {
+                        return Err(SourceError::Blocked(format!(
+                            "{target} already runs revision {r}"
+                        )));
+                    }
+                    Some(r) => *r,
+                    None if current > 1 => current - 1,
+                    None => {
+                        return Err(SourceError::Blocked(format!(
+                            "{target} has no revision before {current}"
+                        )));
+                    }
+                };
+                let id = self
+                    .ecs
+                    .deploy(&mut self.rng, &target.name, Some(to), now)
+                    .ok_or_else(|| not_found(target))?;
+                Ok(ActionOutcome {
+                    summary: format!("rolled {target} back to revision {to}"),
+                    details: vec![
+                        format!("was revision {current}"),
+                        format!("deployment {id}"),
+                    ],
+                })
+            }
+            ActionRequest::RolloutUndo {
+                target,
+                to_revision,
             } => {
                 self.expect_kind(target, WorkloadKind::Deployment)?;
                 self.check_scope(target, NAMESPACE)?;

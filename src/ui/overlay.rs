@@ -24,7 +24,134 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             items,
             selected,
         }) => picker(frame, area, state, theme, title, items, *selected),
+        Some(Layer::Insights) => insights(frame, area, state, theme),
     }
+}
+
+/// The Logs Insights table: status, the query, then one row per result.
+fn insights(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    use ratatui::layout::Constraint;
+    use ratatui::widgets::{Row, Table};
+    use unicode_width::UnicodeWidthStr;
+
+    let v = &state.insights;
+    let rect = centered(
+        area,
+        area.width.saturating_sub(4).max(20),
+        area.height.saturating_sub(2).max(8),
+    );
+    let inner_width = rect.width.saturating_sub(2);
+    let mut status = v.status.label().to_string();
+    if let Some(started) = v.started {
+        let age = state.now.duration_since(started).unwrap_or_default();
+        status.push_str(&format!(" {}", crate::fmt::duration_short(age)));
+    }
+    if let Some(r) = &v.results {
+        status.push_str(&format!(
+            " · {} rows · {:.0} of {:.0} records matched · {} scanned",
+            r.rows.len(),
+            r.records_matched,
+            r.records_scanned,
+            crate::fmt::bytes(r.bytes_scanned)
+        ));
+    }
+    let status_slot = match v.status {
+        crate::domain::QueryStatus::Failed | crate::domain::QueryStatus::Timeout => {
+            Slot::HealthCritical
+        }
+        crate::domain::QueryStatus::Cancelled => Slot::HealthWarn,
+        _ => Slot::Dialog,
+    };
+    let mut head = vec![
+        Line::styled(status, theme.style(status_slot)),
+        Line::styled(sanitize::line(&v.query), theme.style(Slot::Hint)),
+    ];
+    if let Some(e) = &v.error {
+        head.push(Line::styled(
+            sanitize::line(e),
+            theme.style(Slot::HealthCritical),
+        ));
+    }
+    let cancel = key_of(state, Mode::Help, Action::Cancel);
+    let hint = if v.is_running() {
+        format!("{cancel} stop the query · ↑↓ scroll")
+    } else {
+        format!("{cancel} close · ↑↓ scroll")
+    };
+
+    frame.render_widget(Clear, rect);
+    let block = dialog(theme, "Logs Insights", false);
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let head_h = head.len() as u16;
+    frame.render_widget(
+        Paragraph::new(head),
+        Rect::new(inner.x, inner.y, inner.width, head_h.min(inner.height)),
+    );
+    let hint_y = inner.y + inner.height.saturating_sub(1);
+    frame.render_widget(
+        Paragraph::new(Line::styled(hint, theme.style(Slot::Hint))),
+        Rect::new(inner.x, hint_y, inner.width, 1),
+    );
+    let table_area = Rect::new(
+        inner.x,
+        inner.y + head_h.min(inner.height),
+        inner.width,
+        inner.height.saturating_sub(head_h + 1),
+    );
+    let Some(results) = &v.results else {
+        return;
+    };
+    if results.rows.is_empty() {
+        let text = if v.is_running() {
+            "no results yet"
+        } else {
+            "no results"
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(text, theme.style(Slot::Hint))),
+            table_area,
+        );
+        return;
+    }
+    // Columns as wide as their widest cell, the last one taking the rest.
+    let cells: Vec<Vec<String>> = results
+        .rows
+        .iter()
+        .map(|r| r.iter().map(|c| sanitize::line(c)).collect())
+        .collect();
+    let n = results.columns.len();
+    let widths: Vec<Constraint> = (0..n)
+        .map(|i| {
+            let w = cells
+                .iter()
+                .map(|r| r.get(i).map_or(0, |c| c.width()))
+                .chain(std::iter::once(results.columns[i].width()))
+                .max()
+                .unwrap_or(0);
+            if i + 1 == n {
+                Constraint::Min(1)
+            } else {
+                Constraint::Length(u16::try_from(w).unwrap_or(u16::MAX).min(inner_width / 2))
+            }
+        })
+        .collect();
+    let header = Row::new(
+        results
+            .columns
+            .iter()
+            .map(|c| sanitize::line(c))
+            .collect::<Vec<_>>(),
+    )
+    .style(theme.style(Slot::TitleFocused));
+    let rows = cells
+        .into_iter()
+        .skip(v.scroll)
+        .map(|r| Row::new(r).style(theme.style(Slot::Dialog)));
+    frame.render_widget(
+        Table::new(rows, widths).header(header).column_spacing(2),
+        table_area,
+    );
 }
 
 fn dialog<'a>(theme: &Theme, title: &str, danger: bool) -> Block<'a> {

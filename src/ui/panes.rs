@@ -62,6 +62,9 @@ pub fn title(state: &State, pane: Pane) -> (String, String) {
             if l.json_pretty {
                 parts.push("json".into());
             }
+            if let Some(lag) = l.lag.values().max() {
+                parts.push(format!("behind {}", crate::fmt::duration_short(*lag)));
+            }
             ("Logs".into(), parts.join(" "))
         }
         Pane::Metrics => ("Metrics".into(), String::new()),

@@ -1,0 +1,417 @@
+//! The ECS backend against moto_server over a real socket: rows from
+//! ListServices/DescribeServices/ListTasks/DescribeTasks, paging, and the
+//! executor's UpdateService and StopTask. Needs `./scripts/moto-venv`.
+
+#[path = "support/ec2.rs"]
+mod ec2;
+#[path = "support/moto.rs"]
+mod moto;
+
+use aws_sdk_ecs::Client;
+use aws_sdk_ecs::types::{
+    AwsVpcConfiguration, Compatibility, ContainerDefinition, LaunchType, LoadBalancer,
+    NetworkConfiguration,
+};
+use aws_sdk_elasticloadbalancingv2 as elbv2;
+use opsdeck::aws::{AwsOptions, EcsExecutor, EcsWorkloads, STOP_REASON, sdk_config};
+use opsdeck::domain::{ActionRequest, Health, Workload, WorkloadKind, WorkloadRef};
+use opsdeck::source::{ActionExecutor, SourceError, WorkloadSource};
+
+use moto::Moto;
+
+async fn client(moto: &Moto) -> Client {
+    Client::new(&moto.sdk_config().await)
+}
+
+async fn register(client: &Client, family: &str, image: &str) {
+    client
+        .register_task_definition()
+        .family(family)
+        .requires_compatibilities(Compatibility::Fargate)
+        .cpu("256")
+        .memory("512")
+        .network_mode(aws_sdk_ecs::types::NetworkMode::Awsvpc)
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name(family)
+                .image(image)
+                .memory(256)
+                .essential(true)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("register task definition");
+}
+
+/// Cluster `prod`: task definition `checkout` (revisions 1 and 2), service
+/// `checkout` (desired 2, revision 2) behind an ELBv2 target group with two
+/// registered targets, two of its tasks, plus one stand-alone task of
+/// revision 1. Returns the service's task ids.
+async fn estate(moto: &Moto, client: &Client) -> Vec<String> {
+    ec2::freeze_task_lifecycle(moto.port);
+    let (vpc, subnet) = ec2::default_subnet(moto.port);
+    let elb = elbv2::Client::new(&moto.sdk_config().await);
+    let tg = elb
+        .create_target_group()
+        .name("checkout")
+        .protocol(elbv2::types::ProtocolEnum::Http)
+        .port(8080)
+        .vpc_id(vpc)
+        .target_type(elbv2::types::TargetTypeEnum::Ip)
+        .send()
+        .await
+        .expect("create target group");
+    let tg_arn = tg.target_groups()[0]
+        .target_group_arn()
+        .expect("target group arn")
+        .to_string();
+    elb.register_targets()
+        .target_group_arn(&tg_arn)
+        .targets(
+            elbv2::types::TargetDescription::builder()
+                .id("10.0.0.5")
+                .build(),
+        )
+        .targets(
+            elbv2::types::TargetDescription::builder()
+                .id("10.0.0.6")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("register targets");
+    let network = NetworkConfiguration::builder()
+        .awsvpc_configuration(
+            AwsVpcConfiguration::builder()
+                .subnets(subnet)
+                .security_groups("sg-0123")
+                .build()
+                .expect("awsvpc configuration"),
+        )
+        .build();
+    client
+        .create_cluster()
+        .cluster_name("prod")
+        .send()
+        .await
+        .expect("create cluster");
+    register(client, "checkout", "checkout:1.0").await;
+    register(client, "checkout", "checkout:1.1").await;
+    client
+        .create_service()
+        .cluster("prod")
+        .service_name("checkout")
+        .task_definition("checkout:2")
+        .desired_count(2)
+        .launch_type(LaunchType::Fargate)
+        .load_balancers(
+            LoadBalancer::builder()
+                .target_group_arn(&tg_arn)
+                .container_name("checkout")
+                .container_port(8080)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create service");
+    let run = client
+        .run_task()
+        .cluster("prod")
+        .task_definition("checkout:2")
+        .launch_type(LaunchType::Fargate)
+        .count(2)
+        .group("service:checkout")
+        .network_configuration(network.clone())
+        .send()
+        .await
+        .expect("run service tasks");
+    client
+        .run_task()
+        .cluster("prod")
+        .task_definition("checkout:1")
+        .launch_type(LaunchType::Fargate)
+        .group("family:checkout")
+        .network_configuration(network)
+        .send()
+        .await
+        .expect("run a stand-alone task");
+    run.tasks()
+        .iter()
+        .filter_map(|t| t.task_arn())
+        .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
+        .collect()
+}
+
+fn find<'a>(rows: &'a [Workload], kind: WorkloadKind, name: &str) -> &'a Workload {
+    rows.iter()
+        .find(|w| w.id.kind == kind && w.id.name == name)
+        .unwrap_or_else(|| panic!("no {kind:?} row {name} in {rows:#?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn services_and_tasks_become_rows_and_actions_change_them() {
+    let moto = Moto::start();
+    let client = client(&moto).await;
+    let task_ids = estate(&moto, &client).await;
+    assert_eq!(task_ids.len(), 2);
+
+    // No clusters configured: every cluster from ListClusters.
+    let elb = elbv2::Client::new(&moto.sdk_config().await);
+    let source =
+        EcsWorkloads::new(client.clone(), "us-east-1", Vec::new()).with_target_health(elb.clone());
+    assert_eq!(source.label(), "ecs:us-east-1");
+    let rows = source.workloads().await.expect("rows");
+    assert_eq!(rows.len(), 4, "{rows:#?}");
+
+    // The service row says what DescribeServices says.
+    let described = client
+        .describe_services()
+        .cluster("prod")
+        .services("checkout")
+        .send()
+        .await
+        .expect("describe");
+    let api = &described.services()[0];
+    let svc = find(&rows, WorkloadKind::EcsService, "checkout");
+    assert_eq!(svc.id.scope, "prod");
+    assert!(svc.status.starts_with("ACTIVE"), "{svc:?}");
+    assert_eq!(
+        (svc.ready, svc.desired),
+        (
+            u32::try_from(api.running_count()).expect("count"),
+            u32::try_from(api.desired_count()).expect("count")
+        )
+    );
+    assert_eq!(svc.desired, 2);
+    assert_eq!(svc.revision, Some(2));
+    // Both registered targets are healthy, from DescribeTargetHealth.
+    assert!(
+        svc.reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("targets 2/2 healthy")),
+        "{svc:?}"
+    );
+    // Without an ELBv2 client the row has no target health.
+    let plain = EcsWorkloads::new(client.clone(), "us-east-1", vec!["prod".into()]);
+    let rows_plain = plain.workloads().await.expect("rows");
+    let svc_plain = find(&rows_plain, WorkloadKind::EcsService, "checkout");
+    assert!(
+        !svc_plain
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("targets"),
+        "{svc_plain:?}"
+    );
+    assert_eq!(
+        rows[0].id.kind,
+        WorkloadKind::EcsService,
+        "service row first"
+    );
+
+    for id in &task_ids {
+        let t = find(&rows, WorkloadKind::EcsTask, id);
+        assert_eq!(t.id.scope, "prod");
+        assert!(t.status.starts_with("RUNNING"), "{t:?}");
+        assert_eq!(t.owner.as_deref(), Some("checkout"));
+        assert_eq!(t.revision, Some(2));
+        assert_eq!((t.ready, t.desired), (1, 1));
+    }
+    let lone = rows
+        .iter()
+        .find(|w| w.id.kind == WorkloadKind::EcsTask && !task_ids.contains(&w.id.name))
+        .expect("the stand-alone task");
+    assert_eq!(lone.owner, None);
+    assert_eq!(lone.revision, Some(1));
+    assert_eq!(rows.last(), Some(lone), "tasks of no service come last");
+
+    let exec = EcsExecutor::new(client.clone());
+    let target = WorkloadRef::new(WorkloadKind::EcsService, "prod", "checkout");
+
+    // Scale 2 -> 4.
+    let out = exec
+        .execute(&ActionRequest::Scale {
+            target: target.clone(),
+            from: 2,
+            to: 4,
+        })
+        .await
+        .expect("scale");
+    assert!(out.summary.contains("2 -> 4"), "{}", out.summary);
+    let described = client
+        .describe_services()
+        .cluster("prod")
+        .services("checkout")
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(described.services()[0].desired_count(), 4);
+    let source = EcsWorkloads::new(client.clone(), "us-east-1", vec!["prod".into()]);
+    let rows = source.workloads().await.expect("rows after scale");
+    assert_eq!(find(&rows, WorkloadKind::EcsService, "checkout").desired, 4);
+
+    // Force a new deployment.
+    exec.execute(&ActionRequest::ForceNewDeployment {
+        target: target.clone(),
+    })
+    .await
+    .expect("force new deployment");
+
+    // Roll back: the preview names both revisions, the service moves to 1.
+    let undo = ActionRequest::RolloutUndo {
+        target: target.clone(),
+        to_revision: None,
+    };
+    let preview = exec.preview(&undo).await.expect("preview");
+    assert_eq!(
+        preview.as_deref(),
+        Some("task definition checkout:2 -> checkout:1")
+    );
+    let out = exec.execute(&undo).await.expect("roll back");
+    assert_eq!(out.summary, format!("rolled {target} back to checkout:1"));
+    let described = client
+        .describe_services()
+        .cluster("prod")
+        .services("checkout")
+        .send()
+        .await
+        .expect("describe");
+    assert!(
+        described.services()[0]
+            .task_definition()
+            // An ARN from AWS; moto keeps the `family:revision` it was given.
+            .is_some_and(|td| td == "checkout:1" || td.ends_with("task-definition/checkout:1")),
+        "{:?}",
+        described.services()[0].task_definition()
+    );
+    // Nothing older than revision 1: refused, nothing changed.
+    let err = exec.execute(&undo).await;
+    assert!(
+        matches!(&err, Err(SourceError::Blocked(m)) if m.contains("no earlier ACTIVE revision")),
+        "{err:?}"
+    );
+    // An explicit revision goes forward again.
+    exec.execute(&ActionRequest::RolloutUndo {
+        target: target.clone(),
+        to_revision: Some(2),
+    })
+    .await
+    .expect("to revision 2");
+
+    // Stop a task: STOPPED with our reason, in DescribeTasks and in the rows.
+    let stop = WorkloadRef::new(WorkloadKind::EcsTask, "prod", &task_ids[0]);
+    exec.execute(&ActionRequest::StopTask {
+        target: stop.clone(),
+    })
+    .await
+    .expect("stop task");
+    let tasks = client
+        .describe_tasks()
+        .cluster("prod")
+        .tasks(&task_ids[0])
+        .send()
+        .await
+        .expect("describe tasks");
+    let t = &tasks.tasks()[0];
+    assert_eq!(t.last_status(), Some("STOPPED"));
+    assert_eq!(t.stopped_reason(), Some(STOP_REASON));
+    let rows = source.workloads().await.expect("rows after stop");
+    let stopped = find(&rows, WorkloadKind::EcsTask, &task_ids[0]);
+    assert_eq!(stopped.status, "STOPPED");
+    assert_eq!(stopped.reason.as_deref(), Some(STOP_REASON));
+    assert_eq!(stopped.health, Health::Unknown);
+    assert_eq!(stopped.ready, 0);
+    let running = find(&rows, WorkloadKind::EcsTask, &task_ids[1]);
+    assert!(running.status.starts_with("RUNNING"));
+
+    // A missing service and a missing cluster are NotFound.
+    let missing = WorkloadRef::new(WorkloadKind::EcsService, "prod", "nope");
+    let err = exec
+        .execute(&ActionRequest::Scale {
+            target: missing,
+            from: 1,
+            to: 2,
+        })
+        .await;
+    assert!(
+        matches!(&err, Err(SourceError::NotFound(m)) if m.contains("nope")),
+        "{err:?}"
+    );
+    let gone = EcsWorkloads::new(client.clone(), "us-east-1", vec!["staging".into()]);
+    let err = gone.workloads().await;
+    assert!(
+        matches!(&err, Err(SourceError::NotFound(m)) if m.contains("staging")),
+        "{err:?}"
+    );
+
+    // Actions that are not ECS's are refused without a call.
+    let err = exec
+        .execute(&ActionRequest::RolloutRestart {
+            target: WorkloadRef::new(WorkloadKind::Deployment, "shop", "api"),
+        })
+        .await;
+    assert!(matches!(err, Err(SourceError::Blocked(_))), "{err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_than_a_page_of_services_are_all_listed() {
+    let moto = Moto::start();
+    let client = client(&moto).await;
+    client
+        .create_cluster()
+        .cluster_name("big")
+        .send()
+        .await
+        .expect("create cluster");
+    register(&client, "web", "web:1").await;
+    let creates = (0..105).map(|i| {
+        let client = client.clone();
+        async move {
+            client
+                .create_service()
+                .cluster("big")
+                .service_name(format!("web-{i:03}"))
+                .task_definition("web")
+                .desired_count(1)
+                .launch_type(LaunchType::Fargate)
+                .send()
+                .await
+                .map(|_| ())
+        }
+    });
+    for r in futures_util::future::join_all(creates).await {
+        r.expect("create service");
+    }
+    let source = EcsWorkloads::new(client, "us-east-1", vec!["big".into()]);
+    let rows = source.workloads().await.expect("rows");
+    let services: Vec<&str> = rows
+        .iter()
+        .filter(|w| w.id.kind == WorkloadKind::EcsService)
+        .map(|w| w.id.name.as_str())
+        .collect();
+    assert_eq!(services.len(), 105);
+    assert_eq!(services.first(), Some(&"web-000"));
+    assert_eq!(services.last(), Some(&"web-104"));
+}
+
+#[tokio::test]
+async fn nothing_listening_is_unreachable() {
+    let port = moto::free_port();
+    let config = moto::sdk_config_for(&format!("http://127.0.0.1:{port}")).await;
+    let source = EcsWorkloads::new(Client::new(&config), "us-east-1", vec!["prod".into()]);
+    let err = source.workloads().await;
+    assert!(matches!(err, Err(SourceError::Unreachable(_))), "{err:?}");
+}
+
+#[tokio::test]
+async fn options_set_region_and_endpoint() {
+    let config = sdk_config(&AwsOptions {
+        profile: None,
+        region: Some("eu-west-1".into()),
+        endpoint_url: Some("http://127.0.0.1:1".into()),
+    })
+    .await;
+    assert_eq!(config.region().map(|r| r.as_ref()), Some("eu-west-1"));
+    assert_eq!(config.endpoint_url(), Some("http://127.0.0.1:1"));
+}
