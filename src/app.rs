@@ -136,6 +136,9 @@ fn spawn_log_stream(
     tokio::spawn(async move {
         let mut failures = 0u32;
         let mut lag: Option<Duration> = None;
+        // A quiet stream is still a live one: say so now and then, so the
+        // Logs feed is not marked stale for lack of lines.
+        let mut last_sent = Instant::now();
         loop {
             let res = tokio::select! {
                 _ = cancel.cancelled() => return,
@@ -158,7 +161,7 @@ fn spawn_log_stream(
                     .await;
             }
             let msg = match res {
-                Ok(batch) if batch.is_empty() => continue,
+                Ok(batch) if batch.is_empty() && last_sent.elapsed() < QUIET_ALIVE => continue,
                 Ok(batch) => {
                     failures = 0;
                     Msg::Logs(batch)
@@ -174,6 +177,7 @@ fn spawn_log_stream(
             if tx.send(msg).await.is_err() {
                 return;
             }
+            last_sent = Instant::now();
             if failures > 0 {
                 tokio::select! {
                     _ = cancel.cancelled() => return,
@@ -183,6 +187,9 @@ fn spawn_log_stream(
         }
     });
 }
+
+/// How often a stream with nothing new tells the core it is still alive.
+const QUIET_ALIVE: Duration = Duration::from_secs(10);
 
 /// The result of reopening the backends for a context/namespace.
 type SwitchResult = (String, Option<String>, Result<Backends, SourceError>);
@@ -386,7 +393,7 @@ const QUERY_MAX_FAILURES: u32 = 5;
 
 /// Start a Logs Insights query and send its results until it is done, the
 /// fetches keep failing, or `cancel` fires (then StopQuery is sent).
-async fn follow_query(
+pub async fn follow_query(
     runner: Arc<dyn crate::source::QueryRunner>,
     generation: u64,
     query: String,

@@ -103,7 +103,7 @@ impl Paths {
 
 /// The contents of `config.toml` (after command-line flags are applied, in
 /// [`Loaded::config`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Theme name (`themes/<name>.toml` or a shipped theme).
@@ -118,6 +118,9 @@ pub struct Config {
     /// url = "postgres://..."` (or `orders-db = "postgres://..."`).
     #[serde(skip)]
     pub databases: BTreeMap<String, String>,
+    /// `[aws]`: profile, region, clusters, log groups, metrics and alarms.
+    #[serde(skip)]
+    pub aws: crate::aws::AwsSettings,
 }
 
 impl Config {
@@ -127,7 +130,14 @@ impl Config {
     }
 }
 
-const CONFIG_FIELDS: &[&str] = &["theme", "keymap", "read_only", "audit_log", "databases"];
+const CONFIG_FIELDS: &[&str] = &[
+    "theme",
+    "keymap",
+    "read_only",
+    "audit_log",
+    "databases",
+    "aws",
+];
 
 /// A parsed `config.toml` with the line of each field (for later problems).
 #[derive(Debug, Clone, Default)]
@@ -218,6 +228,11 @@ pub fn parse_config(text: &str, file: &str) -> ConfigFile {
                         out.config.databases.insert(name_str, url);
                     }
                 }
+            }
+            ("aws", _) => {
+                let (settings, problems) = crate::aws::config::settings_from_toml(v, text, file);
+                out.config.aws = settings;
+                out.problems.extend(problems);
             }
             ("databases", other) => {
                 out.problems.push(problem(format!(

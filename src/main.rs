@@ -68,6 +68,30 @@ enum Command {
         #[arg(long)]
         runbook: Option<String>,
     },
+    /// Run the console on AWS: ECS services and tasks, CloudWatch Logs and
+    /// Logs Insights, CloudWatch metrics and alarms. Credentials come from
+    /// the default chain (environment, profiles, SSO, instance/container
+    /// roles); AWS_ENDPOINT_URL is honoured. [aws] in config.toml sets defaults.
+    Aws {
+        /// A profile of ~/.aws/config or ~/.aws/credentials.
+        #[arg(long)]
+        profile: Option<String>,
+        /// The region (default: AWS_REGION or the profile's).
+        #[arg(long)]
+        region: Option<String>,
+        /// An ECS cluster to show (repeatable; default: every cluster).
+        #[arg(long = "cluster")]
+        clusters: Vec<String>,
+        /// A CloudWatch Logs group to tail (repeatable; default: the groups the services log to).
+        #[arg(long = "log-group")]
+        log_groups: Vec<String>,
+        /// Only log streams whose name starts with this.
+        #[arg(long)]
+        log_stream_prefix: Option<String>,
+        /// Open this runbook (shipped, or runbooks/NAME.toml in the config directory).
+        #[arg(long)]
+        runbook: Option<String>,
+    },
     /// Run the console on the PostgreSQL databases of config.toml and the PG* environment.
     Db {
         /// Open this runbook (shipped, or runbooks/NAME.toml in the config directory).
@@ -125,6 +149,23 @@ fn main() -> ExitCode {
         }) => demo(&opts, cli.read_only, scenario.as_deref(), seed, speed),
         None => demo(&opts, cli.read_only, None, 1, 1.0),
         Some(Command::Db { runbook }) => db(&opts, cli.read_only, runbook.as_deref()),
+        Some(Command::Aws {
+            profile,
+            region,
+            clusters,
+            log_groups,
+            log_stream_prefix,
+            runbook,
+        }) => {
+            let flags = AwsFlags {
+                profile,
+                region,
+                clusters,
+                log_groups,
+                log_stream_prefix,
+            };
+            aws(&opts, cli.read_only, flags, runbook.as_deref())
+        }
         Some(Command::Kube {
             kubeconfig,
             context,
@@ -362,6 +403,51 @@ fn kube(
     })
 }
 
+/// The `opsdeck aws` flags, each overriding `[aws]` of config.toml.
+struct AwsFlags {
+    profile: Option<String>,
+    region: Option<String>,
+    clusters: Vec<String>,
+    log_groups: Vec<String>,
+    log_stream_prefix: Option<String>,
+}
+
+/// `opsdeck aws`: the console on ECS and CloudWatch (plus configured databases).
+fn aws(
+    opts: &LoadOptions,
+    read_only_flag: bool,
+    flags: AwsFlags,
+    runbook: Option<&str>,
+) -> ExitCode {
+    let (mut console, config) = match Console::prepare(opts, read_only_flag) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    console.runbook = named_runbook(opts, runbook, &mut console.problems);
+    let mut settings = config.aws.clone();
+    if !flags.clusters.is_empty() {
+        settings.clusters = flags.clusters;
+    }
+    if !flags.log_groups.is_empty() {
+        settings.log_groups = flags.log_groups;
+    }
+    if flags.log_stream_prefix.is_some() {
+        settings.log_stream_prefix = flags.log_stream_prefix;
+    }
+    let aws_opts = opsdeck::aws::AwsOptions {
+        profile: flags.profile.or_else(|| settings.profile.clone()),
+        region: flags.region.or_else(|| settings.region.clone()),
+        endpoint_url: None,
+    };
+    let dbs = session::postgres(session::database_options(&config.databases, |k| {
+        std::env::var(k).ok()
+    }));
+    console.run(|| async move {
+        let backends = opsdeck::aws::session::open(&aws_opts, &settings).await?;
+        Ok((None, session::attach(backends, dbs)?))
+    })
+}
+
 /// `opsdeck db`: the console on databases only.
 fn db(opts: &LoadOptions, read_only_flag: bool, runbook: Option<&str>) -> ExitCode {
     let (mut console, config) = match Console::prepare(opts, read_only_flag) {
@@ -494,9 +580,18 @@ impl Console {
             }
             if let Some(sw) = &backends.switcher {
                 state.contexts = sw.contexts();
+                let (context_noun, namespace_noun) = sw.nouns();
+                state.switch_nouns = (context_noun.into(), namespace_noun.into());
             }
             state.kube_context = context.split("kube:").nth(1).map(|c| c.trim().to_string());
             state.namespace = self.namespace;
+            // `aws:PROFILE@REGION`: the profile is the context, the region the namespace.
+            if let Some((profile, region)) =
+                context.strip_prefix("aws:").and_then(|c| c.split_once('@'))
+            {
+                state.kube_context = Some(profile.to_string());
+                state.namespace = Some(region.to_string());
+            }
             state.read_only = self.read_only;
             state.problems = self.problems;
             let audit_path = self

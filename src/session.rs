@@ -102,6 +102,10 @@ impl Switcher for Attaching {
         self.inner.contexts()
     }
 
+    fn nouns(&self) -> (&'static str, &'static str) {
+        self.inner.nouns()
+    }
+
     async fn open(&self, context: &str, namespace: Option<&str>) -> Result<Backends, SourceError> {
         let b = self.inner.open(context, namespace).await?;
         attach(b, self.factory.clone())

@@ -111,6 +111,11 @@ impl ActionExecutor for ReadOnlyExecutor {
 pub trait Switcher: Send + Sync {
     /// Every context the user can switch to, and the current one.
     fn contexts(&self) -> Vec<String>;
+    /// What a context and a namespace are called in this session's backend,
+    /// for the picker and the prompt.
+    fn nouns(&self) -> (&'static str, &'static str) {
+        ("Kubernetes context", "namespace")
+    }
     /// Open everything again for `context`, watching `namespace` (None: all namespaces).
     async fn open(&self, context: &str, namespace: Option<&str>) -> Result<Backends, SourceError>;
 }
@@ -232,6 +237,10 @@ struct ReadOnlySwitcher(std::sync::Arc<dyn Switcher>);
 impl Switcher for ReadOnlySwitcher {
     fn contexts(&self) -> Vec<String> {
         self.0.contexts()
+    }
+
+    fn nouns(&self) -> (&'static str, &'static str) {
+        self.0.nouns()
     }
 
     async fn open(&self, context: &str, namespace: Option<&str>) -> Result<Backends, SourceError> {

@@ -379,7 +379,10 @@ fn logs_insights_results_80x24() {
     assert!(screen.contains("complete"));
 
     // Closed: the Logs pane title says how far behind the stream is.
-    update(&mut s, Msg::Key(KeyChord::new(KeyCode::Esc, KeyModifiers::NONE)));
+    update(
+        &mut s,
+        Msg::Key(KeyChord::new(KeyCode::Esc, KeyModifiers::NONE)),
+    );
     let screen = text(&draw(&s, &theme, 80, 24));
     assert!(screen.contains("Logs follow behind 75s"), "{screen}");
 }

@@ -828,7 +828,10 @@ fn terminate_matching_hits_exactly_the_active_queries_over_the_threshold() {
     );
 }
 
-fn query_results(status: opsdeck::domain::QueryStatus, rows: &[(&str, &str)]) -> opsdeck::domain::QueryResults {
+fn query_results(
+    status: opsdeck::domain::QueryStatus,
+    rows: &[(&str, &str)],
+) -> opsdeck::domain::QueryResults {
     opsdeck::domain::QueryResults {
         status,
         columns: vec!["operation".into(), "errors".into()],
@@ -906,7 +909,10 @@ fn logs_insights_runs_the_typed_query_and_esc_stops_it() {
         &mut s,
         Msg::Query {
             generation: 1,
-            update: Ok(query_results(QueryStatus::Running, &[("a", "1"), ("b", "2")])),
+            update: Ok(query_results(
+                QueryStatus::Running,
+                &[("a", "1"), ("b", "2")],
+            )),
         },
     );
     assert_eq!(s.insights.rows(), 1);
@@ -933,7 +939,10 @@ fn logs_insights_runs_the_typed_query_and_esc_stops_it() {
     );
     assert_eq!(s.insights.status, QueryStatus::Failed);
     assert!(!s.insights.is_running());
-    assert!(special(&mut s, KeyCode::Esc).is_empty(), "done: esc just closes");
+    assert!(
+        special(&mut s, KeyCode::Esc).is_empty(),
+        "done: esc just closes"
+    );
 }
 
 #[test]
@@ -985,13 +994,28 @@ fn an_ecs_service_can_be_rolled_back_behind_a_typed_confirmation() {
     let mut s = state();
     update(
         &mut s,
-        Msg::Workloads(vec![row(WorkloadKind::EcsService, "checkout", 2, 2, Health::Ok)]),
+        Msg::Workloads(vec![row(
+            WorkloadKind::EcsService,
+            "checkout",
+            2,
+            2,
+            Health::Ok,
+        )]),
     );
     select(&mut s, "checkout");
     // Nothing runs yet: the backend is only asked what it would do.
     let effects = key(&mut s, 'u');
     assert!(
-        matches!(effects.as_slice(), [Effect::CheckAction { request: ActionRequest::RolloutUndo { to_revision: None, .. }, .. }]),
+        matches!(
+            effects.as_slice(),
+            [Effect::CheckAction {
+                request: ActionRequest::RolloutUndo {
+                    to_revision: None,
+                    ..
+                },
+                ..
+            }]
+        ),
         "{effects:?}"
     );
     let Some(Layer::Confirm(c)) = &s.layer else {

@@ -33,3 +33,106 @@ pub async fn sdk_config(opts: &AwsOptions) -> SdkConfig {
     }
     loader.load().await
 }
+
+/// The `[aws]` table of `config.toml`: what an `opsdeck aws` session shows.
+/// Command-line flags override `profile`, `region`, `clusters` and `log_groups`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AwsSettings {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    /// ECS clusters to show; every cluster of the account and region when empty.
+    pub clusters: Vec<String>,
+    /// CloudWatch Logs groups to tail and query; when empty, the groups the
+    /// services' task definitions log to (`awslogs-group`).
+    pub log_groups: Vec<String>,
+    /// Only log streams whose name starts with this.
+    pub log_stream_prefix: Option<String>,
+    /// Show alarms whose name starts with this (every alarm when unset).
+    pub alarm_prefix: Option<String>,
+    /// `[[aws.metrics]]`: sparklines with thresholds.
+    pub metrics: Vec<super::metrics::CloudWatchMetricSpec>,
+}
+
+const AWS_FIELDS: &str =
+    "profile, region, clusters, log_groups, log_stream_prefix, alarm_prefix, metrics";
+
+/// Parse the `[aws]` table (`value`) of the `config.toml` text `text`.
+/// Mistakes are reported with file, line and key; the rest is kept.
+pub fn settings_from_toml(
+    value: &toml::Spanned<toml::de::DeValue<'_>>,
+    text: &str,
+    file: &str,
+) -> (AwsSettings, Vec<crate::problem::Problem>) {
+    use crate::problem::{Problem, line_of};
+    use toml::de::DeValue;
+
+    let mut out = AwsSettings::default();
+    let mut problems = Vec::new();
+    let DeValue::Table(table) = value.get_ref() else {
+        problems.push(Problem::new(
+            file,
+            Some(line_of(text, value.span().start)),
+            Some("aws".into()),
+            format!(
+                "expected a table ([aws]), found {}",
+                value.get_ref().type_str()
+            ),
+        ));
+        return (out, problems);
+    };
+    for (k, v) in crate::config::sorted_entries(table) {
+        let key = k.get_ref().to_string();
+        let at = format!("aws.{key}");
+        let line = line_of(text, k.span().start);
+        let mut wrong = |expected: &str| {
+            problems.push(Problem::new(
+                file,
+                Some(line),
+                Some(at.clone()),
+                format!("expected {expected}, found {}", v.get_ref().type_str()),
+            ));
+        };
+        match (key.as_str(), v.get_ref()) {
+            ("profile", DeValue::String(s)) => out.profile = Some(s.to_string()),
+            ("region", DeValue::String(s)) => out.region = Some(s.to_string()),
+            ("log_stream_prefix", DeValue::String(s)) => {
+                out.log_stream_prefix = Some(s.to_string())
+            }
+            ("alarm_prefix", DeValue::String(s)) => out.alarm_prefix = Some(s.to_string()),
+            ("profile" | "region" | "log_stream_prefix" | "alarm_prefix", _) => wrong("a string"),
+            ("clusters" | "log_groups", DeValue::Array(items)) => {
+                let mut names = Vec::new();
+                for item in items {
+                    match item.get_ref() {
+                        DeValue::String(s) if !s.is_empty() => names.push(s.to_string()),
+                        other => problems.push(Problem::new(
+                            file,
+                            Some(line_of(text, item.span().start)),
+                            Some(at.clone()),
+                            format!("expected a non-empty string, found {}", other.type_str()),
+                        )),
+                    }
+                }
+                if key == "clusters" {
+                    out.clusters = names;
+                } else {
+                    out.log_groups = names;
+                }
+            }
+            ("clusters" | "log_groups", _) => wrong("an array of strings"),
+            ("metrics", _) => {
+                let (specs, p) =
+                    super::metrics::metric_specs_from_toml(v, text, file, "aws.metrics");
+                out.metrics = specs;
+                problems.extend(p);
+            }
+            _ => problems.push(Problem::new(
+                file,
+                Some(line),
+                Some(at),
+                format!("unknown field \"{key}\", expected one of {AWS_FIELDS}"),
+            )),
+        }
+    }
+    (out, problems)
+}

@@ -121,7 +121,7 @@ impl EcsWorkloads {
         Ok(Some(sum))
     }
 
-    async fn cluster_names(&self) -> Result<Vec<String>, SourceError> {
+    pub async fn cluster_names(&self) -> Result<Vec<String>, SourceError> {
         if !self.clusters.is_empty() {
             return Ok(self.clusters.clone());
         }

@@ -302,6 +302,9 @@ pub struct State {
     /// Kubernetes contexts the user can switch to, and the current one.
     pub contexts: Vec<String>,
     pub kube_context: Option<String>,
+    /// What a context and a namespace are called here: `Kubernetes context`
+    /// and `namespace`, or `AWS profile` and `AWS region`.
+    pub switch_nouns: (String, String),
     /// The watched namespace; None = all namespaces.
     pub namespace: Option<String>,
     pub problems: Vec<Problem>,
@@ -334,6 +337,7 @@ impl State {
             context: context.into(),
             contexts: Vec::new(),
             kube_context: None,
+            switch_nouns: ("Kubernetes context".into(), "namespace".into()),
             namespace: None,
             problems: Vec::new(),
             now,

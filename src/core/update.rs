@@ -553,7 +553,8 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::SwitchContext => {
             if state.contexts.is_empty() {
-                flash(state, "no Kubernetes contexts in this session", true);
+                let text = format!("no {}s in this session", state.switch_nouns.0);
+                flash(state, text, true);
             } else {
                 let selected = state
                     .kube_context
@@ -561,7 +562,7 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
                     .and_then(|c| state.contexts.iter().position(|x| x == c))
                     .unwrap_or(0);
                 state.layer = Some(Layer::Picker {
-                    title: "switch Kubernetes context".into(),
+                    title: format!("switch {}", state.switch_nouns.0),
                     items: state.contexts.clone(),
                     selected,
                 });
@@ -570,12 +571,12 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::SwitchNamespace => {
             let current = state.namespace.clone().unwrap_or_else(|| "all".into());
-            open_input(
-                state,
-                InputPurpose::Namespace,
-                "namespace (all = every namespace)",
-                current,
-            );
+            let prompt = if state.switch_nouns.1 == "namespace" {
+                "namespace (all = every namespace)".to_string()
+            } else {
+                format!("{} (all = the profile's own)", state.switch_nouns.1)
+            };
+            open_input(state, InputPurpose::Namespace, &prompt, current);
             Vec::new()
         }
         Action::ConfirmYes

@@ -40,7 +40,9 @@ pub fn default_subnet(port: u16) -> (String, String) {
 
 fn exchange(port: u16, request: &str) -> String {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to moto_server");
-    stream.write_all(request.as_bytes()).expect("send to moto_server");
+    stream
+        .write_all(request.as_bytes())
+        .expect("send to moto_server");
     let mut response = String::new();
     stream
         .read_to_string(&mut response)
@@ -51,7 +53,8 @@ fn exchange(port: u16, request: &str) -> String {
 /// Keep ECS tasks where they are: by default moto moves a task one step
 /// through its lifecycle (RUNNING, DEACTIVATING, ...) at every describe.
 pub fn freeze_task_lifecycle(port: u16) {
-    let body = r#"{"model_name": "ecs::task", "transition": {"progression": "manual", "times": 1000000}}"#;
+    let body =
+        r#"{"model_name": "ecs::task", "transition": {"progression": "manual", "times": 1000000}}"#;
     let request = format!(
         "POST /moto-api/state-manager/set-transition HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",

@@ -1,0 +1,209 @@
+//! `opsdeck aws` end to end: the real binary in a pseudo-terminal against
+//! moto_server, found through AWS_ENDPOINT_URL and the default credential
+//! chain (environment variables). The ECS service, its CloudWatch log group
+//! (found from the task definition's awslogs-group), its CPU sparkline, a
+//! Logs Insights query and an audited scale all show on the screen.
+//! Needs `./scripts/moto-venv`.
+
+#[path = "support/moto.rs"]
+mod moto;
+#[path = "support/pty.rs"]
+mod pty;
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+use aws_sdk_cloudwatchlogs::types::InputLogEvent;
+use aws_sdk_ecs::types::{
+    Compatibility, ContainerDefinition, LaunchType, LogConfiguration, LogDriver,
+};
+
+use moto::Moto;
+use pty::Session;
+
+const T: Duration = Duration::from_secs(40);
+
+/// Cluster `prod`, service `checkout` (desired 2) whose container logs to
+/// `/ecs/checkout`, three log events there, and a CPU of 95 % for the service.
+async fn estate(moto: &Moto) {
+    let config = moto.sdk_config().await;
+    let ecs = aws_sdk_ecs::Client::new(&config);
+    ecs.create_cluster()
+        .cluster_name("prod")
+        .send()
+        .await
+        .expect("create cluster");
+    let mut options = HashMap::new();
+    options.insert("awslogs-group".to_string(), "/ecs/checkout".to_string());
+    options.insert("awslogs-region".to_string(), "us-east-1".to_string());
+    options.insert("awslogs-stream-prefix".to_string(), "web".to_string());
+    ecs.register_task_definition()
+        .family("checkout")
+        .requires_compatibilities(Compatibility::Fargate)
+        .cpu("256")
+        .memory("512")
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("checkout")
+                .image("checkout:1.4")
+                .memory(256)
+                .essential(true)
+                .log_configuration(
+                    LogConfiguration::builder()
+                        .log_driver(LogDriver::Awslogs)
+                        .set_options(Some(options))
+                        .build()
+                        .expect("log configuration"),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("register task definition");
+    ecs.create_service()
+        .cluster("prod")
+        .service_name("checkout")
+        .task_definition("checkout:1")
+        .desired_count(2)
+        .launch_type(LaunchType::Fargate)
+        .send()
+        .await
+        .expect("create service");
+
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    logs.create_log_group()
+        .log_group_name("/ecs/checkout")
+        .send()
+        .await
+        .expect("create log group");
+    logs.create_log_stream()
+        .log_group_name("/ecs/checkout")
+        .log_stream_name("web/checkout/1")
+        .send()
+        .await
+        .expect("create log stream");
+    let now_ms = i64::try_from(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .expect("clock")
+            .as_millis(),
+    )
+    .expect("ms");
+    let mut put = logs
+        .put_log_events()
+        .log_group_name("/ecs/checkout")
+        .log_stream_name("web/checkout/1");
+    for (i, text) in [
+        "INFO checkout ready on :8080",
+        "ERROR payment gateway timeout order=17",
+        "WARN retrying order=17",
+    ]
+    .iter()
+    .enumerate()
+    {
+        put = put.log_events(
+            InputLogEvent::builder()
+                .timestamp(now_ms - 60_000 + i64::try_from(i).expect("i") * 1000)
+                .message(*text)
+                .build()
+                .expect("event"),
+        );
+    }
+    put.send().await.expect("put log events");
+
+    let cw = aws_sdk_cloudwatch::Client::new(&config);
+    let mut put = cw.put_metric_data().namespace("AWS/ECS");
+    for minutes_ago in 1..=5u64 {
+        put = put.metric_data(
+            MetricDatum::builder()
+                .metric_name("CPUUtilization")
+                .dimensions(
+                    Dimension::builder()
+                        .name("ClusterName")
+                        .value("prod")
+                        .build(),
+                )
+                .dimensions(
+                    Dimension::builder()
+                        .name("ServiceName")
+                        .value("checkout")
+                        .build(),
+                )
+                .timestamp((SystemTime::now() - Duration::from_secs(minutes_ago * 60)).into())
+                .value(95.0)
+                .build(),
+        );
+    }
+    put.send().await.expect("put metric data");
+}
+
+#[test]
+fn the_aws_session_shows_ecs_logs_metrics_and_runs_an_audited_scale() {
+    let moto = Moto::start();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(estate(&moto));
+    let url = moto.url();
+    let mut s = Session::start_with_env(
+        &["aws", "--region", "us-east-1"],
+        &[
+            ("AWS_ENDPOINT_URL", url.as_str()),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_CONFIG_FILE", "/nonexistent/aws/config"),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/aws/credentials",
+            ),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    );
+    s.wait_for("aws:default@us-east-1", T);
+    s.wait_for("checkout", T);
+    // The log group came from the task definition; its events are tailed.
+    s.wait_for("ERROR payment gateway", T);
+    // The CPU sparkline, from GetMetricData.
+    s.wait_for("checkout CPU", T);
+
+    // Logs Insights over the discovered group.
+    s.send("2I");
+    s.wait_for("Logs Insights query over /ecs/checkout", T);
+    // Replace the default query with one moto answers.
+    s.send(&"\x7f".repeat(300));
+    s.send("fields @message | limit 2\r");
+    s.wait_for("complete", T);
+    s.wait_for("@message", T);
+    s.send("\x1b");
+    s.wait_gone("Logs Insights", T);
+
+    // Scale the service 2 -> 3 behind its confirmation; audited twice.
+    s.send("1/checkout\r");
+    s.wait_for("/checkout", T);
+    s.send("s");
+    s.wait_for("new count", T);
+    s.send("3\r");
+    s.wait_for("scale ecs-service prod/checkout 2 -> 3", T);
+    s.send("y");
+    s.wait_for("done: scaled", T);
+    s.send("q");
+    assert!(s.wait_exit(T).success());
+    s.assert_restored();
+    let audit = s.audit_lines();
+    assert_eq!(audit.len(), 2, "{audit:?}");
+    assert_eq!(audit[0]["action"], "scale");
+    assert_eq!(audit[1]["result"]["ok"], true);
+
+    // The change reached the (simulated) AWS account.
+    let desired = rt.block_on(async {
+        let ecs = aws_sdk_ecs::Client::new(&moto.sdk_config().await);
+        ecs.describe_services()
+            .cluster("prod")
+            .services("checkout")
+            .send()
+            .await
+            .expect("describe")
+            .services()[0]
+            .desired_count()
+    });
+    assert_eq!(desired, 3);
+}

@@ -1,0 +1,221 @@
+//! Logs Insights against moto_server over a real socket: a query over two
+//! log groups runs to completion and comes back as a table, and the driver's
+//! query follower stops a query it is told to cancel (moto has no StopQuery,
+//! so the failure must be reported, not swallowed). Needs `./scripts/moto-venv`.
+
+#[path = "support/moto.rs"]
+mod moto;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_cloudwatchlogs::Client;
+use aws_sdk_cloudwatchlogs::types::InputLogEvent;
+use opsdeck::aws::CloudWatchQueries;
+use opsdeck::core::Msg;
+use opsdeck::domain::QueryStatus;
+use opsdeck::source::{QueryRunner, SourceError};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use moto::Moto;
+
+fn now_ms() -> i64 {
+    i64::try_from(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .expect("clock")
+            .as_millis(),
+    )
+    .expect("ms")
+}
+
+/// Two groups with three events each, the newest `order-5` (timestamps in
+/// the last minutes, so inside the query window).
+async fn groups(client: &Client) -> Vec<String> {
+    let base = now_ms() - 5 * 60_000;
+    let mut names = Vec::new();
+    for (g, group) in ["/ecs/checkout", "/ecs/payments"].into_iter().enumerate() {
+        client
+            .create_log_group()
+            .log_group_name(group)
+            .send()
+            .await
+            .expect("create group");
+        client
+            .create_log_stream()
+            .log_group_name(group)
+            .log_stream_name("web/1")
+            .send()
+            .await
+            .expect("create stream");
+        let mut put = client
+            .put_log_events()
+            .log_group_name(group)
+            .log_stream_name("web/1");
+        for i in 0..3 {
+            let n = i * 2 + g;
+            put = put.log_events(
+                InputLogEvent::builder()
+                    .timestamp(base + i64::try_from(n).expect("n") * 1000)
+                    .message(format!("ERROR order-{n} failed"))
+                    .build()
+                    .expect("event"),
+            );
+        }
+        put.send().await.expect("put events");
+        names.push(group.to_string());
+    }
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_over_two_groups_comes_back_as_a_table() {
+    let moto = Moto::start();
+    let client = Client::new(&moto.sdk_config().await);
+    let names = groups(&client).await;
+    let runner = CloudWatchQueries::new(client, names.clone(), Duration::from_secs(3600));
+    assert_eq!(runner.groups(), names);
+
+    let id = runner
+        .start("fields @timestamp, @message | sort @timestamp desc | limit 4")
+        .await
+        .expect("start");
+    let mut results = runner.results(&id).await.expect("results");
+    for _ in 0..50 {
+        if results.status.is_done() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        results = runner.results(&id).await.expect("results");
+    }
+    assert_eq!(results.status, QueryStatus::Complete);
+    assert_eq!(results.columns, vec!["@timestamp", "@message"]);
+    // Newest first, over both groups, limited to 4.
+    let messages: Vec<&str> = results.rows.iter().map(|r| r[1].as_str()).collect();
+    assert_eq!(
+        messages,
+        vec![
+            "ERROR order-5 failed",
+            "ERROR order-4 failed",
+            "ERROR order-3 failed",
+            "ERROR order-2 failed"
+        ]
+    );
+
+    // A group that does not exist: the start fails with a readable error.
+    let missing = CloudWatchQueries::new(
+        Client::new(&moto.sdk_config().await),
+        vec!["/ecs/nope".into()],
+        Duration::from_secs(3600),
+    );
+    let err = missing.start("fields @message").await;
+    assert!(
+        matches!(&err, Err(SourceError::Other(m) | SourceError::NotFound(m)) if m.contains("start Logs Insights query")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_follower_reports_results_and_a_failed_stop() {
+    let moto = Moto::start();
+    let client = Client::new(&moto.sdk_config().await);
+    let names = groups(&client).await;
+    let runner: Arc<dyn QueryRunner> = Arc::new(CloudWatchQueries::new(
+        client,
+        names,
+        Duration::from_secs(3600),
+    ));
+
+    // Followed to completion: the last message carries the finished table.
+    let (tx, mut rx) = mpsc::channel(16);
+    opsdeck::app::follow_query(
+        runner.clone(),
+        7,
+        "fields @message | limit 2".into(),
+        CancellationToken::new(),
+        tx,
+    )
+    .await;
+    let mut last = None;
+    while let Ok(m) = rx.try_recv() {
+        last = Some(m);
+    }
+    match last {
+        Some(Msg::Query {
+            generation: 7,
+            update: Ok(r),
+        }) => {
+            assert_eq!(r.status, QueryStatus::Complete);
+            assert_eq!(r.rows.len(), 2);
+        }
+        other => panic!("expected the finished results, got {other:?}"),
+    }
+
+    // StopQuery goes out over the socket; moto does not implement it, so
+    // the runner must return the failure rather than pretend.
+    let id = runner.start("fields @message").await.expect("start");
+    let err = runner.stop(&id).await;
+    assert!(
+        matches!(&err, Err(e) if e.to_string().contains("stop Logs Insights query")),
+        "{err:?}"
+    );
+
+    // A query that stays running (moto finishes every query at once, so its
+    // results are reported as still running) is stopped when cancelled, and
+    // the failed StopQuery is reported to the user.
+    let (tx, mut rx) = mpsc::channel(64);
+    let cancel = CancellationToken::new();
+    let follower = tokio::spawn(opsdeck::app::follow_query(
+        Arc::new(StillRunning(runner)),
+        8,
+        "fields @message".into(),
+        cancel.clone(),
+        tx,
+    ));
+    let first = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+        .await
+        .expect("a first answer");
+    assert!(
+        matches!(&first, Some(Msg::Query { generation: 8, update: Ok(r) }) if r.status == QueryStatus::Running),
+        "{first:?}"
+    );
+    cancel.cancel();
+    tokio::time::timeout(Duration::from_secs(30), follower)
+        .await
+        .expect("the follower ends")
+        .expect("no panic");
+    let mut flashes = Vec::new();
+    while let Ok(m) = rx.try_recv() {
+        if let Msg::Flash { text, error } = m {
+            flashes.push((text, error));
+        }
+    }
+    assert!(
+        flashes
+            .iter()
+            .any(|(t, e)| *e && t.starts_with("StopQuery failed")),
+        "{flashes:?}"
+    );
+}
+
+/// The moto-backed runner, with every result reported as still running.
+struct StillRunning(Arc<dyn QueryRunner>);
+
+#[async_trait::async_trait]
+impl QueryRunner for StillRunning {
+    fn groups(&self) -> Vec<String> {
+        self.0.groups()
+    }
+    async fn start(&self, query: &str) -> Result<String, SourceError> {
+        self.0.start(query).await
+    }
+    async fn results(&self, id: &str) -> Result<opsdeck::domain::QueryResults, SourceError> {
+        let mut r = self.0.results(id).await?;
+        r.status = QueryStatus::Running;
+        Ok(r)
+    }
+    async fn stop(&self, id: &str) -> Result<(), SourceError> {
+        self.0.stop(id).await
+    }
+}
