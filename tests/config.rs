@@ -206,7 +206,7 @@ fn config_unknown_field() {
     assert_eq!(
         config_problems("config_unknown_field.toml"),
         [
-            r#"tests/fixtures/config/config_unknown_field.toml:2: colour: unknown field "colour", expected one of theme, keymap, read_only, audit_log, databases"#
+            r#"tests/fixtures/config/config_unknown_field.toml:2: colour: unknown field "colour", expected one of theme, keymap, read_only, audit_log, databases, aws"#
         ]
     );
 }
@@ -732,4 +732,61 @@ fn databases_in_config_toml() {
             "config.toml:6: databases.typo: missing url (a postgres:// URL or key=value connection string)",
         ]
     );
+}
+
+/// The `[aws]` example of the README parses with no problem.
+#[test]
+fn the_readme_aws_example_parses() {
+    let readme = include_str!("../README.md");
+    let start = readme
+        .find("    [aws]\n")
+        .expect("README has an [aws] example");
+    let end = start
+        + readme[start..]
+            .find("\n\n**Why")
+            .expect("the example ends before the protocol note");
+    let text: String = readme[start..end]
+        .lines()
+        .map(|l| l.strip_prefix("    ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let parsed = parse_config(&text, "README.md");
+    assert!(
+        parsed.problems.is_empty(),
+        "{:?}",
+        strings(&parsed.problems)
+    );
+    let aws = &parsed.config.aws;
+    assert_eq!(aws.profile.as_deref(), Some("prod"));
+    assert_eq!(aws.clusters, vec!["prod"]);
+    assert_eq!(aws.log_groups, vec!["/ecs/checkout"]);
+    assert_eq!(aws.alarm_prefix.as_deref(), Some("checkout-"));
+    // ecs_service 2 + alb 2 + rds 3 + one spelled out.
+    assert_eq!(aws.metrics.len(), 8);
+    assert_eq!(aws.metrics[7].key, "api.latency_p99");
+}
+
+#[test]
+fn aws_mistakes_name_the_line_and_key() {
+    let text = "theme = \"default\"\n[aws]\nclusters = \"prod\"\nregoin = \"eu-west-1\"\nlog_groups = [\"/ecs/a\", 3]\n";
+    let parsed = parse_config(text, "config.toml");
+    let got = strings(&parsed.problems);
+    assert!(
+        got.iter()
+            .any(|p| p.starts_with("config.toml:3: aws.clusters: expected an array of strings")),
+        "{got:?}"
+    );
+    assert!(
+        got.iter()
+            .any(|p| p.starts_with("config.toml:4: aws.regoin: unknown field \"regoin\"")),
+        "{got:?}"
+    );
+    assert!(
+        got.iter()
+            .any(|p| p.starts_with("config.toml:5: aws.log_groups: expected a non-empty string")),
+        "{got:?}"
+    );
+    // What was right is kept.
+    assert_eq!(parsed.config.aws.log_groups, vec!["/ecs/a"]);
+    assert_eq!(parsed.config.theme.as_deref(), Some("default"));
 }

@@ -415,3 +415,18 @@ async fn options_set_region_and_endpoint() {
     assert_eq!(config.region().map(|r| r.as_ref()), Some("eu-west-1"));
     assert_eq!(config.endpoint_url(), Some("http://127.0.0.1:1"));
 }
+
+/// With moto checking credentials, a key it does not know is refused (403)
+/// as an expired or revoked key is by AWS: the source says forbidden, and
+/// the driver keeps the rows stale and retries.
+#[tokio::test]
+async fn unknown_credentials_are_forbidden() {
+    let moto = Moto::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "0")]);
+    let config = moto.sdk_config().await;
+    let source = EcsWorkloads::new(Client::new(&config), "us-east-1", vec!["prod".into()]);
+    let err = source.workloads().await;
+    assert!(
+        matches!(&err, Err(SourceError::Forbidden(m)) if m.contains("list services of cluster prod")),
+        "{err:?}"
+    );
+}

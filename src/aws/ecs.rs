@@ -705,10 +705,12 @@ impl ActionExecutor for EcsExecutor {
 
 /// Map an SDK error to a [`SourceError`] with readable text: `what` names
 /// the call (`scale ecs-service prod/api 2 -> 4`).
-pub fn map_sdk_error<E, R>(what: &str, err: SdkError<E, R>) -> SourceError
+pub fn map_sdk_error<E>(
+    what: &str,
+    err: SdkError<E, aws_sdk_ecs::config::http::HttpResponse>,
+) -> SourceError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     match &err {
         SdkError::DispatchFailure(f) => {
@@ -759,7 +761,13 @@ where
         | "ServiceNotFoundException"
         | "ServiceNotActiveException"
         | "TaskNotFoundException" => SourceError::NotFound(text),
-        _ => SourceError::Other(text),
+        // No code we know (or an error body we could not read): the
+        // status still says what kind of failure it is.
+        _ => match err.raw_response().map(|r| r.status().as_u16()) {
+            Some(401 | 403) => SourceError::Forbidden(text),
+            Some(429) => SourceError::Throttled(text),
+            _ => SourceError::Other(text),
+        },
     }
 }
 

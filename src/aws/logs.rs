@@ -305,10 +305,12 @@ impl LogSource for CloudWatchTail {
 
 /// FilterLogEvents errors: a missing group is NotFound, the rest as
 /// [`map_sdk_error`] maps them (throttling, unreachable, forbidden).
-fn map_logs_error<E, R>(group: &str, err: SdkError<E, R>) -> SourceError
+fn map_logs_error<E>(
+    group: &str,
+    err: SdkError<E, aws_sdk_cloudwatchlogs::config::http::HttpResponse>,
+) -> SourceError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     let not_found = err.code() == Some("ResourceNotFoundException");
     match map_sdk_error(&format!("filter log events of {group}"), err) {

@@ -83,6 +83,10 @@ pub async fn connect_client(opts: &KubeOptions) -> Result<Connected, SourceError
         .map_err(|e| {
             SourceError::Other(format!("kubeconfig context {context}: {}", error_chain(&e)))
         })?;
+    // kube's TLS uses rustls' process-wide provider; with more than one
+    // provider compiled in (the AWS SDK brings aws-lc-rs), it must be chosen.
+    // An earlier choice (Err) stands.
+    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
     let client = Client::try_from(config).map_err(|e| {
         SourceError::Other(format!(
             "cannot build a client for context {context}: {}",

@@ -34,10 +34,17 @@ pub fn free_port() -> u16 {
 impl Moto {
     /// Start moto_server and wait until it accepts connections.
     pub fn start() -> Moto {
+        Moto::start_with_env(&[])
+    }
+
+    /// Start moto_server with extra environment variables (e.g.
+    /// `INITIAL_NO_AUTH_ACTION_COUNT=0`, which makes it check credentials).
+    pub fn start_with_env(env: &[(&str, &str)]) -> Moto {
         let bin = moto_server();
         let port = free_port();
         let child = Command::new(&bin)
             .args(["-p", &port.to_string(), "-H", "127.0.0.1"])
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
