@@ -915,6 +915,7 @@ async fn kube_rs_reads_and_watches_through_the_kubeconfig() {
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
         .await
         .expect("kubeconfig loads");
+    opsdeck::kube::config::choose_tls_provider();
     let client = kube::Client::try_from(config).expect("client");
     let pods: kube::Api<Pod> = kube::Api::namespaced(client, "shop");
     let list = pods.list(&Default::default()).await.expect("list over TLS");

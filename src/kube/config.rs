@@ -83,10 +83,7 @@ pub async fn connect_client(opts: &KubeOptions) -> Result<Connected, SourceError
         .map_err(|e| {
             SourceError::Other(format!("kubeconfig context {context}: {}", error_chain(&e)))
         })?;
-    // kube's TLS uses rustls' process-wide provider; with more than one
-    // provider compiled in (the AWS SDK brings aws-lc-rs), it must be chosen.
-    // An earlier choice (Err) stands.
-    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
+    choose_tls_provider();
     let client = Client::try_from(config).map_err(|e| {
         SourceError::Other(format!(
             "cannot build a client for context {context}: {}",
@@ -149,6 +146,13 @@ pub fn api_code(e: &::kube::Error) -> Option<u16> {
         ::kube::Error::Api(status) => Some(status.code),
         _ => None,
     }
+}
+
+/// kube's TLS uses rustls' process-wide crypto provider; with more than one
+/// compiled in (the AWS SDK brings aws-lc-rs beside ring) it must be chosen
+/// before a client is built. Idempotent: an earlier choice stands.
+pub fn choose_tls_provider() {
+    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
 }
 
 #[cfg(test)]
