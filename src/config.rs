@@ -431,7 +431,7 @@ fn load_inner(opts: &LoadOptions) -> (Loaded, ThemeLibrary, KeymapLibrary) {
     }
 
     let themes = ThemeLibrary::new(config_dir.as_deref().map(|d| d.join("themes")).as_deref());
-    problems.extend(themes.problems.iter().cloned());
+    problems.extend(themes.problems().iter().cloned());
     let mut choice = choose_theme(
         opts.theme.as_deref(),
         file.config.theme.as_deref(),
@@ -461,7 +461,7 @@ fn load_inner(opts: &LoadOptions) -> (Loaded, ThemeLibrary, KeymapLibrary) {
     };
 
     let keymaps = KeymapLibrary::new(config_dir.as_deref().map(|d| d.join("keymaps")).as_deref());
-    problems.extend(keymaps.problems.iter().cloned());
+    problems.extend(keymaps.problems().iter().cloned());
     let keymap_choice = match (&opts.keymap, &file.config.keymap) {
         (Some(f), _) => Choice::Flag(f.clone()),
         (None, Some(c)) => Choice::ConfigFile(c.clone(), file.lines.get("keymap").copied()),

@@ -481,8 +481,6 @@ impl Keymap {
 #[derive(Debug, Clone)]
 pub struct KeymapLibrary {
     files: crate::library::Library<KeymapFile>,
-    /// Problems reading the user's keymap directory or its files.
-    pub problems: Vec<Problem>,
 }
 
 impl KeymapLibrary {
@@ -490,8 +488,12 @@ impl KeymapLibrary {
     /// missing directory is fine).
     pub fn new(user_dir: Option<&Path>) -> Self {
         let files = crate::library::Library::new(SHIPPED, shipped_file, parse_keymap, user_dir);
-        let problems = files.problems.clone();
-        Self { files, problems }
+        Self { files }
+    }
+
+    /// Problems reading the user's keymap directory or its files.
+    pub fn problems(&self) -> &[Problem] {
+        &self.files.problems
     }
 
     /// Add (or replace) a user keymap from text; `file` names it in problems.

@@ -414,8 +414,6 @@ enum Origin {
 #[derive(Debug, Clone)]
 pub struct ThemeLibrary {
     files: crate::library::Library<ThemeFile>,
-    /// Problems reading the user's theme directory or its files.
-    pub problems: Vec<Problem>,
 }
 
 impl ThemeLibrary {
@@ -423,8 +421,12 @@ impl ThemeLibrary {
     /// missing directory is fine).
     pub fn new(user_dir: Option<&Path>) -> Self {
         let files = crate::library::Library::new(SHIPPED, shipped_file, parse_theme, user_dir);
-        let problems = files.problems.clone();
-        Self { files, problems }
+        Self { files }
+    }
+
+    /// Problems reading the user's theme directory or its files.
+    pub fn problems(&self) -> &[Problem] {
+        &self.files.problems
     }
 
     /// Add (or replace) a user theme from text; `file` names it in problems.
