@@ -125,50 +125,43 @@ impl EcsWorkloads {
         if !self.clusters.is_empty() {
             return Ok(self.clusters.clone());
         }
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .client
+        let client = &self.client;
+        all_pages(|token| async move {
+            let page = client
                 .list_clusters()
                 .max_results(LIST_PAGE)
-                .set_next_token(token.take())
+                .set_next_token(token)
                 .send()
                 .await
                 .map_err(|e| map_sdk_error("list clusters", e))?;
-            out.extend(
-                page.cluster_arns()
-                    .iter()
-                    .map(|a| last_segment(a).to_string()),
-            );
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => break,
-            }
-        }
-        Ok(out)
+            let names = page
+                .cluster_arns()
+                .iter()
+                .map(|a| last_segment(a).to_string())
+                .collect();
+            Ok((names, page.next_token().map(str::to_string)))
+        })
+        .await
     }
 
     /// Every service of a cluster, described (ListServices paged, DescribeServices by 10).
     pub async fn services(&self, cluster: &str) -> Result<Vec<Service>, SourceError> {
-        let mut arns = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .client
+        let client = &self.client;
+        let arns = all_pages(|token| async move {
+            let page = client
                 .list_services()
                 .cluster(cluster)
                 .max_results(LIST_PAGE)
-                .set_next_token(token.take())
+                .set_next_token(token)
                 .send()
                 .await
                 .map_err(|e| map_sdk_error(&format!("list services of cluster {cluster}"), e))?;
-            arns.extend(page.service_arns().iter().cloned());
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => break,
-            }
-        }
+            Ok((
+                page.service_arns().to_vec(),
+                page.next_token().map(str::to_string),
+            ))
+        })
+        .await?;
         let mut out = Vec::with_capacity(arns.len());
         for batch in arns.chunks(DESCRIBE_SERVICES_BATCH) {
             let described = self
@@ -189,27 +182,28 @@ impl EcsWorkloads {
     /// Every running and recently stopped task of a cluster, described.
     pub async fn tasks(&self, cluster: &str) -> Result<Vec<Task>, SourceError> {
         let mut arns: Vec<String> = Vec::new();
+        let client = &self.client;
         for desired in [DesiredStatus::Running, DesiredStatus::Stopped] {
-            let mut token: Option<String> = None;
-            loop {
-                let page = self
-                    .client
+            let desired = &desired;
+            let listed = all_pages(|token| async move {
+                let page = client
                     .list_tasks()
                     .cluster(cluster)
                     .desired_status(desired.clone())
                     .max_results(LIST_PAGE)
-                    .set_next_token(token.take())
+                    .set_next_token(token)
                     .send()
                     .await
                     .map_err(|e| map_sdk_error(&format!("list tasks of cluster {cluster}"), e))?;
-                for arn in page.task_arns() {
-                    if !arns.contains(arn) {
-                        arns.push(arn.clone());
-                    }
-                }
-                match page.next_token() {
-                    Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                    _ => break,
+                Ok((
+                    page.task_arns().to_vec(),
+                    page.next_token().map(str::to_string),
+                ))
+            })
+            .await?;
+            for arn in listed {
+                if !arns.contains(&arn) {
+                    arns.push(arn);
                 }
             }
         }
@@ -523,33 +517,31 @@ impl EcsExecutor {
         }
         // Every ACTIVE revision of the family (not every endpoint honours the
         // sort order, so all pages are read): the newest below the current one.
-        let mut previous: Option<u64> = None;
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .client
+        let (client, family_ref, what_ref) = (&self.client, &family, &what);
+        let arns = all_pages(|token| async move {
+            let page = client
                 .list_task_definitions()
-                .family_prefix(&family)
+                .family_prefix(family_ref)
                 .status(TaskDefinitionStatus::Active)
                 .sort(SortOrder::Desc)
-                .set_next_token(token.take())
+                .set_next_token(token)
                 .send()
                 .await
-                .map_err(|e| map_sdk_error(&what, e))?;
-            let below = page
-                .task_definition_arns()
-                .iter()
-                .map(|a| last_segment(a))
-                .filter_map(|td| td.rsplit_once(':'))
-                .filter(|(f, _)| *f == family)
-                .filter_map(|(_, r)| r.parse::<u64>().ok())
-                .filter(|r| *r < rev);
-            previous = previous.into_iter().chain(below).max();
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => break,
-            }
-        }
+                .map_err(|e| map_sdk_error(what_ref, e))?;
+            Ok((
+                page.task_definition_arns().to_vec(),
+                page.next_token().map(str::to_string),
+            ))
+        })
+        .await?;
+        let previous = arns
+            .iter()
+            .map(|a| last_segment(a))
+            .filter_map(|td| td.rsplit_once(':'))
+            .filter(|(f, _)| *f == family)
+            .filter_map(|(_, r)| r.parse::<u64>().ok())
+            .filter(|r| *r < rev)
+            .max();
         match previous {
             Some(p) => Ok((current, format!("{family}:{p}"))),
             None => Err(SourceError::Blocked(format!(
@@ -768,6 +760,25 @@ where
             Some(429) => SourceError::Throttled(text),
             _ => SourceError::Other(text),
         },
+    }
+}
+
+/// Every item of a paged list call: `page(token)` fetches one page and
+/// returns its items and the next token; an absent or empty token ends it.
+async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, SourceError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), SourceError>>,
+{
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let (items, next) = page(token.take()).await?;
+        out.extend(items);
+        match next {
+            Some(t) if !t.is_empty() => token = Some(t),
+            _ => return Ok(out),
+        }
     }
 }
 
