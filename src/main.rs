@@ -388,19 +388,31 @@ fn kube(
     kube_opts: KubeOptions,
     runbook: Option<&str>,
 ) -> ExitCode {
-    let (mut console, config) = match Console::prepare(opts, read_only_flag) {
+    let (mut console, _, dbs) = match open_session(opts, read_only_flag, runbook) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    console.runbook = named_runbook(opts, runbook, &mut console.problems);
     console.namespace = kube_opts.namespace.clone();
-    let dbs = session::postgres(session::database_options(&config.databases, |k| {
-        std::env::var(k).ok()
-    }));
     console.run(|| async move {
         let backends = opsdeck::kube::backends(kube_opts).await?;
         Ok((None, session::attach(backends, dbs)?))
     })
+}
+
+/// What every session on real backends starts with: the console (with the
+/// `--runbook` it names), the configuration, and the databases of
+/// `config.toml` and the `PG*` environment.
+fn open_session(
+    opts: &LoadOptions,
+    read_only_flag: bool,
+    runbook: Option<&str>,
+) -> Result<(Console, config::Config, session::DbFactory), ExitCode> {
+    let (mut console, config) = Console::prepare(opts, read_only_flag)?;
+    console.runbook = named_runbook(opts, runbook, &mut console.problems);
+    let dbs = session::postgres(session::database_options(&config.databases, |k| {
+        std::env::var(k).ok()
+    }));
+    Ok((console, config, dbs))
 }
 
 /// The `opsdeck aws` flags, each overriding `[aws]` of config.toml.
@@ -419,11 +431,10 @@ fn aws(
     flags: AwsFlags,
     runbook: Option<&str>,
 ) -> ExitCode {
-    let (mut console, config) = match Console::prepare(opts, read_only_flag) {
+    let (console, config, dbs) = match open_session(opts, read_only_flag, runbook) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    console.runbook = named_runbook(opts, runbook, &mut console.problems);
     let mut settings = config.aws.clone();
     if !flags.clusters.is_empty() {
         settings.clusters = flags.clusters;
@@ -439,9 +450,6 @@ fn aws(
         region: flags.region.or_else(|| settings.region.clone()),
         endpoint_url: None,
     };
-    let dbs = session::postgres(session::database_options(&config.databases, |k| {
-        std::env::var(k).ok()
-    }));
     console.run(|| async move {
         let backends = opsdeck::aws::session::open(&aws_opts, &settings).await?;
         Ok((None, session::attach(backends, dbs)?))
@@ -450,14 +458,10 @@ fn aws(
 
 /// `opsdeck db`: the console on databases only.
 fn db(opts: &LoadOptions, read_only_flag: bool, runbook: Option<&str>) -> ExitCode {
-    let (mut console, config) = match Console::prepare(opts, read_only_flag) {
+    let (console, _, dbs) = match open_session(opts, read_only_flag, runbook) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    console.runbook = named_runbook(opts, runbook, &mut console.problems);
-    let dbs = session::postgres(session::database_options(&config.databases, |k| {
-        std::env::var(k).ok()
-    }));
     console.run(|| async move { Ok((None, session::databases_only(dbs, "postgres")?)) })
 }
 
