@@ -146,12 +146,7 @@ fn spawn_log_stream(
             };
             // Report the lag when it appears, changes by a second, or goes.
             let now_lag = src.lag();
-            let changed = match (lag, now_lag) {
-                (None, None) => false,
-                (Some(a), Some(b)) => a.as_secs() != b.as_secs(),
-                _ => true,
-            };
-            if changed {
+            if lag.map(|d| d.as_secs()) != now_lag.map(|d| d.as_secs()) {
                 lag = now_lag;
                 let _ = tx
                     .send(Msg::LogLag {
