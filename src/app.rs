@@ -15,7 +15,7 @@ use crate::audit::AuditLog;
 use crate::core::{Effect, Feed, Msg, State, update};
 use crate::domain::{DbSnapshot, MetricSeries, Workload};
 use crate::keymap::KeyChord;
-use crate::source::{ActionExecutor, Backends, SourceError};
+use crate::source::{Backends, ChangeExecutor, SourceError};
 use crate::theme::Theme;
 
 /// How often each poller asks its sources when all is well.
@@ -79,7 +79,7 @@ pub async fn run(
 /// One set of running backends: its tasks stop when `cancel` fires.
 struct Running {
     cancel: CancellationToken,
-    executor: Arc<dyn ActionExecutor>,
+    executor: Arc<dyn ChangeExecutor>,
     switcher: Option<Arc<dyn crate::source::Switcher>>,
     history: Option<Arc<dyn crate::source::LogHistory>>,
     queries: Option<Arc<dyn crate::source::QueryRunner>>,
@@ -282,7 +282,7 @@ fn handle(state: &mut State, msg: Msg, running: &Running, io: &Io) {
             Effect::Refresh => {
                 io.refresh.send_modify(|n| *n += 1);
             }
-            Effect::RunAction { id, request } => {
+            Effect::RunChange { id, request } => {
                 let tx = io.tx.clone();
                 let executor = running.executor.clone();
                 let audit = io.audit.clone();
@@ -290,10 +290,10 @@ fn handle(state: &mut State, msg: Msg, running: &Running, io: &Io) {
                 tokio::spawn(async move {
                     let result = run_audited(&*executor, &audit, id, &request).await;
                     refresh.send_modify(|n| *n += 1);
-                    let _ = tx.send(Msg::ActionFinished { id, result }).await;
+                    let _ = tx.send(Msg::ChangeFinished { id, result }).await;
                 });
             }
-            Effect::CheckAction { id, request } => {
+            Effect::CheckChange { id, request } => {
                 let tx = io.tx.clone();
                 let executor = running.executor.clone();
                 tokio::spawn(async move {
@@ -304,7 +304,7 @@ fn handle(state: &mut State, msg: Msg, running: &Running, io: &Io) {
                         Ok(None)
                     };
                     let _ = tx
-                        .send(Msg::ActionChecked {
+                        .send(Msg::ChangeChecked {
                             id,
                             allowed,
                             preview,
@@ -463,11 +463,11 @@ pub async fn follow_query(
 /// Write the audit record, run the action, write its result. The action does
 /// not run if the first record cannot be written.
 pub async fn run_audited(
-    executor: &dyn ActionExecutor,
+    executor: &dyn ChangeExecutor,
     audit: &AuditLog,
     id: u64,
-    request: &crate::domain::ActionRequest,
-) -> Result<crate::domain::ActionOutcome, String> {
+    request: &crate::domain::Change,
+) -> Result<crate::domain::ChangeOutcome, String> {
     if let Err(e) = audit.started(id, request) {
         tracing::error!(error = %e, path = %audit.path().display(), "audit log not writable; action not run");
         return Err(format!(

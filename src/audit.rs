@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use crate::domain::{ActionOutcome, ActionRequest};
+use crate::domain::{Change, ChangeOutcome};
 
 /// One audit record.
 #[derive(Debug, Serialize)]
@@ -23,7 +23,7 @@ pub struct Record<'a> {
     pub target: String,
     pub action: &'static str,
     pub change: String,
-    pub parameters: &'a ActionRequest,
+    pub parameters: &'a Change,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result: Option<AuditResult<'a>>,
 }
@@ -93,7 +93,7 @@ impl AuditLog {
         &'a self,
         id: u64,
         phase: &'static str,
-        request: &'a ActionRequest,
+        request: &'a Change,
         result: Option<AuditResult<'a>>,
     ) -> Record<'a> {
         Record {
@@ -111,7 +111,7 @@ impl AuditLog {
     }
 
     /// Append the record written before an action runs.
-    pub fn started(&self, id: u64, request: &ActionRequest) -> std::io::Result<()> {
+    pub fn started(&self, id: u64, request: &Change) -> std::io::Result<()> {
         self.write(&self.record(id, "started", request, None))
     }
 
@@ -119,8 +119,8 @@ impl AuditLog {
     pub fn finished(
         &self,
         id: u64,
-        request: &ActionRequest,
-        result: &Result<ActionOutcome, String>,
+        request: &Change,
+        result: &Result<ChangeOutcome, String>,
     ) -> std::io::Result<()> {
         let res = match result {
             Ok(o) => AuditResult {
@@ -147,7 +147,7 @@ mod tests {
     fn writes_started_and_finished_lines() {
         let dir = tempfile::tempdir().unwrap();
         let log = AuditLog::new(dir.path().join("sub/audit.jsonl"), "alice", "sim:test");
-        let req = ActionRequest::Scale {
+        let req = Change::Scale {
             target: WorkloadRef::new(WorkloadKind::Deployment, "shop", "api"),
             from: 3,
             to: 6,
@@ -156,7 +156,7 @@ mod tests {
         log.finished(
             7,
             &req,
-            &Ok(ActionOutcome {
+            &Ok(ChangeOutcome {
                 summary: "scaled".into(),
                 details: vec![],
             }),

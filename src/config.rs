@@ -13,13 +13,12 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-use toml::Spanned;
-use toml::de::{DeString, DeTable, DeValue};
+use toml::de::DeValue;
 
 use crate::keymap::{Keymap, KeymapLibrary};
-use crate::problem::{Problem, line_of};
+use crate::problem::Problem;
 use crate::theme::{Theme, ThemeLibrary};
+use crate::toml_doc::{Doc, sorted_entries};
 
 /// Environment variable overriding the configuration directory.
 pub const ENV_CONFIG_DIR: &str = "OPSDECK_CONFIG_DIR";
@@ -103,8 +102,7 @@ impl Paths {
 
 /// The contents of `config.toml` (after command-line flags are applied, in
 /// [`Loaded::config`]).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Config {
     /// Theme name (`themes/<name>.toml` or a shipped theme).
     pub theme: Option<String>,
@@ -116,10 +114,8 @@ pub struct Config {
     pub audit_log: Option<PathBuf>,
     /// PostgreSQL databases by display name: `[databases.orders-db]
     /// url = "postgres://..."` (or `orders-db = "postgres://..."`).
-    #[serde(skip)]
     pub databases: BTreeMap<String, String>,
     /// `[aws]`: profile, region, clusters, log groups, metrics and alarms.
-    #[serde(skip)]
     pub aws: crate::aws::AwsSettings,
 }
 
@@ -152,18 +148,17 @@ pub struct ConfigFile {
 /// mistakes are left at their defaults; the others are kept.
 pub fn parse_config(text: &str, file: &str) -> ConfigFile {
     let mut out = ConfigFile::default();
-    let root = match DeTable::parse(text) {
+    let doc = Doc::new(text, file);
+    let root = match doc.parse() {
         Ok(t) => t,
-        Err(e) => {
-            out.problems.push(syntax_problem(file, text, &e));
+        Err(p) => {
+            out.problems.push(p);
             return out;
         }
     };
     for (k, v) in sorted_entries(root.get_ref()) {
         let key = k.get_ref().as_ref();
-        let line = line_of(text, k.span().start);
-        let problem = |msg: String| Problem::new(file, Some(line), Some(key.to_string()), msg);
-        match (key, v.get_ref()) {
+        let ok = match (key, v.get_ref()) {
             ("theme" | "keymap" | "audit_log", DeValue::String(s)) => {
                 let s = s.to_string();
                 match key {
@@ -171,99 +166,91 @@ pub fn parse_config(text: &str, file: &str) -> ConfigFile {
                     "keymap" => out.config.keymap = Some(s),
                     _ => out.config.audit_log = Some(PathBuf::from(s)),
                 }
+                true
             }
-            ("read_only", DeValue::Boolean(b)) => out.config.read_only = Some(*b),
+            ("read_only", DeValue::Boolean(b)) => {
+                out.config.read_only = Some(*b);
+                true
+            }
             ("databases", DeValue::Table(t)) => {
-                for (name, v) in sorted_entries(t) {
-                    let name_str = name.get_ref().to_string();
-                    let line = line_of(text, name.span().start);
-                    let url = match v.get_ref() {
-                        DeValue::String(s) => Some(s.to_string()),
-                        DeValue::Table(fields) => {
-                            let mut url = None;
-                            for (fk, fv) in sorted_entries(fields) {
-                                let fkey = fk.get_ref().to_string();
-                                let fline = line_of(text, fk.span().start);
-                                let at = format!("databases.{name_str}.{fkey}");
-                                match (fkey.as_str(), fv.get_ref()) {
-                                    ("url", DeValue::String(s)) => url = Some(s.to_string()),
-                                    ("url", other) => out.problems.push(Problem::new(
-                                        file,
-                                        Some(fline),
-                                        Some(at),
-                                        format!("expected a string, found {}", other.type_str()),
-                                    )),
-                                    _ => out.problems.push(Problem::new(
-                                        file,
-                                        Some(fline),
-                                        Some(at),
-                                        format!("unknown field \"{fkey}\", expected url"),
-                                    )),
-                                }
-                            }
-                            if url.is_none() {
-                                out.problems.push(Problem::new(
-                                    file,
-                                    Some(line),
-                                    Some(format!("databases.{name_str}")),
-                                    "missing url (a postgres:// URL or key=value connection string)",
-                                ));
-                            }
-                            url
-                        }
-                        other => {
-                            out.problems.push(Problem::new(
-                                file,
-                                Some(line),
-                                Some(format!("databases.{name_str}")),
-                                format!(
-                                    "expected a connection string or a table with url, found {}",
-                                    other.type_str()
-                                ),
-                            ));
-                            None
-                        }
-                    };
-                    if let Some(url) = url {
-                        out.config.databases.insert(name_str, url);
-                    }
-                }
+                out.config.databases = databases(&doc, t, &mut out.problems);
+                true
             }
             ("aws", _) => {
-                let (settings, problems) = crate::aws::config::settings_from_toml(v, text, file);
+                let (settings, problems) = crate::aws::config::settings_from_toml(v, &doc);
                 out.config.aws = settings;
                 out.problems.extend(problems);
+                true
             }
-            ("databases", other) => {
-                out.problems.push(problem(format!(
-                    "expected a table of databases, found {}",
-                    other.type_str()
-                )));
-                continue;
+            ("databases", _) => {
+                let p = doc.wrong_type(key, "a table of databases", v);
+                out.problems.push(p);
+                false
             }
-            ("theme" | "keymap" | "audit_log", other) => {
-                out.problems.push(problem(format!(
-                    "expected a string, found {}",
-                    other.type_str()
-                )));
-                continue;
+            ("theme" | "keymap" | "audit_log", _) => {
+                out.problems.push(doc.wrong_type(key, "a string", v));
+                false
             }
-            ("read_only", other) => {
-                out.problems.push(problem(format!(
-                    "expected true or false, found {}",
-                    other.type_str()
-                )));
-                continue;
+            ("read_only", _) => {
+                out.problems.push(doc.wrong_type(key, "true or false", v));
+                false
             }
             _ => {
-                out.problems.push(problem(format!(
-                    "unknown field \"{key}\", expected one of {}",
-                    CONFIG_FIELDS.join(", ")
-                )));
-                continue;
+                out.problems.push(doc.unknown_field("", k, CONFIG_FIELDS));
+                false
             }
+        };
+        if ok {
+            out.lines.insert(key.to_string(), doc.line(k.span().start));
         }
-        out.lines.insert(key.to_string(), line);
+    }
+    out
+}
+
+/// `[databases]`: `name = "url"` or `[databases.name] url = "..."`.
+fn databases(
+    doc: &Doc<'_>,
+    table: &crate::toml_doc::Table<'_>,
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for (name, v) in sorted_entries(table) {
+        let name_str = name.get_ref().to_string();
+        let at = format!("databases.{name_str}");
+        let url = match v.get_ref() {
+            DeValue::String(s) => Some(s.to_string()),
+            DeValue::Table(fields) => {
+                let mut url = None;
+                for (fk, fv) in sorted_entries(fields) {
+                    match (fk.get_ref().as_ref(), fv.get_ref()) {
+                        ("url", DeValue::String(s)) => url = Some(s.to_string()),
+                        ("url", _) => {
+                            problems.push(doc.wrong_type(&format!("{at}.url"), "a string", fv))
+                        }
+                        _ => problems.push(doc.unknown_field(&at, fk, &["url"])),
+                    }
+                }
+                if url.is_none() {
+                    problems.push(doc.problem(
+                        name.span().start,
+                        &at,
+                        "missing url (a postgres:// URL or key=value connection string)",
+                    ));
+                }
+                url
+            }
+            _ => {
+                problems.push(doc.problem(
+                    name.span().start,
+                    &at,
+                    crate::toml_doc::wrong_type("a connection string or a table with url", v),
+                ));
+                None
+            }
+        };
+        if let Some(url) = url {
+            out.insert(name_str, url);
+        }
     }
     out
 }
@@ -521,80 +508,6 @@ fn dedup(problems: Vec<Problem>) -> Vec<Problem> {
     out
 }
 
-// ---- helpers shared by theme.rs and keymap.rs ----
-
-/// A problem for a TOML syntax error, at the line of the error's span.
-pub(crate) fn syntax_problem(file: &str, text: &str, err: &toml::de::Error) -> Problem {
-    let line = err.span().map(|s| line_of(text, s.start));
-    Problem::new(
-        file,
-        line,
-        None,
-        format!("TOML syntax error: {}", err.message().trim()),
-    )
-}
-
-type Entry<'a, 'i> = (&'a Spanned<DeString<'i>>, &'a Spanned<DeValue<'i>>);
-
-/// A table's entries in file order (the map itself is sorted by key).
-pub(crate) fn sorted_entries<'a, 'i>(table: &'a DeTable<'i>) -> Vec<Entry<'a, 'i>> {
-    let mut v: Vec<Entry<'a, 'i>> = table.iter().collect();
-    v.sort_by_key(|(k, _)| k.span().start);
-    v
-}
-
-/// A user file read from a directory: name (file stem), display path, text.
-pub(crate) struct UserFile {
-    pub name: String,
-    pub file: String,
-    pub text: String,
-}
-
-/// Read every `*.toml` in `dir` (sorted by name). A missing directory is fine.
-pub(crate) fn read_toml_dir(dir: &Path) -> (Vec<UserFile>, Vec<Problem>) {
-    let mut files = Vec::new();
-    let mut problems = Vec::new();
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return (files, problems),
-        Err(e) => {
-            problems.push(Problem::new(
-                dir.display().to_string(),
-                None,
-                None,
-                format!("cannot read directory: {e}"),
-            ));
-            return (files, problems);
-        }
-    };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension() == Some(OsStr::new("toml")))
-        .collect();
-    paths.sort();
-    for path in paths {
-        let file = path.display().to_string();
-        let Some(name) = path.file_stem().and_then(OsStr::to_str) else {
-            problems.push(Problem::new(
-                file,
-                None,
-                None,
-                "file name is not valid UTF-8",
-            ));
-            continue;
-        };
-        match fs::read_to_string(&path) {
-            Ok(text) => files.push(UserFile {
-                name: name.to_string(),
-                file,
-                text,
-            }),
-            Err(e) => problems.push(Problem::new(file, None, None, format!("cannot read: {e}"))),
-        }
-    }
-    (files, problems)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -631,15 +544,23 @@ mod tests {
     }
 
     #[test]
-    fn serde_and_parser_agree() {
+    fn every_field_is_read_with_its_line() {
         let text =
             "theme = \"mono\"\nkeymap = \"vim\"\nread_only = true\naudit_log = \"/tmp/a.jsonl\"\n";
-        let via_serde: Config = toml::from_str(text).unwrap();
         let parsed = parse_config(text, "c.toml");
-        assert!(parsed.problems.is_empty());
-        assert_eq!(parsed.config, via_serde);
+        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+        assert_eq!(parsed.config.theme.as_deref(), Some("mono"));
+        assert_eq!(parsed.config.keymap.as_deref(), Some("vim"));
+        assert_eq!(parsed.config.read_only, Some(true));
+        assert_eq!(parsed.config.audit_log, Some(PathBuf::from("/tmp/a.jsonl")));
         assert_eq!(parsed.lines.get("read_only"), Some(&3));
-        assert!(toml::from_str::<Config>("colour = 1").is_err());
+        let bad = parse_config("colour = 1", "c.toml");
+        assert_eq!(bad.problems.len(), 1);
+        assert!(
+            bad.problems[0]
+                .message
+                .starts_with("unknown field \"colour\"")
+        );
     }
 
     #[test]

@@ -76,6 +76,19 @@ pub enum Health {
     Critical,
 }
 
+/// The health of a rollout from the replicas ready (Kubernetes) or tasks
+/// running (ECS) against those desired, the one rule for both: all there is
+/// ok; none, or half or fewer, is critical; fewer is a warning.
+pub fn rollout_health(ready: u32, desired: u32) -> Health {
+    if ready >= desired {
+        Health::Ok
+    } else if ready == 0 || ready.saturating_mul(2) <= desired {
+        Health::Critical
+    } else {
+        Health::Warn
+    }
+}
+
 /// One row of the Workloads pane: a deployment, pod, ECS service or ECS task.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Workload {
@@ -318,10 +331,10 @@ impl fmt::Display for QueryRule {
 }
 
 /// A change to the estate. Built by the core when a confirmation opens and
-/// run, unchanged, by an [`crate::source::ActionExecutor`] once it is confirmed.
+/// run, unchanged, by an [`crate::source::ChangeExecutor`] once it is confirmed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
-pub enum ActionRequest {
+pub enum Change {
     /// Set replicas (deployment) or desired count (ECS service).
     Scale {
         target: WorkloadRef,
@@ -359,56 +372,56 @@ pub enum ActionRequest {
     },
 }
 
-impl ActionRequest {
+impl Change {
     /// The action's name in the audit log.
     pub fn verb(&self) -> &'static str {
         match self {
-            ActionRequest::Scale { .. } => "scale",
-            ActionRequest::RolloutUndo { .. } => "rollout_undo",
-            ActionRequest::RolloutRestart { .. } => "rollout_restart",
-            ActionRequest::DeletePod { .. } => "delete_pod",
-            ActionRequest::StopTask { .. } => "stop_task",
-            ActionRequest::ForceNewDeployment { .. } => "force_new_deployment",
-            ActionRequest::TerminateQueries { .. } => "terminate_queries",
-            ActionRequest::CancelQuery { .. } => "cancel_query",
-            ActionRequest::TerminateSession { .. } => "terminate_session",
+            Change::Scale { .. } => "scale",
+            Change::RolloutUndo { .. } => "rollout_undo",
+            Change::RolloutRestart { .. } => "rollout_restart",
+            Change::DeletePod { .. } => "delete_pod",
+            Change::StopTask { .. } => "stop_task",
+            Change::ForceNewDeployment { .. } => "force_new_deployment",
+            Change::TerminateQueries { .. } => "terminate_queries",
+            Change::CancelQuery { .. } => "cancel_query",
+            Change::TerminateSession { .. } => "terminate_session",
         }
     }
 
     /// The target's display form (`deployment shop/api`, `database orders-db`).
     pub fn target(&self) -> String {
         match self {
-            ActionRequest::Scale { target, .. }
-            | ActionRequest::RolloutUndo { target, .. }
-            | ActionRequest::RolloutRestart { target }
-            | ActionRequest::DeletePod { target }
-            | ActionRequest::StopTask { target }
-            | ActionRequest::ForceNewDeployment { target } => target.to_string(),
-            ActionRequest::TerminateQueries { database, .. }
-            | ActionRequest::CancelQuery { database, .. }
-            | ActionRequest::TerminateSession { database, .. } => format!("database {database}"),
+            Change::Scale { target, .. }
+            | Change::RolloutUndo { target, .. }
+            | Change::RolloutRestart { target }
+            | Change::DeletePod { target }
+            | Change::StopTask { target }
+            | Change::ForceNewDeployment { target } => target.to_string(),
+            Change::TerminateQueries { database, .. }
+            | Change::CancelQuery { database, .. }
+            | Change::TerminateSession { database, .. } => format!("database {database}"),
         }
     }
 
     /// The name a user must type to confirm a destructive action, if it is one.
     pub fn confirm_name(&self) -> Option<&str> {
         match self {
-            ActionRequest::Scale { .. }
-            | ActionRequest::ForceNewDeployment { .. }
-            | ActionRequest::RolloutRestart { .. } => None,
-            ActionRequest::RolloutUndo { target, .. }
-            | ActionRequest::DeletePod { target }
-            | ActionRequest::StopTask { target } => Some(&target.name),
-            ActionRequest::TerminateQueries { database, .. }
-            | ActionRequest::TerminateSession { database, .. } => Some(database),
-            ActionRequest::CancelQuery { .. } => None,
+            Change::Scale { .. }
+            | Change::ForceNewDeployment { .. }
+            | Change::RolloutRestart { .. } => None,
+            Change::RolloutUndo { target, .. }
+            | Change::DeletePod { target }
+            | Change::StopTask { target } => Some(&target.name),
+            Change::TerminateQueries { database, .. }
+            | Change::TerminateSession { database, .. } => Some(database),
+            Change::CancelQuery { .. } => None,
         }
     }
 
     /// One line naming the exact change, as the confirmation states it.
     pub fn describe(&self) -> String {
         match self {
-            ActionRequest::Scale { target, from, to } => {
+            Change::Scale { target, from, to } => {
                 format!(
                     "scale {} {}/{} {from} -> {to}",
                     target.kind.noun(),
@@ -416,7 +429,7 @@ impl ActionRequest {
                     target.name
                 )
             }
-            ActionRequest::RolloutUndo {
+            Change::RolloutUndo {
                 target,
                 to_revision,
             } => match to_revision {
@@ -433,19 +446,19 @@ impl ActionRequest {
                     target.name
                 ),
             },
-            ActionRequest::RolloutRestart { target } => format!("rollout restart {target}"),
-            ActionRequest::DeletePod { target } => format!("delete {target}"),
-            ActionRequest::StopTask { target } => format!("stop {target}"),
-            ActionRequest::ForceNewDeployment { target } => {
+            Change::RolloutRestart { target } => format!("rollout restart {target}"),
+            Change::DeletePod { target } => format!("delete {target}"),
+            Change::StopTask { target } => format!("stop {target}"),
+            Change::ForceNewDeployment { target } => {
                 format!("force new deployment of {target}")
             }
-            ActionRequest::CancelQuery { database, session } => {
+            Change::CancelQuery { database, session } => {
                 format!("cancel the query of pid {} on {database}", session.pid)
             }
-            ActionRequest::TerminateSession { database, session } => {
+            Change::TerminateSession { database, session } => {
                 format!("terminate session pid {} on {database}", session.pid)
             }
-            ActionRequest::TerminateQueries {
+            Change::TerminateQueries {
                 database,
                 rule,
                 sessions,
@@ -460,7 +473,7 @@ impl ActionRequest {
 
 /// What an executor reports after running an action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ActionOutcome {
+pub struct ChangeOutcome {
     /// One line for the UI and the audit log.
     pub summary: String,
     /// Per-item results (per pid for terminate), for the audit log.

@@ -29,8 +29,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use toml::de::{DeTable, DeValue};
 
 use crate::action::{Action, Mode};
-use crate::config::{sorted_entries, syntax_problem};
 use crate::problem::{Problem, line_of};
+use crate::toml_doc::{sorted_entries, syntax_problem};
 
 /// One key with its modifiers, normalised (shift folded into the character).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -35,7 +35,7 @@ impl<F> Library<F> {
             parse,
         };
         if let Some(dir) = user_dir {
-            let (files, problems) = crate::config::read_toml_dir(dir);
+            let (files, problems) = crate::toml_doc::read_toml_dir(dir);
             lib.problems = problems;
             for f in files {
                 lib.add_user(&f.name, &f.text, &f.file);

@@ -209,7 +209,7 @@ fn sim_serve(
     kubeconfig: &std::path::Path,
     speed: f64,
 ) -> ExitCode {
-    use opsdeck::domain::{ActionRequest, WorkloadKind, WorkloadRef};
+    use opsdeck::domain::{Change, WorkloadKind, WorkloadRef};
     use opsdeck::sim::kube_api::{ApiServer, ServeOptions};
 
     let Some(scenario) = Scenario::from_name(scenario) else {
@@ -229,7 +229,7 @@ fn sim_serve(
     if let Some(n) = pods {
         let target = WorkloadRef::new(WorkloadKind::Deployment, "shop", "api");
         let from = world.k8s().deployment("api").map_or(0, |d| d.replicas);
-        if let Err(e) = world.apply(&ActionRequest::Scale {
+        if let Err(e) = world.apply(&Change::Scale {
             target,
             from,
             to: n,
@@ -318,13 +318,17 @@ fn check_config(opts: &LoadOptions) -> ExitCode {
 /// Problems in the shipped runbooks and the user's runbooks directory.
 fn runbook_problems(opts: &LoadOptions) -> Vec<opsdeck::problem::Problem> {
     let mut out = Vec::new();
+    let scenarios = Scenario::names();
     for (label, text) in opsdeck::runbook::shipped() {
-        if let Err(ps) = Runbook::parse(label, text) {
+        if let Err(ps) = Runbook::parse_for(label, text, &scenarios) {
             out.extend(ps);
         }
     }
     if let Some(dir) = config::config_dir(opts) {
-        out.extend(opsdeck::runbook::check_dir(&dir.join("runbooks")));
+        out.extend(opsdeck::runbook::check_dir(
+            &dir.join("runbooks"),
+            &scenarios,
+        ));
     }
     out
 }
@@ -473,7 +477,7 @@ fn named_runbook(
 ) -> Option<Runbook> {
     let name = name?;
     if let Some(dir) = config::config_dir(opts) {
-        let (books, ps) = opsdeck::runbook::load_dir(&dir.join("runbooks"));
+        let (books, ps) = opsdeck::runbook::load_dir(&dir.join("runbooks"), &Scenario::names());
         problems.extend(ps);
         if let Some(b) = books.into_iter().find(|b| b.id == name) {
             return Some(b);

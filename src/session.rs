@@ -9,14 +9,14 @@ use async_trait::async_trait;
 
 use crate::pg::PgOptions;
 use crate::source::{
-    ActionExecutor, Backends, DatabaseSource, RoutingExecutor, SourceError, Switcher,
+    Backends, ChangeExecutor, DatabaseSource, RoutingExecutor, SourceError, Switcher,
 };
 
 /// One database's source and executor.
 pub struct DbBackend {
     pub name: String,
     pub source: Box<dyn DatabaseSource>,
-    pub executor: Box<dyn ActionExecutor>,
+    pub executor: Box<dyn ChangeExecutor>,
 }
 
 /// Opens the session's databases (again on every context switch: sources

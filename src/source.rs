@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use thiserror::Error;
 
-use crate::domain::{ActionOutcome, ActionRequest, DbSnapshot, LogLine, MetricSeries, Workload};
+use crate::domain::{Change, ChangeOutcome, DbSnapshot, LogLine, MetricSeries, Workload};
 
 /// Why a source or an action failed. Shown to the user as-is (after sanitising).
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
@@ -74,19 +74,19 @@ pub trait DatabaseSource: Send + Sync {
 /// Runs confirmed actions. Implementations must re-check what they can at
 /// run time (a terminate re-checks each pid's backend start).
 #[async_trait]
-pub trait ActionExecutor: Send + Sync {
-    async fn execute(&self, request: &ActionRequest) -> Result<ActionOutcome, SourceError>;
+pub trait ChangeExecutor: Send + Sync {
+    async fn execute(&self, request: &Change) -> Result<ChangeOutcome, SourceError>;
 
     /// What the backend says the action would do, without doing it (the
     /// Kubernetes API's `dryRun=All`), for the confirmation. `Ok(None)` when
     /// the backend offers no dry run.
-    async fn preview(&self, _request: &ActionRequest) -> Result<Option<String>, SourceError> {
+    async fn preview(&self, _request: &Change) -> Result<Option<String>, SourceError> {
         Ok(None)
     }
 
     /// Whether the current identity may run the action (SelfSubjectAccessReview
     /// on Kubernetes). `Err` carries the reason it is unavailable.
-    async fn allowed(&self, _request: &ActionRequest) -> Result<(), String> {
+    async fn allowed(&self, _request: &Change) -> Result<(), String> {
         Ok(())
     }
 }
@@ -96,8 +96,8 @@ pub trait ActionExecutor: Send + Sync {
 pub struct ReadOnlyExecutor;
 
 #[async_trait]
-impl ActionExecutor for ReadOnlyExecutor {
-    async fn execute(&self, request: &ActionRequest) -> Result<ActionOutcome, SourceError> {
+impl ChangeExecutor for ReadOnlyExecutor {
+    async fn execute(&self, request: &Change) -> Result<ChangeOutcome, SourceError> {
         Err(SourceError::Blocked(format!(
             "read-only mode: {} was not run (opsdeck was started with --read-only)",
             request.describe()
@@ -148,7 +148,7 @@ pub struct Backends {
     pub logs: Vec<Box<dyn LogSource>>,
     pub metrics: Vec<Box<dyn MetricSource>>,
     pub databases: Vec<Box<dyn DatabaseSource>>,
-    pub executor: Box<dyn ActionExecutor>,
+    pub executor: Box<dyn ChangeExecutor>,
     /// Present when contexts/namespaces can be switched in the app.
     pub switcher: Option<std::sync::Arc<dyn Switcher>>,
     /// Present when previous-container logs can be fetched.
@@ -163,31 +163,31 @@ pub struct Backends {
 /// with nowhere to go is refused, never sent to the wrong backend.
 #[derive(Default)]
 pub struct RoutingExecutor {
-    pub kubernetes: Option<Box<dyn ActionExecutor>>,
+    pub kubernetes: Option<Box<dyn ChangeExecutor>>,
     /// By database display name.
-    pub databases: Vec<(String, Box<dyn ActionExecutor>)>,
-    pub other: Option<Box<dyn ActionExecutor>>,
+    pub databases: Vec<(String, Box<dyn ChangeExecutor>)>,
+    pub other: Option<Box<dyn ChangeExecutor>>,
 }
 
 impl RoutingExecutor {
-    fn route(&self, request: &ActionRequest) -> Result<&dyn ActionExecutor, SourceError> {
+    fn route(&self, request: &Change) -> Result<&dyn ChangeExecutor, SourceError> {
         use crate::domain::WorkloadKind;
         let chosen = match request {
-            ActionRequest::Scale { target, .. }
-            | ActionRequest::RolloutUndo { target, .. }
-            | ActionRequest::RolloutRestart { target }
-            | ActionRequest::DeletePod { target }
-            | ActionRequest::StopTask { target }
-            | ActionRequest::ForceNewDeployment { target } => {
+            Change::Scale { target, .. }
+            | Change::RolloutUndo { target, .. }
+            | Change::RolloutRestart { target }
+            | Change::DeletePod { target }
+            | Change::StopTask { target }
+            | Change::ForceNewDeployment { target } => {
                 if matches!(target.kind, WorkloadKind::Deployment | WorkloadKind::Pod) {
                     self.kubernetes.as_deref().or(self.other.as_deref())
                 } else {
                     self.other.as_deref()
                 }
             }
-            ActionRequest::TerminateQueries { database, .. }
-            | ActionRequest::CancelQuery { database, .. }
-            | ActionRequest::TerminateSession { database, .. } => self
+            Change::TerminateQueries { database, .. }
+            | Change::CancelQuery { database, .. }
+            | Change::TerminateSession { database, .. } => self
                 .databases
                 .iter()
                 .find(|(n, _)| n == database)
@@ -204,16 +204,16 @@ impl RoutingExecutor {
 }
 
 #[async_trait]
-impl ActionExecutor for RoutingExecutor {
-    async fn execute(&self, request: &ActionRequest) -> Result<ActionOutcome, SourceError> {
+impl ChangeExecutor for RoutingExecutor {
+    async fn execute(&self, request: &Change) -> Result<ChangeOutcome, SourceError> {
         self.route(request)?.execute(request).await
     }
 
-    async fn preview(&self, request: &ActionRequest) -> Result<Option<String>, SourceError> {
+    async fn preview(&self, request: &Change) -> Result<Option<String>, SourceError> {
         self.route(request)?.preview(request).await
     }
 
-    async fn allowed(&self, request: &ActionRequest) -> Result<(), String> {
+    async fn allowed(&self, request: &Change) -> Result<(), String> {
         match self.route(request) {
             Ok(e) => e.allowed(request).await,
             Err(e) => Err(e.to_string()),
@@ -256,9 +256,9 @@ mod tests {
     struct Named(&'static str);
 
     #[async_trait]
-    impl ActionExecutor for Named {
-        async fn execute(&self, _: &ActionRequest) -> Result<ActionOutcome, SourceError> {
-            Ok(ActionOutcome {
+    impl ChangeExecutor for Named {
+        async fn execute(&self, _: &Change) -> Result<ChangeOutcome, SourceError> {
+            Ok(ChangeOutcome {
                 summary: self.0.into(),
                 details: Vec::new(),
             })
@@ -274,12 +274,12 @@ mod tests {
         };
         let dep = WorkloadRef::new(WorkloadKind::Deployment, "shop", "api");
         let svc = WorkloadRef::new(WorkloadKind::EcsService, "prod", "checkout");
-        let run = |req: ActionRequest| {
+        let run = |req: Change| {
             let r = &r;
             async move { r.execute(&req).await.map(|o| o.summary).unwrap_or_default() }
         };
         assert_eq!(
-            run(ActionRequest::Scale {
+            run(Change::Scale {
                 target: dep.clone(),
                 from: 1,
                 to: 2
@@ -288,14 +288,14 @@ mod tests {
             "kube"
         );
         assert_eq!(
-            run(ActionRequest::DeletePod {
+            run(Change::DeletePod {
                 target: WorkloadRef::new(WorkloadKind::Pod, "shop", "p")
             })
             .await,
             "kube"
         );
         assert_eq!(
-            run(ActionRequest::Scale {
+            run(Change::Scale {
                 target: svc.clone(),
                 from: 1,
                 to: 2
@@ -304,7 +304,7 @@ mod tests {
             "other"
         );
         assert_eq!(
-            run(ActionRequest::StopTask {
+            run(Change::StopTask {
                 target: WorkloadRef::new(WorkloadKind::EcsTask, "prod", "t")
             })
             .await,
@@ -316,7 +316,7 @@ mod tests {
             application: None,
         };
         assert_eq!(
-            run(ActionRequest::TerminateQueries {
+            run(Change::TerminateQueries {
                 database: "db".into(),
                 rule,
                 sessions: Vec::new()
@@ -333,7 +333,7 @@ mod tests {
             backend_start: std::time::SystemTime::UNIX_EPOCH,
             query: "select 1".into(),
         };
-        let cancel = |db: &str| ActionRequest::CancelQuery {
+        let cancel = |db: &str| Change::CancelQuery {
             database: db.into(),
             session: session.clone(),
         };
@@ -354,9 +354,7 @@ mod tests {
             "{err:?}"
         );
         let dep = WorkloadRef::new(WorkloadKind::Deployment, "shop", "api");
-        let denied = r
-            .allowed(&ActionRequest::RolloutRestart { target: dep })
-            .await;
+        let denied = r.allowed(&Change::RolloutRestart { target: dep }).await;
         assert!(
             denied.is_err(),
             "no Kubernetes executor: unavailable, not sent elsewhere"
@@ -367,9 +365,7 @@ mod tests {
     async fn read_only_executor_refuses_everything() {
         let r = ReadOnlyExecutor;
         let dep = WorkloadRef::new(WorkloadKind::Deployment, "shop", "api");
-        let err = r
-            .execute(&ActionRequest::RolloutRestart { target: dep })
-            .await;
+        let err = r.execute(&Change::RolloutRestart { target: dep }).await;
         assert!(matches!(err, Err(SourceError::Blocked(m)) if m.contains("read-only")));
     }
 }

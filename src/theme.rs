@@ -38,8 +38,8 @@ use std::path::Path;
 use ratatui::style::{Color, Modifier, Style};
 use toml::de::{DeTable, DeValue};
 
-use crate::config::{sorted_entries, syntax_problem};
 use crate::problem::{Problem, line_of};
+use crate::toml_doc::{sorted_entries, syntax_problem};
 
 macro_rules! slots {
     ($( $variant:ident = $name:literal, )+) => {

@@ -14,8 +14,8 @@ use aws_sdk_ecs::types::{
 };
 use aws_sdk_elasticloadbalancingv2 as elbv2;
 use opsdeck::aws::{AwsOptions, EcsExecutor, EcsWorkloads, STOP_REASON, sdk_config};
-use opsdeck::domain::{ActionRequest, Health, Workload, WorkloadKind, WorkloadRef};
-use opsdeck::source::{ActionExecutor, SourceError, WorkloadSource};
+use opsdeck::domain::{Change, Health, Workload, WorkloadKind, WorkloadRef};
+use opsdeck::source::{ChangeExecutor, SourceError, WorkloadSource};
 
 use moto::Moto;
 
@@ -231,7 +231,7 @@ async fn services_and_tasks_become_rows_and_actions_change_them() {
 
     // Scale 2 -> 4.
     let out = exec
-        .execute(&ActionRequest::Scale {
+        .execute(&Change::Scale {
             target: target.clone(),
             from: 2,
             to: 4,
@@ -252,14 +252,14 @@ async fn services_and_tasks_become_rows_and_actions_change_them() {
     assert_eq!(find(&rows, WorkloadKind::EcsService, "checkout").desired, 4);
 
     // Force a new deployment.
-    exec.execute(&ActionRequest::ForceNewDeployment {
+    exec.execute(&Change::ForceNewDeployment {
         target: target.clone(),
     })
     .await
     .expect("force new deployment");
 
     // Roll back: the preview names both revisions, the service moves to 1.
-    let undo = ActionRequest::RolloutUndo {
+    let undo = Change::RolloutUndo {
         target: target.clone(),
         to_revision: None,
     };
@@ -292,7 +292,7 @@ async fn services_and_tasks_become_rows_and_actions_change_them() {
         "{err:?}"
     );
     // An explicit revision goes forward again.
-    exec.execute(&ActionRequest::RolloutUndo {
+    exec.execute(&Change::RolloutUndo {
         target: target.clone(),
         to_revision: Some(2),
     })
@@ -301,7 +301,7 @@ async fn services_and_tasks_become_rows_and_actions_change_them() {
 
     // Stop a task: STOPPED with our reason, in DescribeTasks and in the rows.
     let stop = WorkloadRef::new(WorkloadKind::EcsTask, "prod", &task_ids[0]);
-    exec.execute(&ActionRequest::StopTask {
+    exec.execute(&Change::StopTask {
         target: stop.clone(),
     })
     .await
@@ -328,7 +328,7 @@ async fn services_and_tasks_become_rows_and_actions_change_them() {
     // A missing service and a missing cluster are NotFound.
     let missing = WorkloadRef::new(WorkloadKind::EcsService, "prod", "nope");
     let err = exec
-        .execute(&ActionRequest::Scale {
+        .execute(&Change::Scale {
             target: missing,
             from: 1,
             to: 2,
@@ -347,7 +347,7 @@ async fn services_and_tasks_become_rows_and_actions_change_them() {
 
     // Actions that are not ECS's are refused without a call.
     let err = exec
-        .execute(&ActionRequest::RolloutRestart {
+        .execute(&Change::RolloutRestart {
             target: WorkloadRef::new(WorkloadKind::Deployment, "shop", "api"),
         })
         .await;

@@ -262,14 +262,14 @@ mod live {
     use k8s_openapi::api::core::v1::Pod;
     use kube::api::Api;
     use kube::runtime::watcher::{self, Event};
-    use opsdeck::domain::{ActionRequest, Level, LogLine, Workload, WorkloadKind, WorkloadRef};
+    use opsdeck::domain::{Change, Level, LogLine, Workload, WorkloadKind, WorkloadRef};
     use opsdeck::kube::{
         KubeBackend, KubeOptions, LogOptions, LogSelector, WatchPhase, backends, connect, contexts,
     };
     use opsdeck::sim::k8s::JOURNAL_CAPACITY;
     use opsdeck::sim::kube_api::{ApiServer, ServeOptions, normalised_deployment};
     use opsdeck::sim::{Scenario, SimEstate, World};
-    use opsdeck::source::{ActionExecutor, LogSource, MetricSource, SourceError, WorkloadSource};
+    use opsdeck::source::{ChangeExecutor, LogSource, MetricSource, SourceError, WorkloadSource};
 
     const WAIT: Duration = Duration::from_secs(30);
 
@@ -489,7 +489,7 @@ mod live {
 
         let outcome = backend
             .executor()
-            .execute(&ActionRequest::Scale {
+            .execute(&Change::Scale {
                 target: deployment("api"),
                 from: before,
                 to: before + 2,
@@ -557,7 +557,7 @@ mod live {
         let before = replicas(&sim, "web").await;
         backend
             .executor()
-            .execute(&ActionRequest::Scale {
+            .execute(&Change::Scale {
                 target: deployment("web"),
                 from: before,
                 to: before + 1,
@@ -610,7 +610,7 @@ mod live {
             .desired;
         backend
             .executor()
-            .execute(&ActionRequest::Scale {
+            .execute(&Change::Scale {
                 target: deployment("worker"),
                 from: before,
                 to: before + 1,
@@ -683,7 +683,7 @@ mod live {
         let n = api_pods.len() as u32;
         backend
             .executor()
-            .execute(&ActionRequest::Scale {
+            .execute(&Change::Scale {
                 target: deployment("api"),
                 from: n,
                 to: n + 1,
@@ -709,7 +709,7 @@ mod live {
         let victim = api_pods.iter().next().unwrap().clone();
         backend
             .executor()
-            .execute(&ActionRequest::DeletePod {
+            .execute(&Change::DeletePod {
                 target: WorkloadRef::new(WorkloadKind::Pod, "shop", &victim),
             })
             .await
@@ -861,7 +861,7 @@ mod live {
         let backend = b.connect("sim").await;
         let outcome = backend
             .executor()
-            .execute(&ActionRequest::RolloutUndo {
+            .execute(&Change::RolloutUndo {
                 target: deployment("api"),
                 to_revision,
             })
@@ -909,7 +909,7 @@ mod live {
         let ex = backend.executor();
 
         let outcome = ex
-            .execute(&ActionRequest::RolloutRestart {
+            .execute(&Change::RolloutRestart {
                 target: deployment("web"),
             })
             .await
@@ -944,7 +944,7 @@ mod live {
         let count = live_pods_of(&rows, "worker").len();
         let victim = live_pods_of(&rows, "worker")[0].id.name.clone();
         let outcome = ex
-            .execute(&ActionRequest::DeletePod {
+            .execute(&Change::DeletePod {
                 target: WorkloadRef::new(WorkloadKind::Pod, "shop", &victim),
             })
             .await
@@ -959,7 +959,7 @@ mod live {
         })
         .await;
         let again = ex
-            .execute(&ActionRequest::DeletePod {
+            .execute(&Change::DeletePod {
                 target: WorkloadRef::new(WorkloadKind::Pod, "shop", "no-such-pod"),
             })
             .await;
@@ -971,7 +971,7 @@ mod live {
         let sim = Sim::start(Scenario::DbConnections, 1.0).await;
         let viewer = sim.connect("sim-viewer").await;
         assert_eq!(viewer.user(), "sim-viewer");
-        let scale = ActionRequest::Scale {
+        let scale = Change::Scale {
             target: deployment("api"),
             from: 3,
             to: 6,
@@ -981,7 +981,7 @@ mod live {
             denied.starts_with("not allowed: sim-viewer cannot patch deployments/scale in shop"),
             "{denied}"
         );
-        let delete = ActionRequest::DeletePod {
+        let delete = Change::DeletePod {
             target: WorkloadRef::new(WorkloadKind::Pod, "shop", "api-x"),
         };
         let denied = viewer.executor().allowed(&delete).await.unwrap_err();
@@ -997,7 +997,7 @@ mod live {
         // The admin may; requests for other backends are refused outright.
         let admin = sim.connect("sim").await;
         assert_eq!(admin.executor().allowed(&scale).await, Ok(()));
-        let ecs = ActionRequest::StopTask {
+        let ecs = Change::StopTask {
             target: WorkloadRef::new(WorkloadKind::EcsTask, "prod", "abc"),
         };
         assert!(matches!(
@@ -1030,7 +1030,7 @@ mod live {
         // The estate changes while the server is down.
         sim.estate
             .with(|w| {
-                w.apply(&ActionRequest::Scale {
+                w.apply(&Change::Scale {
                     target: deployment("api"),
                     from: before,
                     to: before + 1,
@@ -1058,7 +1058,7 @@ mod live {
         let n = replicas(&sim, "api").await;
 
         let preview = ex
-            .preview(&ActionRequest::Scale {
+            .preview(&Change::Scale {
                 target: deployment("api"),
                 from: n,
                 to: n + 3,
@@ -1076,7 +1076,7 @@ mod live {
             )
         );
         let preview = ex
-            .preview(&ActionRequest::RolloutUndo {
+            .preview(&Change::RolloutUndo {
                 target: deployment("api"),
                 to_revision: None,
             })
@@ -1088,7 +1088,7 @@ mod live {
             "{preview}"
         );
         let preview = ex
-            .preview(&ActionRequest::RolloutRestart {
+            .preview(&Change::RolloutRestart {
                 target: deployment("api"),
             })
             .await
@@ -1100,7 +1100,7 @@ mod live {
         );
         let pod = live_pods_of(&rows, "api")[0].id.name.clone();
         let preview = ex
-            .preview(&ActionRequest::DeletePod {
+            .preview(&Change::DeletePod {
                 target: WorkloadRef::new(WorkloadKind::Pod, "shop", &pod),
             })
             .await
@@ -1156,7 +1156,7 @@ mod live {
         assert_eq!(switcher.contexts(), vec!["sim", "sim-viewer"]);
         let viewer = switcher.open("sim-viewer", Some("shop")).await.unwrap();
         assert_eq!(viewer.context, "kube:sim-viewer");
-        let scale = ActionRequest::Scale {
+        let scale = Change::Scale {
             target: deployment("api"),
             from: 3,
             to: 4,
@@ -1227,7 +1227,7 @@ mod live {
             row(rows, WorkloadKind::Deployment, "api").is_some()
         })
         .await;
-        let scale = ActionRequest::Scale {
+        let scale = Change::Scale {
             target: deployment("api"),
             from: 3,
             to: 4,

@@ -6,12 +6,10 @@ mod pg_harness;
 
 use std::time::{Duration, SystemTime};
 
-use opsdeck::domain::{
-    ActionRequest, DbSession, DbSnapshot, QueryRule, SessionState, SessionTarget,
-};
+use opsdeck::domain::{Change, DbSession, DbSnapshot, QueryRule, SessionState, SessionTarget};
 use opsdeck::pg::{PgExecutor, PgOptions, PgSource, connect, open};
 use opsdeck::runbook::{ActionKind, EstateView};
-use opsdeck::source::{ActionExecutor, DatabaseSource, SourceError};
+use opsdeck::source::{ChangeExecutor, DatabaseSource, SourceError};
 use pg_harness::*;
 use tokio_postgres::error::SqlState;
 
@@ -144,7 +142,7 @@ async fn cancel_ends_the_query_and_keeps_the_session() {
     let (source, exec) = backend(&server).await;
     let sleeper = server.sleeper("to-cancel").await;
     let s = until_sleeping(&source, &[sleeper.pid()]).await;
-    let req = ActionRequest::CancelQuery {
+    let req = Change::CancelQuery {
         database: DB.into(),
         session: target(session(&s, sleeper.pid()).unwrap()),
     };
@@ -181,7 +179,7 @@ async fn terminate_session_closes_the_connection() {
     let sleeper = server.sleeper("to-terminate").await;
     let other = server.sleeper("bystander").await;
     let s = until_sleeping(&source, &[sleeper.pid(), other.pid()]).await;
-    let req = ActionRequest::TerminateSession {
+    let req = Change::TerminateSession {
         database: DB.into(),
         session: target(session(&s, sleeper.pid()).unwrap()),
     };
@@ -252,7 +250,7 @@ async fn terminate_queries_hits_only_the_sessions_older_than_the_rule() {
         .iter()
         .map(|p| target(session(&s, *p).unwrap()))
         .collect();
-    let req = ActionRequest::TerminateQueries {
+    let req = Change::TerminateQueries {
         database: DB.into(),
         rule: rule.clone(),
         sessions,
@@ -316,7 +314,7 @@ async fn a_reused_pid_is_never_signalled() {
             ..real.clone()
         };
         let out = exec
-            .execute(&ActionRequest::TerminateQueries {
+            .execute(&Change::TerminateQueries {
                 database: DB.into(),
                 rule: rule.clone(),
                 sessions: vec![forged.clone()],
@@ -332,11 +330,11 @@ async fn a_reused_pid_is_never_signalled() {
             )]
         );
         for req in [
-            ActionRequest::TerminateSession {
+            Change::TerminateSession {
                 database: DB.into(),
                 session: forged.clone(),
             },
-            ActionRequest::CancelQuery {
+            Change::CancelQuery {
                 database: DB.into(),
                 session: forged.clone(),
             },
@@ -356,7 +354,7 @@ async fn a_reused_pid_is_never_signalled() {
 
     // The exact backend_start from the snapshot (a µs round trip) does hit it.
     let out = exec
-        .execute(&ActionRequest::TerminateQueries {
+        .execute(&Change::TerminateQueries {
             database: DB.into(),
             rule,
             sessions: vec![real],
@@ -411,7 +409,7 @@ async fn the_db_connections_runbook_action_runs_against_a_real_server() {
 
     // A query cannot be made to have started 10 minutes ago (query_start is
     // set by the server), and waiting 10 minutes is not a test. So the same
-    // ActionSpec is used with only its threshold shortened to 2 s: the
+    // ChangeSpec is used with only its threshold shortened to 2 s: the
     // database name, the user/application filters and the code path
     // (to_request -> PgExecutor::execute) are the runbook's own.
     let mut short = spec.clone();
@@ -419,7 +417,7 @@ async fn the_db_connections_runbook_action_runs_against_a_real_server() {
         rule.older_than = Duration::from_secs(2);
     }
     let req = short.to_request(&estate).unwrap();
-    let ActionRequest::TerminateQueries { sessions, .. } = &req else {
+    let Change::TerminateQueries { sessions, .. } = &req else {
         panic!("{req:?}")
     };
     assert_eq!(
@@ -449,7 +447,7 @@ async fn allowed_needs_the_right_to_signal() {
     let s = until_sleeping(&su_source, &[su_sleeper.pid(), app_sleeper.pid()]).await;
     let su_target = target(session(&s, su_sleeper.pid()).unwrap());
     let app_target = target(session(&s, app_sleeper.pid()).unwrap());
-    let term = |t: &SessionTarget| ActionRequest::TerminateSession {
+    let term = |t: &SessionTarget| Change::TerminateSession {
         database: DB.into(),
         session: t.clone(),
     };
@@ -499,7 +497,7 @@ async fn allowed_needs_the_right_to_signal() {
         other => panic!("{other:?}"),
     }
     let out = app_exec
-        .execute(&ActionRequest::TerminateQueries {
+        .execute(&Change::TerminateQueries {
             database: DB.into(),
             rule: QueryRule {
                 older_than: Duration::ZERO,
@@ -523,7 +521,7 @@ async fn allowed_needs_the_right_to_signal() {
     assert!(app_sleeper.client.closed().await);
 
     // Another database's request is not run here.
-    let elsewhere = ActionRequest::TerminateSession {
+    let elsewhere = Change::TerminateSession {
         database: "billing-db".into(),
         session: su_target,
     };
@@ -648,7 +646,7 @@ async fn the_source_reports_an_outage_and_recovers() {
         user: None,
         application: None,
     };
-    let req = ActionRequest::TerminateQueries {
+    let req = Change::TerminateQueries {
         database: DB.into(),
         rule,
         sessions: Vec::new(),

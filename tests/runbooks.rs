@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime};
 
 use opsdeck::domain::{
-    ActionRequest, DbSession, DbSnapshot, Health, MetricSeries, Point, SessionState, Workload,
+    Change, DbSession, DbSnapshot, Health, MetricSeries, Point, SessionState, Workload,
     WorkloadKind, WorkloadRef,
 };
 use opsdeck::runbook::{self, ActionKind, Check, CheckResult, EstateView, Runbook};
@@ -14,7 +14,7 @@ fn fixture(name: &str) -> Vec<String> {
     let path = format!("tests/fixtures/runbooks/{name}.toml");
     let text = std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
         .unwrap_or_else(|e| panic!("{path}: {e}"));
-    match Runbook::parse(&path, &text) {
+    match Runbook::parse_for(&path, &text, &Scenario::names()) {
         Ok(_) => panic!("{path} parsed without problems"),
         Err(problems) => problems.iter().map(ToString::to_string).collect(),
     }
@@ -132,7 +132,7 @@ kind = "scale"
 target = "pod shop/api-1"
 replicas = -1
 "#;
-    let problems: Vec<String> = Runbook::parse("many.toml", text)
+    let problems: Vec<String> = Runbook::parse_for("many.toml", text, &Scenario::names())
         .err()
         .unwrap_or_default()
         .iter()
@@ -323,7 +323,7 @@ fn checks_and_actions_against_an_estate() {
     assert_eq!(actions[0].label(), "Scale api");
     assert_eq!(
         actions[0].to_request(&view),
-        Ok(ActionRequest::Scale {
+        Ok(Change::Scale {
             target: WorkloadRef::new(WorkloadKind::Deployment, "shop", "api"),
             from: 3,
             to: 6
@@ -331,12 +331,12 @@ fn checks_and_actions_against_an_estate() {
     );
     assert_eq!(
         actions[1].to_request(&view),
-        Ok(ActionRequest::DeletePod {
+        Ok(Change::DeletePod {
             target: WorkloadRef::new(WorkloadKind::Pod, "shop", "api-a-2")
         })
     );
     match actions[2].to_request(&view) {
-        Ok(ActionRequest::TerminateQueries {
+        Ok(Change::TerminateQueries {
             database, sessions, ..
         }) => {
             assert_eq!(database, "orders-db");
@@ -394,7 +394,7 @@ fn check_dir_reports_problems_per_file() {
         .unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(dir.path().join("bad.toml"), "id = \"x\"\n").unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(dir.path().join("notes.txt"), "ignored").unwrap_or_else(|e| panic!("{e}"));
-    let (books, problems) = runbook::load_dir(dir.path());
+    let (books, problems) = runbook::load_dir(dir.path(), &Scenario::names());
     assert_eq!(books.len(), 1);
     let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
     let bad = dir.path().join("bad.toml").display().to_string();
@@ -407,5 +407,5 @@ fn check_dir_reports_problems_per_file() {
             )
         ]
     );
-    assert!(runbook::check_dir(&dir.path().join("absent")).is_empty());
+    assert!(runbook::check_dir(&dir.path().join("absent"), &Scenario::names()).is_empty());
 }

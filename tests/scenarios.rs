@@ -5,8 +5,8 @@
 use std::time::{Duration, SystemTime};
 
 use opsdeck::domain::{
-    ActionRequest, DbSnapshot, Health, MetricSeries, QueryRule, SessionState, SessionTarget,
-    Workload, WorkloadKind, WorkloadRef,
+    Change, DbSnapshot, Health, MetricSeries, QueryRule, SessionState, SessionTarget, Workload,
+    WorkloadKind, WorkloadRef,
 };
 use opsdeck::runbook::{EstateView, Runbook};
 use opsdeck::sim::{Scenario, World};
@@ -363,7 +363,7 @@ fn same_seed_same_world() {
             w.step(Duration::from_millis(4_500));
             w.step(7 * MINUTE);
             let target = WorkloadRef::new(WorkloadKind::Deployment, "shop", "web");
-            w.apply(&ActionRequest::Scale {
+            w.apply(&Change::Scale {
                 target,
                 from: 2,
                 to: 3,
@@ -430,7 +430,7 @@ fn terminate_skips_a_reused_pid() {
         backend_start: a.backend_start,
         query: "SELECT 1".into(),
     };
-    let request = ActionRequest::TerminateQueries {
+    let request = Change::TerminateQueries {
         database: "orders-db".into(),
         rule,
         sessions: vec![real, reused, gone],
@@ -468,46 +468,46 @@ fn missing_targets_are_not_found() {
     w.step(MINUTE);
     let dep = |name: &str| WorkloadRef::new(WorkloadKind::Deployment, "shop", name);
     let requests = [
-        ActionRequest::Scale {
+        Change::Scale {
             target: dep("nope"),
             from: 1,
             to: 2,
         },
-        ActionRequest::Scale {
+        Change::Scale {
             target: WorkloadRef::new(WorkloadKind::Deployment, "other", "api"),
             from: 3,
             to: 4,
         },
-        ActionRequest::RolloutUndo {
+        Change::RolloutUndo {
             target: dep("nope"),
             to_revision: None,
         },
-        ActionRequest::RolloutUndo {
+        Change::RolloutUndo {
             target: dep("api"),
             to_revision: Some(9),
         },
-        ActionRequest::RolloutRestart {
+        Change::RolloutRestart {
             target: dep("nope"),
         },
-        ActionRequest::DeletePod {
+        Change::DeletePod {
             target: WorkloadRef::new(WorkloadKind::Pod, "shop", "api-xxxxxxxxxx-xxxxx"),
         },
-        ActionRequest::StopTask {
+        Change::StopTask {
             target: WorkloadRef::new(
                 WorkloadKind::EcsTask,
                 "prod",
                 "0123456789abcdef0123456789abcdef",
             ),
         },
-        ActionRequest::ForceNewDeployment {
+        Change::ForceNewDeployment {
             target: WorkloadRef::new(WorkloadKind::EcsService, "prod", "nope"),
         },
-        ActionRequest::Scale {
+        Change::Scale {
             target: WorkloadRef::new(WorkloadKind::EcsService, "staging", "checkout"),
             from: 4,
             to: 5,
         },
-        ActionRequest::TerminateQueries {
+        Change::TerminateQueries {
             database: "users-db".into(),
             rule: QueryRule {
                 older_than: MINUTE,
@@ -534,7 +534,7 @@ fn actions_behave_like_the_real_ones() {
     w.step(MINUTE);
     // Scale: new pods are Pending, then Running and ready within seconds.
     let api = WorkloadRef::new(WorkloadKind::Deployment, "shop", "api");
-    w.apply(&ActionRequest::Scale {
+    w.apply(&Change::Scale {
         target: api.clone(),
         from: 3,
         to: 5,
@@ -566,7 +566,7 @@ fn actions_behave_like_the_real_ones() {
         .find(|x| x.id.kind == WorkloadKind::Pod && x.owner.as_deref() == Some("api"))
         .map(|x| x.id.clone());
     let victim = victim.unwrap_or_else(|| panic!("no api pod"));
-    w.apply(&ActionRequest::DeletePod {
+    w.apply(&Change::DeletePod {
         target: victim.clone(),
     })
     .unwrap_or_else(|e| panic!("{e}"));
@@ -586,7 +586,7 @@ fn actions_behave_like_the_real_ones() {
         .filter(|p| p.app() == "web")
         .map(|p| p.meta.name.clone())
         .collect();
-    w.apply(&ActionRequest::RolloutRestart {
+    w.apply(&Change::RolloutRestart {
         target: WorkloadRef::new(WorkloadKind::Deployment, "shop", "web"),
     })
     .unwrap_or_else(|e| panic!("{e}"));
@@ -632,7 +632,7 @@ fn actions_behave_like_the_real_ones() {
 
     // ECS: scale out launches tasks that go PROVISIONING -> RUNNING healthy; stop task is replaced.
     let checkout = WorkloadRef::new(WorkloadKind::EcsService, "prod", "checkout");
-    w.apply(&ActionRequest::Scale {
+    w.apply(&Change::Scale {
         target: checkout.clone(),
         from: 4,
         to: 6,
@@ -657,7 +657,7 @@ fn actions_behave_like_the_real_ones() {
         .find(|x| x.id.kind == WorkloadKind::EcsTask && x.status == "RUNNING HEALTHY")
         .map(|x| x.id.clone());
     let task = task.unwrap_or_else(|| panic!("no task"));
-    w.apply(&ActionRequest::StopTask {
+    w.apply(&Change::StopTask {
         target: task.clone(),
     })
     .unwrap_or_else(|e| panic!("{e}"));

@@ -136,13 +136,13 @@ fn terminate_confirmation_80x24_and_160x48() {
         &mut s,
         Msg::Key(KeyChord::new(KeyCode::Enter, KeyModifiers::NONE)),
     );
-    let [opsdeck::core::Effect::CheckAction { id, .. }] = effects.as_slice() else {
+    let [opsdeck::core::Effect::CheckChange { id, .. }] = effects.as_slice() else {
         panic!("the confirmation asks the backend first: {effects:?}")
     };
     let id = *id;
     update(
         &mut s,
-        Msg::ActionChecked {
+        Msg::ChangeChecked {
             id,
             allowed: Ok(()),
             preview: Ok(None),
@@ -155,7 +155,7 @@ fn terminate_confirmation_80x24_and_160x48() {
     // The same dialog when the backend says no: the reason shows, and Yes is refused.
     update(
         &mut s,
-        Msg::ActionChecked {
+        Msg::ChangeChecked {
             id,
             allowed: Err("sim-viewer cannot delete pods in shop".into()),
             preview: Ok(None),

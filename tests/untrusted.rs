@@ -59,7 +59,7 @@ fn render_all(
     s.logs.search = search;
     for zoom in [false, true] {
         s.zoom = zoom;
-        s.focus = opsdeck::core::Pane::Logs;
+        s.focus = opsdeck::core::Pane::LOGS;
         let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
         term.draw(|f| opsdeck::ui::render(f, &s, &Theme::shipped("default").unwrap()))
             .unwrap();

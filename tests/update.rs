@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 use crossterm::event::{KeyCode, KeyModifiers};
 use opsdeck::core::{CheckState, ConfirmStatus, Effect, Feed, Layer, Msg, Pane, State, update};
 use opsdeck::domain::{
-    ActionOutcome, ActionRequest, DbSession, DbSnapshot, Health, Level, LogLine, SessionState,
+    Change, ChangeOutcome, DbSession, DbSnapshot, Health, Level, LogLine, SessionState,
     SessionTarget, Workload, WorkloadKind, WorkloadRef,
 };
 use opsdeck::keymap::{KeyChord, Keymap};
@@ -95,9 +95,9 @@ fn scale_yields_exactly_one_effect_only_after_confirmation() {
     let check = special(&mut s, KeyCode::Enter);
     assert_eq!(
         check,
-        vec![Effect::CheckAction {
+        vec![Effect::CheckChange {
             id: 1,
-            request: ActionRequest::Scale {
+            request: Change::Scale {
                 target: target.clone(),
                 from: 3,
                 to: 6
@@ -115,9 +115,9 @@ fn scale_yields_exactly_one_effect_only_after_confirmation() {
     let effects = key(&mut s, 'y');
     assert_eq!(
         effects,
-        vec![Effect::RunAction {
+        vec![Effect::RunChange {
             id: 2,
-            request: ActionRequest::Scale {
+            request: Change::Scale {
                 target: WorkloadRef::new(WorkloadKind::Deployment, "shop", "api"),
                 from: 3,
                 to: 6
@@ -201,7 +201,7 @@ fn destructive_action_needs_the_name_typed() {
     select(&mut s, "api");
     assert!(matches!(
         key(&mut s, 'u').as_slice(),
-        [Effect::CheckAction { .. }]
+        [Effect::CheckChange { .. }]
     ));
     let Some(Layer::Confirm(c)) = &s.layer else {
         panic!("confirmation expected")
@@ -232,9 +232,9 @@ fn destructive_action_needs_the_name_typed() {
     let effects = special(&mut s, KeyCode::Enter);
     assert_eq!(
         effects,
-        vec![Effect::RunAction {
+        vec![Effect::RunChange {
             id: 2,
-            request: ActionRequest::RolloutUndo {
+            request: Change::RolloutUndo {
                 target: WorkloadRef::new(WorkloadKind::Deployment, "shop", "api"),
                 to_revision: None
             }
@@ -249,12 +249,12 @@ fn action_result_closes_or_stays_in_the_dialog() {
     key(&mut s, 'x');
     typed(&mut s, "api-6d4f-abcde");
     let effects = special(&mut s, KeyCode::Enter);
-    let [Effect::RunAction { id, .. }] = effects.as_slice() else {
+    let [Effect::RunChange { id, .. }] = effects.as_slice() else {
         panic!("one effect: {effects:?}")
     };
     update(
         &mut s,
-        Msg::ActionFinished {
+        Msg::ChangeFinished {
             id: *id,
             result: Err("forbidden: pods is forbidden".into()),
         },
@@ -272,14 +272,14 @@ fn action_result_closes_or_stays_in_the_dialog() {
     key(&mut s, 'x');
     typed(&mut s, "api-6d4f-abcde");
     let effects = special(&mut s, KeyCode::Enter);
-    let [Effect::RunAction { id, .. }] = effects.as_slice() else {
+    let [Effect::RunChange { id, .. }] = effects.as_slice() else {
         panic!("one effect")
     };
     update(
         &mut s,
-        Msg::ActionFinished {
+        Msg::ChangeFinished {
             id: *id,
-            result: Ok(ActionOutcome {
+            result: Ok(ChangeOutcome {
                 summary: "deleted".into(),
                 details: vec![],
             }),
@@ -321,7 +321,7 @@ fn filter_applies_as_typed_and_esc_restores() {
 fn logs_follow_pause_search_and_filters() {
     let mut s = state();
     key(&mut s, '2');
-    assert_eq!(s.focus, Pane::Logs);
+    assert_eq!(s.focus, Pane::LOGS);
     let lines: Vec<LogLine> = (0..50)
         .map(|i| LogLine {
             source: if i % 2 == 0 {
@@ -407,7 +407,7 @@ fn terminate_confirmation_lists_every_session() {
         }],
     };
     update(&mut s, Msg::Databases(vec![db]));
-    let req = ActionRequest::TerminateQueries {
+    let req = Change::TerminateQueries {
         database: "orders-db".into(),
         rule: opsdeck::domain::QueryRule {
             older_than: Duration::from_secs(600),
@@ -448,12 +448,12 @@ fn denied_actions_cannot_be_confirmed_and_say_why() {
     let mut s = state();
     select(&mut s, "api");
     let effects = key(&mut s, 'r');
-    let [Effect::CheckAction { id, .. }] = effects.as_slice() else {
+    let [Effect::CheckChange { id, .. }] = effects.as_slice() else {
         panic!("check expected: {effects:?}")
     };
     update(
         &mut s,
-        Msg::ActionChecked {
+        Msg::ChangeChecked {
             id: *id,
             allowed: Err("sim-viewer cannot patch deployments in shop".into()),
             preview: Ok(None),
@@ -483,14 +483,14 @@ fn dry_run_answer_lands_in_its_own_dialog_only() {
     let mut s = state();
     select(&mut s, "api");
     let effects = key(&mut s, 'r');
-    let [Effect::CheckAction { id, .. }] = effects.as_slice() else {
+    let [Effect::CheckChange { id, .. }] = effects.as_slice() else {
         panic!()
     };
     let id = *id;
     // An answer for another (older) dialog is ignored.
     update(
         &mut s,
-        Msg::ActionChecked {
+        Msg::ChangeChecked {
             id: id + 100,
             allowed: Err("x".into()),
             preview: Ok(None),
@@ -502,7 +502,7 @@ fn dry_run_answer_lands_in_its_own_dialog_only() {
     assert_eq!(c.check, CheckState::Pending);
     update(
         &mut s,
-        Msg::ActionChecked {
+        Msg::ChangeChecked {
             id,
             allowed: Ok(()),
             preview: Ok(Some("server dry run: accepted".into())),
@@ -597,7 +597,7 @@ fn previous_logs_of_a_pod_show_under_their_own_source() {
             result: Ok(vec![line]),
         },
     );
-    assert_eq!(s.focus, Pane::Logs);
+    assert_eq!(s.focus, Pane::LOGS);
     assert_eq!(s.logs.source.as_deref(), Some("api-6d4f-abcde (previous)"));
     assert!(!s.logs.follow, "paused on the crash");
     let shown: Vec<&str> = s
@@ -655,10 +655,10 @@ fn database_pane_lists_longest_active_first_and_pins_sessions() {
     let mut s = state();
     with_db(&mut s);
     key(&mut s, '5');
-    assert_eq!(s.focus, Pane::Database);
+    assert_eq!(s.focus, Pane::DATABASE);
     assert_eq!(
         s.lower_right,
-        Pane::Database,
+        Pane::DATABASE,
         "the shared quadrant shows the Database pane"
     );
     let order: Vec<i32> = opsdeck::core::db_rows(&s.metrics.databases)
@@ -668,7 +668,7 @@ fn database_pane_lists_longest_active_first_and_pins_sessions() {
     assert_eq!(order, vec![104, 102, 101, 103]);
     // Cancel the selected (longest) query: no name to type, default No.
     let effects = key(&mut s, 'c');
-    let [Effect::CheckAction { request, .. }] = effects.as_slice() else {
+    let [Effect::CheckChange { request, .. }] = effects.as_slice() else {
         panic!("{effects:?}")
     };
     let expected_session = SessionTarget {
@@ -678,7 +678,7 @@ fn database_pane_lists_longest_active_first_and_pins_sessions() {
     };
     assert_eq!(
         request,
-        &ActionRequest::CancelQuery {
+        &Change::CancelQuery {
             database: "orders-db".into(),
             session: expected_session.clone()
         }
@@ -691,12 +691,10 @@ fn database_pane_lists_longest_active_first_and_pins_sessions() {
     // Terminate the next one down: destructive, the database's name must be typed.
     special(&mut s, KeyCode::Down);
     let effects = key(&mut s, 'x');
-    let [Effect::CheckAction { request, .. }] = effects.as_slice() else {
+    let [Effect::CheckChange { request, .. }] = effects.as_slice() else {
         panic!("{effects:?}")
     };
-    assert!(
-        matches!(request, ActionRequest::TerminateSession { session, .. } if session.pid == 102)
-    );
+    assert!(matches!(request, Change::TerminateSession { session, .. } if session.pid == 102));
     let Some(Layer::Confirm(c)) = &s.layer else {
         panic!()
     };
@@ -706,8 +704,8 @@ fn database_pane_lists_longest_active_first_and_pins_sessions() {
     let effects = special(&mut s, KeyCode::Enter);
     assert!(matches!(
         effects.as_slice(),
-        [Effect::RunAction {
-            request: ActionRequest::TerminateSession { .. },
+        [Effect::RunChange {
+            request: Change::TerminateSession { .. },
             ..
         }]
     ));
@@ -724,10 +722,10 @@ fn terminate_matching_hits_exactly_the_active_queries_over_the_threshold() {
     };
     assert_eq!(i.text, "10m", "defaults to the runbook's 10 minutes");
     let effects = special(&mut s, KeyCode::Enter);
-    let [Effect::CheckAction { request, .. }] = effects.as_slice() else {
+    let [Effect::CheckChange { request, .. }] = effects.as_slice() else {
         panic!("{effects:?}")
     };
-    let ActionRequest::TerminateQueries { sessions, rule, .. } = request else {
+    let Change::TerminateQueries { sessions, rule, .. } = request else {
         panic!("{request:?}")
     };
     let pids: Vec<i32> = sessions.iter().map(|x| x.pid).collect();
@@ -795,8 +793,8 @@ fn terminate_matching_hits_exactly_the_active_queries_over_the_threshold() {
     typed(&mut only, " app=reports");
     let effects = special(&mut only, KeyCode::Enter);
     let [
-        Effect::CheckAction {
-            request: ActionRequest::TerminateQueries { sessions, rule, .. },
+        Effect::CheckChange {
+            request: Change::TerminateQueries { sessions, rule, .. },
             ..
         },
     ] = effects.as_slice()
@@ -849,7 +847,7 @@ fn query_results(
 fn logs_insights_runs_the_typed_query_and_esc_stops_it() {
     use opsdeck::domain::QueryStatus;
     let mut s = state();
-    s.focus = Pane::Logs;
+    s.focus = Pane::LOGS;
     // No log groups in the session: nothing to query, and it says so.
     assert!(key(&mut s, 'I').is_empty());
     assert!(s.layer.is_none());
@@ -948,7 +946,7 @@ fn logs_insights_runs_the_typed_query_and_esc_stops_it() {
 #[test]
 fn an_empty_query_is_refused_in_the_prompt() {
     let mut s = state();
-    s.focus = Pane::Logs;
+    s.focus = Pane::LOGS;
     update(&mut s, Msg::QueryGroups(vec!["/ecs/checkout".into()]));
     key(&mut s, 'I');
     for _ in 0..opsdeck::core::DEFAULT_QUERY.len() {
@@ -1008,8 +1006,8 @@ fn an_ecs_service_can_be_rolled_back_behind_a_typed_confirmation() {
     assert!(
         matches!(
             effects.as_slice(),
-            [Effect::CheckAction {
-                request: ActionRequest::RolloutUndo {
+            [Effect::CheckChange {
+                request: Change::RolloutUndo {
                     to_revision: None,
                     ..
                 },

@@ -2,6 +2,10 @@
 //! default credential chain.
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use toml::de::DeValue;
+
+use crate::problem::Problem;
+use crate::toml_doc::{Doc, Value, sorted_entries};
 
 /// Where and as whom to talk to AWS. Every field is optional: unset fields
 /// come from the environment and the shared config files as the AWS CLI
@@ -53,45 +57,28 @@ pub struct AwsSettings {
     pub metrics: Vec<super::metrics::CloudWatchMetricSpec>,
 }
 
-const AWS_FIELDS: &str =
-    "profile, region, clusters, log_groups, log_stream_prefix, alarm_prefix, metrics";
+const AWS_FIELDS: &[&str] = &[
+    "profile",
+    "region",
+    "clusters",
+    "log_groups",
+    "log_stream_prefix",
+    "alarm_prefix",
+    "metrics",
+];
 
-/// Parse the `[aws]` table (`value`) of the `config.toml` text `text`.
+/// Parse the `[aws]` table (`value`) of a `config.toml` document.
 /// Mistakes are reported with file, line and key; the rest is kept.
-pub fn settings_from_toml(
-    value: &toml::Spanned<toml::de::DeValue<'_>>,
-    text: &str,
-    file: &str,
-) -> (AwsSettings, Vec<crate::problem::Problem>) {
-    use crate::problem::{Problem, line_of};
-    use toml::de::DeValue;
-
+pub fn settings_from_toml<'i>(value: &Value<'i>, doc: &Doc<'i>) -> (AwsSettings, Vec<Problem>) {
     let mut out = AwsSettings::default();
     let mut problems = Vec::new();
     let DeValue::Table(table) = value.get_ref() else {
-        problems.push(Problem::new(
-            file,
-            Some(line_of(text, value.span().start)),
-            Some("aws".into()),
-            format!(
-                "expected a table ([aws]), found {}",
-                value.get_ref().type_str()
-            ),
-        ));
+        problems.push(doc.wrong_type("aws", "a table ([aws])", value));
         return (out, problems);
     };
-    for (k, v) in crate::config::sorted_entries(table) {
+    for (k, v) in sorted_entries(table) {
         let key = k.get_ref().to_string();
         let at = format!("aws.{key}");
-        let line = line_of(text, k.span().start);
-        let mut wrong = |expected: &str| {
-            problems.push(Problem::new(
-                file,
-                Some(line),
-                Some(at.clone()),
-                format!("expected {expected}, found {}", v.get_ref().type_str()),
-            ));
-        };
         match (key.as_str(), v.get_ref()) {
             ("profile", DeValue::String(s)) => out.profile = Some(s.to_string()),
             ("region", DeValue::String(s)) => out.region = Some(s.to_string()),
@@ -99,18 +86,15 @@ pub fn settings_from_toml(
                 out.log_stream_prefix = Some(s.to_string())
             }
             ("alarm_prefix", DeValue::String(s)) => out.alarm_prefix = Some(s.to_string()),
-            ("profile" | "region" | "log_stream_prefix" | "alarm_prefix", _) => wrong("a string"),
+            ("profile" | "region" | "log_stream_prefix" | "alarm_prefix", _) => {
+                problems.push(doc.wrong_type(&at, "a string", v))
+            }
             ("clusters" | "log_groups", DeValue::Array(items)) => {
                 let mut names = Vec::new();
                 for item in items {
                     match item.get_ref() {
                         DeValue::String(s) if !s.is_empty() => names.push(s.to_string()),
-                        other => problems.push(Problem::new(
-                            file,
-                            Some(line_of(text, item.span().start)),
-                            Some(at.clone()),
-                            format!("expected a non-empty string, found {}", other.type_str()),
-                        )),
+                        _ => problems.push(doc.wrong_type(&at, "a non-empty string", item)),
                     }
                 }
                 if key == "clusters" {
@@ -119,19 +103,15 @@ pub fn settings_from_toml(
                     out.log_groups = names;
                 }
             }
-            ("clusters" | "log_groups", _) => wrong("an array of strings"),
+            ("clusters" | "log_groups", _) => {
+                problems.push(doc.wrong_type(&at, "an array of strings", v))
+            }
             ("metrics", _) => {
-                let (specs, p) =
-                    super::metrics::metric_specs_from_toml(v, text, file, "aws.metrics");
+                let (specs, p) = super::metrics::metric_specs_from_toml(v, doc, "aws.metrics");
                 out.metrics = specs;
                 problems.extend(p);
             }
-            _ => problems.push(Problem::new(
-                file,
-                Some(line),
-                Some(at),
-                format!("unknown field \"{key}\", expected one of {AWS_FIELDS}"),
-            )),
+            _ => problems.push(doc.unknown_field("aws", k, AWS_FIELDS)),
         }
     }
     (out, problems)

@@ -1,6 +1,6 @@
 //! ECS services and tasks through aws-sdk-ecs: a [`WorkloadSource`] that
 //! lists them as workload rows (with their load balancer target health from
-//! ELBv2) and an [`ActionExecutor`] that scales, force-deploys, stops tasks
+//! ELBv2) and an [`ChangeExecutor`] that scales, force-deploys, stops tasks
 //! and rolls a service back to its previous task definition revision.
 //!
 //! The rows have the same shape as the simulator's (`src/sim/world.rs`):
@@ -21,8 +21,10 @@ use aws_sdk_elasticloadbalancingv2 as elbv2;
 use elbv2::types::TargetHealthStateEnum;
 
 use super::config::{AwsOptions, sdk_config};
-use crate::domain::{ActionOutcome, ActionRequest, Health, Workload, WorkloadKind, WorkloadRef};
-use crate::source::{ActionExecutor, SourceError, WorkloadSource};
+use crate::domain::{
+    Change, ChangeOutcome, Health, Workload, WorkloadKind, WorkloadRef, rollout_health,
+};
+use crate::source::{ChangeExecutor, SourceError, WorkloadSource};
 
 /// ListServices/ListTasks page size (the API's maximum).
 const LIST_PAGE: i32 = 100;
@@ -324,12 +326,7 @@ pub fn service_to_workload(cluster: &str, svc: &Service) -> Workload {
         });
     }
     if running < desired {
-        let h = if running == 0 {
-            Health::Critical
-        } else {
-            Health::Warn
-        };
-        health = health.max(h);
+        health = health.max(rollout_health(running, desired));
         reasons.push(format!("{running}/{desired} running"));
     }
     if pending > 0 {
@@ -562,18 +559,14 @@ fn expect_kind(target: &WorkloadRef, kind: WorkloadKind, verb: &str) -> Result<(
     }
 }
 
-fn check(request: &ActionRequest) -> Result<(), SourceError> {
+fn check(request: &Change) -> Result<(), SourceError> {
     match request {
-        ActionRequest::Scale { target, .. } => {
-            expect_kind(target, WorkloadKind::EcsService, "scale")
-        }
-        ActionRequest::ForceNewDeployment { target } => {
+        Change::Scale { target, .. } => expect_kind(target, WorkloadKind::EcsService, "scale"),
+        Change::ForceNewDeployment { target } => {
             expect_kind(target, WorkloadKind::EcsService, "force new deployment")
         }
-        ActionRequest::StopTask { target } => {
-            expect_kind(target, WorkloadKind::EcsTask, "stop task")
-        }
-        ActionRequest::RolloutUndo { target, .. } => {
+        Change::StopTask { target } => expect_kind(target, WorkloadKind::EcsTask, "stop task"),
+        Change::RolloutUndo { target, .. } => {
             expect_kind(target, WorkloadKind::EcsService, "roll back")
         }
         other => Err(SourceError::Blocked(format!(
@@ -584,12 +577,12 @@ fn check(request: &ActionRequest) -> Result<(), SourceError> {
 }
 
 #[async_trait]
-impl ActionExecutor for EcsExecutor {
-    async fn execute(&self, request: &ActionRequest) -> Result<ActionOutcome, SourceError> {
+impl ChangeExecutor for EcsExecutor {
+    async fn execute(&self, request: &Change) -> Result<ChangeOutcome, SourceError> {
         check(request)?;
         let what = request.describe();
         match request {
-            ActionRequest::Scale { target, from, to } => {
+            Change::Scale { target, from, to } => {
                 let desired = i32::try_from(*to).map_err(|_| {
                     SourceError::Blocked(format!("desired count {to} is out of range"))
                 })?;
@@ -603,12 +596,12 @@ impl ActionExecutor for EcsExecutor {
                     .await
                     .map_err(|e| map_sdk_error(&what, e))?;
                 let now = out.service().map_or(*to, |s| count(s.desired_count()));
-                Ok(ActionOutcome {
+                Ok(ChangeOutcome {
                     summary: format!("scaled {target} {from} -> {now}"),
                     details: Vec::new(),
                 })
             }
-            ActionRequest::ForceNewDeployment { target } => {
+            Change::ForceNewDeployment { target } => {
                 let out = self
                     .client
                     .update_service()
@@ -628,12 +621,12 @@ impl ActionExecutor for EcsExecutor {
                     .and_then(|d| d.id())
                     .map(|id| vec![format!("deployment {id}")])
                     .unwrap_or_default();
-                Ok(ActionOutcome {
+                Ok(ChangeOutcome {
                     summary: format!("started a new deployment of {target}"),
                     details,
                 })
             }
-            ActionRequest::StopTask { target } => {
+            Change::StopTask { target } => {
                 let out = self
                     .client
                     .stop_task()
@@ -647,12 +640,12 @@ impl ActionExecutor for EcsExecutor {
                     .task()
                     .and_then(|t| t.desired_status())
                     .unwrap_or("STOPPED");
-                Ok(ActionOutcome {
+                Ok(ChangeOutcome {
                     summary: format!("stopped {target} (desired status {status})"),
                     details: Vec::new(),
                 })
             }
-            ActionRequest::RolloutUndo {
+            Change::RolloutUndo {
                 target,
                 to_revision,
             } => {
@@ -665,7 +658,7 @@ impl ActionExecutor for EcsExecutor {
                     .send()
                     .await
                     .map_err(|e| map_sdk_error(&what, e))?;
-                Ok(ActionOutcome {
+                Ok(ChangeOutcome {
                     summary: format!("rolled {target} back to {to}"),
                     details: vec![format!("was {from}")],
                 })
@@ -676,9 +669,9 @@ impl ActionExecutor for EcsExecutor {
         }
     }
 
-    async fn preview(&self, request: &ActionRequest) -> Result<Option<String>, SourceError> {
+    async fn preview(&self, request: &Change) -> Result<Option<String>, SourceError> {
         match request {
-            ActionRequest::RolloutUndo {
+            Change::RolloutUndo {
                 target,
                 to_revision,
             } => {
@@ -690,7 +683,7 @@ impl ActionExecutor for EcsExecutor {
         }
     }
 
-    async fn allowed(&self, request: &ActionRequest) -> Result<(), String> {
+    async fn allowed(&self, request: &Change) -> Result<(), String> {
         check(request).map_err(|e| e.to_string())
     }
 }
@@ -986,17 +979,17 @@ mod tests {
         let svc = WorkloadRef::new(WorkloadKind::EcsService, "prod", "checkout");
         let dep = WorkloadRef::new(WorkloadKind::Deployment, "shop", "api");
         assert!(
-            check(&ActionRequest::ForceNewDeployment {
+            check(&Change::ForceNewDeployment {
                 target: svc.clone()
             })
             .is_ok()
         );
         assert!(matches!(
-            check(&ActionRequest::StopTask { target: svc }),
+            check(&Change::StopTask { target: svc }),
             Err(SourceError::Blocked(_))
         ));
         assert!(matches!(
-            check(&ActionRequest::RolloutRestart { target: dep }),
+            check(&Change::RolloutRestart { target: dep }),
             Err(SourceError::Blocked(_))
         ));
     }

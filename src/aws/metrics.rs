@@ -58,14 +58,14 @@ use aws_sdk_cloudwatch::types::{
 };
 use serde::Deserialize;
 use toml::Spanned;
-use toml::de::{DeTable, DeValue, ValueDeserializer};
+use toml::de::{DeTable, DeValue};
 
 use super::config::{AwsOptions, sdk_config};
 use super::ecs::map_sdk_error;
-use crate::config::syntax_problem;
 use crate::domain::{MetricSeries, Point};
-use crate::problem::{Problem, line_of};
+use crate::problem::Problem;
 use crate::source::{MetricSource, SourceError};
+use crate::toml_doc::Doc;
 
 /// GetMetricData takes at most 500 queries per call.
 pub const MAX_QUERIES_PER_CALL: usize = 500;
@@ -546,9 +546,10 @@ const PRESETS: &str = "ecs_service, alb, rds";
 /// in the file is looked at). `file` is the name used in problems. Presets are
 /// expanded; entries with mistakes are left out, the others kept.
 pub fn parse_metric_specs(text: &str, file: &str) -> (Vec<CloudWatchMetricSpec>, Vec<Problem>) {
-    let root = match DeTable::parse(text) {
+    let doc = Doc::new(text, file);
+    let root = match doc.parse() {
         Ok(t) => t,
-        Err(e) => return (Vec::new(), vec![syntax_problem(file, text, &e)]),
+        Err(p) => return (Vec::new(), vec![p]),
     };
     let Some(aws) = root.get_ref().get("aws") else {
         return (Vec::new(), Vec::new());
@@ -558,50 +559,35 @@ pub fn parse_metric_specs(text: &str, file: &str) -> (Vec<CloudWatchMetricSpec>,
         return (Vec::new(), Vec::new());
     };
     match aws.get("metrics") {
-        Some(metrics) => metric_specs_from_toml(metrics, text, file, "aws.metrics"),
+        Some(metrics) => metric_specs_from_toml(metrics, &doc, "aws.metrics"),
         None => (Vec::new(), Vec::new()),
     }
 }
 
 /// Parse an already-parsed `aws.metrics` value (an array of tables) of the
-/// document `text`; `key` is its dotted path in problems (`aws.metrics`).
-pub fn metric_specs_from_toml(
-    value: &Spanned<DeValue<'_>>,
-    text: &str,
-    file: &str,
+/// document; `key` is its dotted path in problems (`aws.metrics`).
+pub fn metric_specs_from_toml<'i>(
+    value: &Spanned<DeValue<'i>>,
+    doc: &Doc<'i>,
     key: &str,
 ) -> (Vec<CloudWatchMetricSpec>, Vec<Problem>) {
     let mut specs: Vec<CloudWatchMetricSpec> = Vec::new();
     let mut problems = Vec::new();
     let DeValue::Array(items) = value.get_ref() else {
-        problems.push(Problem::new(
-            file,
-            Some(line_of(text, value.span().start)),
-            Some(key.to_string()),
-            format!(
-                "expected an array of tables ([[{key}]]), found {}",
-                value.get_ref().type_str()
-            ),
-        ));
+        problems.push(doc.wrong_type(key, &format!("an array of tables ([[{key}]])"), value));
         return (specs, problems);
     };
     // Where each key was first defined, for duplicate reports.
     let mut seen: HashMap<String, String> = HashMap::new();
     for (i, item) in items.iter().enumerate() {
         let path = format!("{key}[{i}]");
-        let line = line_of(text, item.span().start);
+        let line = doc.line(item.span().start);
         let DeValue::Table(table) = item.get_ref() else {
-            problems.push(Problem::new(
-                file,
-                Some(line),
-                Some(path),
-                format!("expected a table, found {}", item.get_ref().type_str()),
-            ));
+            problems.push(doc.wrong_type(&path, "a table", item));
             continue;
         };
         let entry = Entry {
-            text,
-            file,
+            doc,
             path: &path,
             line,
             table,
@@ -616,7 +602,7 @@ pub fn metric_specs_from_toml(
             }
             if let Some(first) = seen.get(&spec.key) {
                 problems.push(Problem::new(
-                    file,
+                    doc.file,
                     Some(entry.line_of_field("key")),
                     Some(path.clone()),
                     format!(
@@ -635,8 +621,7 @@ pub fn metric_specs_from_toml(
 
 /// One `[[aws.metrics]]` table being parsed.
 struct Entry<'a, 'i> {
-    text: &'a str,
-    file: &'a str,
+    doc: &'a Doc<'i>,
     path: &'a str,
     line: usize,
     table: &'a DeTable<'i>,
@@ -648,7 +633,7 @@ impl<'i> Entry<'_, 'i> {
         self.table
             .iter()
             .find(|(k, _)| k.get_ref().as_ref() == field)
-            .map_or(self.line, |(k, _)| line_of(self.text, k.span().start))
+            .map_or(self.line, |(k, _)| self.doc.line(k.span().start))
     }
 
     fn problem(&self, field: Option<&str>, message: impl Into<String>) -> Problem {
@@ -656,35 +641,15 @@ impl<'i> Entry<'_, 'i> {
             Some(f) => (self.line_of_field(f), format!("{}.{f}", self.path)),
             None => (self.line, self.path.to_string()),
         };
-        Problem::new(self.file, Some(line), Some(key), message)
+        Problem::new(self.doc.file, Some(line), Some(key), message)
     }
 
     /// Deserialize the table (minus `skip`) as `T`, a problem on failure
     /// located at the field the error points into.
     fn deserialize<T: for<'de> Deserialize<'de>>(&self, skip: Option<&str>) -> Result<T, Problem> {
-        let table: DeTable<'i> = self
-            .table
-            .iter()
-            .filter(|(k, _)| Some(k.get_ref().as_ref()) != skip)
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let value = Spanned::new(self.span.clone(), DeValue::Table(table));
-        T::deserialize(ValueDeserializer::from(value)).map_err(|e| {
-            let field = e.span().and_then(|s| {
-                self.table
-                    .iter()
-                    .find(|(k, v)| {
-                        let (ks, vs) = (k.span(), v.span());
-                        (ks.start..vs.end.max(ks.end)).contains(&s.start)
-                    })
-                    .map(|(k, _)| k.get_ref().to_string())
-            });
-            let message = e.message().trim().replace('`', "\"");
-            match field {
-                Some(f) => self.problem(Some(&f), message),
-                None => self.problem(None, message),
-            }
-        })
+        let skip: Vec<&str> = skip.into_iter().collect();
+        self.doc
+            .deserialize(self.table, self.span.clone(), self.path, &skip)
     }
 
     /// `Some(())` when every field has a value; a problem for each empty one.

@@ -1,6 +1,6 @@
 //! Text prompts and confirmation dialogs, as data.
 
-use crate::domain::{ActionRequest, WorkloadKind, WorkloadRef};
+use crate::domain::{Change, WorkloadKind, WorkloadRef};
 
 /// Why a text prompt is open; decides what Submit does with the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +61,7 @@ pub enum CheckState {
 /// that confirming will run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Confirm {
-    pub request: ActionRequest,
+    pub request: Change,
     /// The exact change, e.g. `scale deployment shop/api 3 -> 6`.
     pub headline: String,
     /// Further lines (the sessions a terminate hits, ...).
@@ -79,7 +79,7 @@ pub struct Confirm {
 }
 
 impl Confirm {
-    pub fn new(request: ActionRequest) -> Self {
+    pub fn new(request: Change) -> Self {
         let headline = request.describe();
         let details = details_of(&request);
         Self {
@@ -105,37 +105,36 @@ impl Confirm {
     }
 }
 
-fn details_of(request: &ActionRequest) -> Vec<String> {
+fn details_of(request: &Change) -> Vec<String> {
     match request {
-        ActionRequest::CancelQuery { session, .. }
-        | ActionRequest::TerminateSession { session, .. } => {
+        Change::CancelQuery { session, .. } | Change::TerminateSession { session, .. } => {
             vec![format!(
                 "pid {}: {}",
                 session.pid,
                 crate::sanitize::line(&session.query)
             )]
         }
-        ActionRequest::TerminateQueries { sessions, .. } => sessions
+        Change::TerminateQueries { sessions, .. } => sessions
             .iter()
             .map(|s| format!("pid {}: {}", s.pid, crate::sanitize::line(&s.query)))
             .collect(),
-        ActionRequest::RolloutUndo { target, .. } if target.kind == WorkloadKind::EcsService => {
+        Change::RolloutUndo { target, .. } if target.kind == WorkloadKind::EcsService => {
             vec![format!(
                 "{target} is deployed again with its previous task definition revision; its tasks are replaced"
             )]
         }
-        ActionRequest::RolloutUndo { target, .. } => {
+        Change::RolloutUndo { target, .. } => {
             vec![format!(
                 "the pods of {target} are replaced by the previous revision's"
             )]
         }
-        ActionRequest::RolloutRestart { target } => {
+        Change::RolloutRestart { target } => {
             vec![format!("every pod of {target} is replaced, one by one")]
         }
-        ActionRequest::DeletePod { .. } => vec!["its controller will create a replacement".into()],
-        ActionRequest::StopTask { .. } => {
+        Change::DeletePod { .. } => vec!["its controller will create a replacement".into()],
+        Change::StopTask { .. } => {
             vec!["the service scheduler will start a replacement".into()]
         }
-        ActionRequest::Scale { .. } | ActionRequest::ForceNewDeployment { .. } => Vec::new(),
+        Change::Scale { .. } | Change::ForceNewDeployment { .. } => Vec::new(),
     }
 }

@@ -19,8 +19,8 @@ use super::config::map_kube_error;
 use super::convert::{
     RESTARTED_AT_ANNOTATION, REVISION_ANNOTATION, TEMPLATE_HASH_LABEL, controller_of, revision_of,
 };
-use crate::domain::{ActionOutcome, ActionRequest, WorkloadKind, WorkloadRef};
-use crate::source::{ActionExecutor, SourceError};
+use crate::domain::{Change, ChangeOutcome, WorkloadKind, WorkloadRef};
+use crate::source::{ChangeExecutor, SourceError};
 
 /// The field manager opsdeck's writes are recorded under.
 pub const FIELD_MANAGER: &str = "opsdeck";
@@ -65,7 +65,7 @@ impl Permission {
 }
 
 /// The permissions `request` needs, or why this backend cannot run it.
-pub fn permissions(request: &ActionRequest) -> Result<Vec<Permission>, SourceError> {
+pub fn permissions(request: &Change) -> Result<Vec<Permission>, SourceError> {
     let perm = |verb, group, resource, subresource, target: &WorkloadRef, named: bool| Permission {
         verb,
         group,
@@ -75,7 +75,7 @@ pub fn permissions(request: &ActionRequest) -> Result<Vec<Permission>, SourceErr
         name: named.then(|| target.name.clone()),
     };
     match request {
-        ActionRequest::Scale { target, .. } => {
+        Change::Scale { target, .. } => {
             expect_kind(target, WorkloadKind::Deployment)?;
             Ok(vec![perm(
                 "patch",
@@ -86,14 +86,14 @@ pub fn permissions(request: &ActionRequest) -> Result<Vec<Permission>, SourceErr
                 true,
             )])
         }
-        ActionRequest::RolloutUndo { target, .. } => {
+        Change::RolloutUndo { target, .. } => {
             expect_kind(target, WorkloadKind::Deployment)?;
             Ok(vec![
                 perm("patch", "apps", "deployments", None, target, true),
                 perm("list", "apps", "replicasets", None, target, false),
             ])
         }
-        ActionRequest::RolloutRestart { target } => {
+        Change::RolloutRestart { target } => {
             expect_kind(target, WorkloadKind::Deployment)?;
             Ok(vec![perm(
                 "patch",
@@ -104,7 +104,7 @@ pub fn permissions(request: &ActionRequest) -> Result<Vec<Permission>, SourceErr
                 true,
             )])
         }
-        ActionRequest::DeletePod { target } => {
+        Change::DeletePod { target } => {
             expect_kind(target, WorkloadKind::Pod)?;
             Ok(vec![perm("delete", "", "pods", None, target, true)])
         }
@@ -112,7 +112,7 @@ pub fn permissions(request: &ActionRequest) -> Result<Vec<Permission>, SourceErr
     }
 }
 
-fn not_kube(request: &ActionRequest) -> SourceError {
+fn not_kube(request: &Change) -> SourceError {
     SourceError::Blocked(format!(
         "{} is not a Kubernetes action; the Kubernetes backend cannot run it",
         request.describe()
@@ -236,18 +236,16 @@ impl KubeExecutor {
     }
 
     /// Run `request` (or only dry-run it). Returns the one-line summary.
-    async fn run(&self, request: &ActionRequest, dry_run: bool) -> Result<String, SourceError> {
+    async fn run(&self, request: &Change, dry_run: bool) -> Result<String, SourceError> {
         permissions(request)?;
         match request {
-            ActionRequest::Scale { target, from, to } => {
-                self.scale(target, *from, *to, dry_run).await
-            }
-            ActionRequest::RolloutUndo {
+            Change::Scale { target, from, to } => self.scale(target, *from, *to, dry_run).await,
+            Change::RolloutUndo {
                 target,
                 to_revision,
             } => self.undo(target, *to_revision, dry_run).await,
-            ActionRequest::RolloutRestart { target } => self.restart(target, dry_run).await,
-            ActionRequest::DeletePod { target } => self.delete_pod(target, dry_run).await,
+            Change::RolloutRestart { target } => self.restart(target, dry_run).await,
+            Change::DeletePod { target } => self.delete_pod(target, dry_run).await,
             other => Err(not_kube(other)),
         }
     }
@@ -448,20 +446,20 @@ impl KubeExecutor {
 }
 
 #[async_trait]
-impl ActionExecutor for KubeExecutor {
-    async fn execute(&self, request: &ActionRequest) -> Result<ActionOutcome, SourceError> {
+impl ChangeExecutor for KubeExecutor {
+    async fn execute(&self, request: &Change) -> Result<ChangeOutcome, SourceError> {
         let summary = self.run(request, false).await?;
-        Ok(ActionOutcome {
+        Ok(ChangeOutcome {
             summary,
             details: Vec::new(),
         })
     }
 
-    async fn preview(&self, request: &ActionRequest) -> Result<Option<String>, SourceError> {
+    async fn preview(&self, request: &Change) -> Result<Option<String>, SourceError> {
         self.run(request, true).await.map(Some)
     }
 
-    async fn allowed(&self, request: &ActionRequest) -> Result<(), String> {
+    async fn allowed(&self, request: &Change) -> Result<(), String> {
         let perms = permissions(request).map_err(|e| e.to_string())?;
         for perm in &perms {
             match self.review(perm).await {

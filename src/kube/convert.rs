@@ -10,7 +10,7 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 
-use crate::domain::{Health, Level, LogLine, Workload, WorkloadKind, WorkloadRef};
+use crate::domain::{Health, Level, LogLine, Workload, WorkloadKind, WorkloadRef, rollout_health};
 
 /// `deployment.kubernetes.io/revision`
 pub const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
@@ -438,11 +438,7 @@ pub fn deployment_to_workload(d: &Deployment, rss: &[&ReplicaSet], _now: SystemT
     let mut health = Health::Ok;
     let mut reasons = Vec::new();
     if ready < desired {
-        health = if ready == 0 || ready * 2 <= desired {
-            Health::Critical
-        } else {
-            Health::Warn
-        };
+        health = rollout_health(ready, desired);
         reasons.push(format!("{ready}/{desired} ready"));
     }
     if let Some(c) = deadline {

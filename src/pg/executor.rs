@@ -13,8 +13,8 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 
 use super::conn::Conn;
-use crate::domain::{ActionOutcome, ActionRequest, QueryRule, SessionTarget};
-use crate::source::{ActionExecutor, SourceError};
+use crate::domain::{Change, ChangeOutcome, QueryRule, SessionTarget};
+use crate::source::{ChangeExecutor, SourceError};
 
 /// Cancel or terminate one session, if `(pid, backend_start)` still names
 /// it. `backend_start` is NULL when the role may not see the session's
@@ -177,7 +177,7 @@ impl PgExecutor {
         database: &str,
         session: &SessionTarget,
         terminate: bool,
-    ) -> Result<ActionOutcome, SourceError> {
+    ) -> Result<ChangeOutcome, SourceError> {
         self.check_database(database)?;
         let what = if terminate {
             format!("terminating pid {}", session.pid)
@@ -225,12 +225,12 @@ impl PgExecutor {
             "signalled a postgres backend"
         );
         Ok(if terminate {
-            ActionOutcome {
+            ChangeOutcome {
                 summary: format!("terminated pid {} on {database}", session.pid),
                 details: vec![format!("pid {}: terminated", session.pid)],
             }
         } else {
-            ActionOutcome {
+            ChangeOutcome {
                 summary: format!("cancelled the query of pid {} on {database}", session.pid),
                 details: vec![format!("pid {}: cancelled", session.pid)],
             }
@@ -242,7 +242,7 @@ impl PgExecutor {
         database: &str,
         rule: &QueryRule,
         sessions: &[SessionTarget],
-    ) -> Result<ActionOutcome, SourceError> {
+    ) -> Result<ChangeOutcome, SourceError> {
         self.check_database(database)?;
         // Fail as a whole when the server cannot be reached at all.
         self.conn.client().await?;
@@ -297,7 +297,7 @@ impl PgExecutor {
             total = sessions.len(),
             "terminate_queries"
         );
-        Ok(ActionOutcome { summary, details })
+        Ok(ChangeOutcome { summary, details })
     }
 
     /// Why the current role may not signal these pids, if it may not.
@@ -355,16 +355,16 @@ impl PgExecutor {
 }
 
 #[async_trait]
-impl ActionExecutor for PgExecutor {
-    async fn execute(&self, request: &ActionRequest) -> Result<ActionOutcome, SourceError> {
+impl ChangeExecutor for PgExecutor {
+    async fn execute(&self, request: &Change) -> Result<ChangeOutcome, SourceError> {
         match request {
-            ActionRequest::CancelQuery { database, session } => {
+            Change::CancelQuery { database, session } => {
                 self.signal_one(database, session, false).await
             }
-            ActionRequest::TerminateSession { database, session } => {
+            Change::TerminateSession { database, session } => {
                 self.signal_one(database, session, true).await
             }
-            ActionRequest::TerminateQueries {
+            Change::TerminateQueries {
                 database,
                 rule,
                 sessions,
@@ -377,8 +377,8 @@ impl ActionExecutor for PgExecutor {
     }
 
     /// For a rule-based terminate: which targets still match right now.
-    async fn preview(&self, request: &ActionRequest) -> Result<Option<String>, SourceError> {
-        let ActionRequest::TerminateQueries {
+    async fn preview(&self, request: &Change) -> Result<Option<String>, SourceError> {
+        let Change::TerminateQueries {
             database,
             rule,
             sessions,
@@ -417,14 +417,14 @@ impl ActionExecutor for PgExecutor {
         Ok(Some(text))
     }
 
-    async fn allowed(&self, request: &ActionRequest) -> Result<(), String> {
+    async fn allowed(&self, request: &Change) -> Result<(), String> {
         let pids = match request {
-            ActionRequest::CancelQuery { database, session }
-            | ActionRequest::TerminateSession { database, session } => {
+            Change::CancelQuery { database, session }
+            | Change::TerminateSession { database, session } => {
                 self.check_database(database).map_err(|e| e.to_string())?;
                 vec![session.pid]
             }
-            ActionRequest::TerminateQueries {
+            Change::TerminateQueries {
                 database, sessions, ..
             } => {
                 self.check_database(database).map_err(|e| e.to_string())?;

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 
-use crate::domain::{ActionOutcome, ActionRequest, DbSnapshot, LogLine, MetricSeries, Workload};
+use crate::domain::{Change, ChangeOutcome, DbSnapshot, LogLine, MetricSeries, Workload};
 use crate::source::{
-    ActionExecutor, Backends, DatabaseSource, LogSource, MetricSource, SourceError, WorkloadSource,
+    Backends, ChangeExecutor, DatabaseSource, LogSource, MetricSource, SourceError, WorkloadSource,
 };
 
 use super::{Scenario, World};
@@ -244,8 +244,8 @@ impl DatabaseSource for SimDatabase {
 pub struct SimExecutor(pub SimEstate);
 
 #[async_trait]
-impl ActionExecutor for SimExecutor {
-    async fn execute(&self, request: &ActionRequest) -> Result<ActionOutcome, SourceError> {
+impl ChangeExecutor for SimExecutor {
+    async fn execute(&self, request: &Change) -> Result<ChangeOutcome, SourceError> {
         self.0.with(|w| w.apply(request))
     }
 }
@@ -284,7 +284,7 @@ mod tests {
         let missing = crate::domain::WorkloadRef::new(WorkloadKind::Deployment, "shop", "nope");
         let err = b
             .executor
-            .execute(&ActionRequest::RolloutRestart { target: missing })
+            .execute(&Change::RolloutRestart { target: missing })
             .await;
         assert!(matches!(err, Err(SourceError::NotFound(_))));
     }

@@ -48,6 +48,11 @@ impl Scenario {
         }
     }
 
+    /// Every scenario's name, for checking runbooks that name one.
+    pub fn names() -> Vec<&'static str> {
+        Scenario::ALL.iter().map(|s| s.name()).collect()
+    }
+
     pub fn from_name(name: &str) -> Option<Scenario> {
         Scenario::ALL.into_iter().find(|s| s.name() == name)
     }

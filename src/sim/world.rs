@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, SystemTime};
 
 use crate::domain::{
-    ActionOutcome, ActionRequest, DbSnapshot, Health, LogLine, MetricSeries, Point, SessionState,
-    Workload, WorkloadKind, WorkloadRef,
+    Change, ChangeOutcome, DbSnapshot, Health, LogLine, MetricSeries, Point, SessionState,
+    Workload, WorkloadKind, WorkloadRef, rollout_health,
 };
 use crate::source::SourceError;
 
@@ -737,11 +737,7 @@ impl World {
             let mut health = Health::Ok;
             let mut reasons = Vec::new();
             if ready < desired {
-                health = if ready == 0 || ready * 2 <= desired {
-                    Health::Critical
-                } else {
-                    Health::Warn
-                };
+                health = rollout_health(ready, desired);
                 reasons.push(format!("{ready}/{desired} ready"));
             }
             let bad_pods = pod_rows
@@ -796,11 +792,7 @@ impl World {
             let mut health = Health::Ok;
             let mut reasons = Vec::new();
             if running < svc.desired {
-                health = if running * 2 <= svc.desired {
-                    Health::Critical
-                } else {
-                    Health::Warn
-                };
+                health = rollout_health(running, svc.desired);
                 reasons.push(format!("{running}/{} running", svc.desired));
             }
             if unhealthy > 0 {
@@ -941,10 +933,10 @@ impl World {
     }
 
     /// Run an action the way the real API would.
-    pub fn apply(&mut self, request: &ActionRequest) -> Result<ActionOutcome, SourceError> {
+    pub fn apply(&mut self, request: &Change) -> Result<ChangeOutcome, SourceError> {
         let now = self.now();
         match request {
-            ActionRequest::Scale { target, from, to } => match target.kind {
+            Change::Scale { target, from, to } => match target.kind {
                 WorkloadKind::Deployment => {
                     self.check_scope(target, NAMESPACE)?;
                     self.k8s
@@ -981,7 +973,7 @@ impl World {
                     target.kind.noun()
                 ))),
             },
-            ActionRequest::RolloutUndo {
+            Change::RolloutUndo {
                 target,
                 to_revision,
             } if target.kind == WorkloadKind::EcsService => {
@@ -1009,7 +1001,7 @@ impl World {
                     .ecs
                     .deploy(&mut self.rng, &target.name, Some(to), now)
                     .ok_or_else(|| not_found(target))?;
-                Ok(ActionOutcome {
+                Ok(ChangeOutcome {
                     summary: format!("rolled {target} back to revision {to}"),
                     details: vec![
                         format!("was revision {current}"),
@@ -1017,7 +1009,7 @@ impl World {
                     ],
                 })
             }
-            ActionRequest::RolloutUndo {
+            Change::RolloutUndo {
                 target,
                 to_revision,
             } => {
@@ -1067,7 +1059,7 @@ impl World {
                 d.template = template;
                 d.meta.generation += 1;
                 d.meta.resource_version = rv;
-                Ok(ActionOutcome {
+                Ok(ChangeOutcome {
                     summary: format!(
                         "rolled back {target} to revision {rev} (becomes revision {})",
                         current + 1
@@ -1075,7 +1067,7 @@ impl World {
                     details: vec![format!("template from revision {rev}: image {image}")],
                 })
             }
-            ActionRequest::RolloutRestart { target } => {
+            Change::RolloutRestart { target } => {
                 self.expect_kind(target, WorkloadKind::Deployment)?;
                 self.check_scope(target, NAMESPACE)?;
                 self.k8s
@@ -1092,12 +1084,12 @@ impl World {
                     .insert(RESTARTED_AT_ANNOTATION.into(), stamp.clone());
                 d.meta.generation += 1;
                 d.meta.resource_version = rv;
-                Ok(ActionOutcome {
+                Ok(ChangeOutcome {
                     summary: format!("restarted {target}"),
                     details: vec![format!("{RESTARTED_AT_ANNOTATION}={stamp}")],
                 })
             }
-            ActionRequest::DeletePod { target } => {
+            Change::DeletePod { target } => {
                 self.expect_kind(target, WorkloadKind::Pod)?;
                 self.check_scope(target, NAMESPACE)?;
                 let i = self
@@ -1107,12 +1099,12 @@ impl World {
                     .position(|p| p.meta.name == target.name && !p.terminating())
                     .ok_or_else(|| not_found(target))?;
                 self.k8s.delete_pod_at(i, now);
-                Ok(ActionOutcome {
+                Ok(ChangeOutcome {
                     summary: format!("deleted {target}"),
                     details: vec!["its ReplicaSet will create a replacement".into()],
                 })
             }
-            ActionRequest::StopTask { target } => {
+            Change::StopTask { target } => {
                 self.expect_kind(target, WorkloadKind::EcsTask)?;
                 self.check_scope(target, CLUSTER)?;
                 let i = self
@@ -1123,29 +1115,29 @@ impl World {
                     .ok_or_else(|| not_found(target))?;
                 self.ecs
                     .stop(i, now, "Task stopped by opsdeck", "UserInitiated");
-                Ok(ActionOutcome {
+                Ok(ChangeOutcome {
                     summary: format!("stopped {target}"),
                     details: vec!["the service scheduler will start a replacement".into()],
                 })
             }
-            ActionRequest::ForceNewDeployment { target } => {
+            Change::ForceNewDeployment { target } => {
                 self.expect_kind(target, WorkloadKind::EcsService)?;
                 self.check_scope(target, CLUSTER)?;
                 let id = self
                     .ecs
                     .force_new_deployment(&mut self.rng, &target.name, now)
                     .ok_or_else(|| not_found(target))?;
-                Ok(ActionOutcome {
+                Ok(ChangeOutcome {
                     summary: format!("started a new deployment of {target}"),
                     details: vec![format!("deployment {id}")],
                 })
             }
-            ActionRequest::CancelQuery { database, session }
-            | ActionRequest::TerminateSession { database, session } => {
+            Change::CancelQuery { database, session }
+            | Change::TerminateSession { database, session } => {
                 if *database != self.db.name {
                     return Err(SourceError::NotFound(format!("database {database}")));
                 }
-                let cancel = matches!(request, ActionRequest::CancelQuery { .. });
+                let cancel = matches!(request, Change::CancelQuery { .. });
                 let found =
                     self.db.sessions.iter().position(|x| {
                         x.pid == session.pid && x.backend_start == session.backend_start
@@ -1162,7 +1154,7 @@ impl World {
                     s.state = SessionState::Idle;
                     s.wait_event = Some("ClientRead".into());
                     s.query_start = now;
-                    Ok(ActionOutcome {
+                    Ok(ChangeOutcome {
                         summary: format!(
                             "cancelled the query of pid {} on {database}",
                             session.pid
@@ -1171,13 +1163,13 @@ impl World {
                     })
                 } else {
                     self.db.sessions.remove(i);
-                    Ok(ActionOutcome {
+                    Ok(ChangeOutcome {
                         summary: format!("terminated pid {} on {database}", session.pid),
                         details: vec![format!("pid {}: terminated", session.pid)],
                     })
                 }
             }
-            ActionRequest::TerminateQueries {
+            Change::TerminateQueries {
                 database,
                 rule,
                 sessions,
@@ -1217,7 +1209,7 @@ impl World {
                         target.pid, s.user, s.application
                     ));
                 }
-                Ok(ActionOutcome {
+                Ok(ChangeOutcome {
                     summary: format!(
                         "terminated {done} of {} sessions on {database}",
                         sessions.len()
@@ -1260,12 +1252,12 @@ fn not_found(target: &WorkloadRef) -> SourceError {
     SourceError::NotFound(target.to_string())
 }
 
-fn scaled(target: &WorkloadRef, was: u32, from: u32, to: u32) -> ActionOutcome {
+fn scaled(target: &WorkloadRef, was: u32, from: u32, to: u32) -> ChangeOutcome {
     let mut details = Vec::new();
     if was != from {
         details.push(format!("it had {was} replicas when applied (not {from})"));
     }
-    ActionOutcome {
+    ChangeOutcome {
         summary: format!("scaled {target} {was} -> {to}"),
         details,
     }

@@ -2,17 +2,16 @@
 //! state and touches nothing else.
 
 mod overlay;
-mod panes;
-
-pub(crate) use panes::truncate;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use crate::core::{Feed, Pane, STALE_AFTER, State};
+use crate::core::{Feed, STALE_AFTER, State};
+use crate::panes::layout;
+use crate::panes::{Pane, digit, spec};
 use crate::sanitize;
 use crate::theme::{Slot, Theme};
 
@@ -20,65 +19,20 @@ use crate::theme::{Slot, Theme};
 pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     let area = frame.area();
     frame.render_widget(Block::new().style(theme.style(Slot::Base)), area);
-    let [header, body, status] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(3),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [header, body, status] = layout::screen(area);
     render_header(frame, header, state, theme);
-    if state.zoom {
-        render_pane(frame, body, state, theme, state.focus);
-    } else {
-        for (pane, rect) in grid(body, state) {
-            render_pane(frame, rect, state, theme, pane);
-        }
+    for (pane, rect) in layout::panes(body, state) {
+        render_pane(frame, rect, state, theme, pane);
     }
     render_status(frame, status, state, theme);
     overlay::render(frame, body, state, theme);
 }
 
-/// The grid: Workloads and Logs on the left; Runbook, Metrics and Database
-/// on the right. Below 40 rows Metrics and Database share the lower-right
-/// quadrant, showing whichever was focused last.
-fn grid(body: Rect, state: &State) -> Vec<(Pane, Rect)> {
-    let [left, right] =
-        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
-    let [wl, logs] =
-        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(left);
-    if body.height >= 40 {
-        let [rb, metrics, db] = Layout::vertical([
-            Constraint::Percentage(40),
-            Constraint::Percentage(30),
-            Constraint::Percentage(30),
-        ])
-        .areas(right);
-        vec![
-            (Pane::Workloads, wl),
-            (Pane::Logs, logs),
-            (Pane::Runbook, rb),
-            (Pane::Metrics, metrics),
-            (Pane::Database, db),
-        ]
-    } else {
-        let [rb, lower] =
-            Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(right);
-        vec![
-            (Pane::Workloads, wl),
-            (Pane::Logs, logs),
-            (Pane::Runbook, rb),
-            (state.lower_right, lower),
-        ]
-    }
-}
-
 fn render_pane(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, pane: Pane) {
     let focused = state.focus == pane;
-    let (title, extra) = panes::title(state, pane);
-    let number = Pane::ALL
-        .iter()
-        .position(|&p| p == pane)
-        .map_or(0, |i| i + 1);
+    let spec = spec(pane);
+    let (title, extra) = (spec.title_of)(state);
+    let number = digit(pane);
     let mut spans = vec![Span::styled(
         format!(" {number} {title} "),
         theme.style(if focused {
@@ -100,13 +54,7 @@ fn render_pane(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, pane
         .title(Line::from(spans));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    match pane {
-        Pane::Workloads => panes::workloads(frame, inner, state, theme),
-        Pane::Logs => panes::logs(frame, inner, state, theme),
-        Pane::Metrics => panes::metrics(frame, inner, state, theme),
-        Pane::Runbook => panes::runbook(frame, inner, state, theme),
-        Pane::Database => panes::database(frame, inner, state, theme),
-    }
+    (spec.render)(frame, inner, state, theme);
 }
 
 fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -210,7 +158,7 @@ fn hint_line(state: &State) -> String {
             .or_else(|| state.keymap.keys_for(Mode::Global, a).into_iter().next())
     };
     for a in crate::core::offered_actions(state, state.focus) {
-        if let Some(k) = key(state.focus.mode(), a) {
+        if let Some(k) = key(spec(state.focus).mode, a) {
             parts.push(format!("{k} {}", a.name().replace('_', " ")));
         }
     }

@@ -194,10 +194,29 @@ pub fn help_lines(state: &State, mode: Mode) -> Vec<(String, &'static str)> {
     Action::ALL
         .iter()
         .filter_map(|&a| {
-            let keys = state.keymap.keys_for(mode, a);
+            let mut keys = state.keymap.keys_for(mode, a);
+            if mode == Mode::Global {
+                keys.extend(digit_key(state, a));
+            }
             (!keys.is_empty()).then(|| (keys.join(", "), a.help()))
         })
         .collect()
+}
+
+/// The digit that focuses a pane (from the registry's order), unless the
+/// keymap binds that digit to something else.
+fn digit_key(state: &State, action: Action) -> Option<String> {
+    let n = crate::panes::REGISTRY
+        .iter()
+        .position(|s| s.focus == action)?
+        + 1;
+    let key = n.to_string();
+    let chord = crate::keymap::KeyChord::parse(&key).ok()?;
+    let bound = matches!(
+        state.keymap.resolve(Mode::Global, &[chord]),
+        crate::keymap::Resolved::Actions(_) | crate::keymap::Resolved::Pending
+    );
+    (!bound).then_some(key)
 }
 
 /// The help overlay, generated from the keymap and the actions' doc comments:
@@ -205,9 +224,12 @@ pub fn help_lines(state: &State, mode: Mode) -> Vec<(String, &'static str)> {
 fn help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, scroll: u16) {
     let rect = centered(area, 76, area.height.saturating_sub(2).max(10));
     let mut lines: Vec<Line> = Vec::new();
-    let pane = state.focus.mode();
+    let pane = crate::panes::spec(state.focus).mode;
     for (mode, heading) in [
-        (pane, format!("{} pane", state.focus.title())),
+        (
+            pane,
+            format!("{} pane", crate::panes::spec(state.focus).title),
+        ),
         (Mode::Global, "everywhere".to_string()),
         (Mode::Confirm, "in a confirmation".to_string()),
         (Mode::Input, "in a prompt".to_string()),
@@ -262,7 +284,7 @@ fn confirm(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, c: &Conf
     let danger = c.is_destructive();
     let width = 76.min(area.width);
     let inner_w = width.saturating_sub(2) as usize;
-    let fit = |s: &str| super::truncate(&sanitize::line(s), inner_w);
+    let fit = |s: &str| crate::panes::widgets::truncate(&sanitize::line(s), inner_w);
     let mut tail: Vec<Line> = vec![Line::raw("")];
     match &c.check {
         CheckState::Pending => tail.insert(

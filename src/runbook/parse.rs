@@ -1,318 +1,48 @@
-//! Runbooks: step-by-step incident procedures with checks against live
-//! metrics and workloads, and actions the console can run.
-//!
-//! A runbook is a TOML file (see `runbooks/*.toml`). Parsing walks toml's
-//! span-preserving document so every mistake is reported with its file,
-//! line and dotted key (`steps[1].actions[0].kind`), all at once.
+//! Reading a runbook TOML file. Parsing walks toml's span-preserving
+//! document so every mistake is reported with its file, line and dotted key
+//! (`steps[1].actions[0].kind`), all at once.
 
 use std::ops::Range;
-use std::path::Path;
 use std::time::Duration;
 
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::domain::{
-    ActionRequest, DbSnapshot, Health, MetricSeries, QueryRule, SessionTarget, Workload,
-    WorkloadKind, WorkloadRef,
-};
+use super::model::{ActionKind, ChangeSpec, Check, Runbook, Step};
+use crate::domain::{QueryRule, WorkloadKind, WorkloadRef};
 use crate::problem::{Problem, line_of};
-use crate::sim::Scenario;
-
-/// One parsed runbook.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Runbook {
-    pub id: String,
-    pub title: String,
-    /// The demo scenario it belongs to, if any.
-    pub scenario: Option<String>,
-    pub summary: String,
-    /// The incident counts as resolved when all of these pass.
-    pub resolved_when: Vec<Check>,
-    pub steps: Vec<Step>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Step {
-    pub title: String,
-    pub text: String,
-    pub checks: Vec<Check>,
-    pub actions: Vec<ActionSpec>,
-}
-
-/// A condition on the estate.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Check {
-    /// The metric's current value is strictly below `limit`.
-    MetricBelow { key: String, limit: f64 },
-    /// The metric's current value is strictly above `limit`.
-    MetricAbove { key: String, limit: f64 },
-    /// The workload's health is Ok (`healthy = true`) or not (`false`).
-    Healthy { target: WorkloadRef, healthy: bool },
-    /// ready >= desired.
-    ReadyAtLeastDesired { target: WorkloadRef },
-}
-
-/// The outcome of a check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CheckResult {
-    Pass,
-    Fail(String),
-    /// Not enough data to tell (metric or workload not seen).
-    Unknown(String),
-}
-
-/// What checks and actions look at: the latest rows from every source.
-#[derive(Debug, Clone, Copy)]
-pub struct EstateView<'a> {
-    pub workloads: &'a [Workload],
-    pub metrics: &'a [MetricSeries],
-    pub databases: &'a [DbSnapshot],
-}
-
-/// An action a runbook step offers.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ActionSpec {
-    pub label: String,
-    pub kind: ActionKind,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum ActionKind {
-    Scale {
-        target: WorkloadRef,
-        replicas: u32,
-    },
-    RolloutUndo {
-        target: WorkloadRef,
-        to_revision: Option<u64>,
-    },
-    RolloutRestart {
-        target: WorkloadRef,
-    },
-    /// A pod, or a deployment: then its unhealthiest pod.
-    DeletePod {
-        target: WorkloadRef,
-    },
-    /// An ECS task, or a service: then its unhealthiest task.
-    StopTask {
-        target: WorkloadRef,
-    },
-    ForceNewDeployment {
-        target: WorkloadRef,
-    },
-    TerminateQueries {
-        database: String,
-        rule: QueryRule,
-    },
-}
-
-/// The `kind` words, in the order documented.
-pub const ACTION_KINDS: [&str; 7] = [
-    "scale",
-    "rollout_undo",
-    "rollout_restart",
-    "delete_pod",
-    "stop_task",
-    "force_new_deployment",
-    "terminate_queries",
-];
-
-impl Check {
-    pub fn evaluate(&self, view: &EstateView<'_>) -> CheckResult {
-        match self {
-            Check::MetricBelow { key, limit } | Check::MetricAbove { key, limit } => {
-                let below = matches!(self, Check::MetricBelow { .. });
-                let Some(series) = view.metrics.iter().find(|m| &m.key == key) else {
-                    return CheckResult::Unknown(format!("no metric {key}"));
-                };
-                let Some(v) = series.current() else {
-                    return CheckResult::Unknown(format!("{key} has no data yet"));
-                };
-                let ok = if below { v < *limit } else { v > *limit };
-                if ok {
-                    CheckResult::Pass
-                } else {
-                    let want = if below { "below" } else { "above" };
-                    CheckResult::Fail(format!(
-                        "{key} is {} (needs to be {want} {})",
-                        crate::fmt::value(v, &series.unit),
-                        crate::fmt::value(*limit, &series.unit)
-                    ))
-                }
-            }
-            Check::Healthy { target, healthy } => {
-                let Some(w) = find(view, target) else {
-                    return CheckResult::Unknown(format!("{target} not seen"));
-                };
-                let is_ok = w.health == Health::Ok;
-                match (is_ok, healthy) {
-                    (true, true) | (false, false) => CheckResult::Pass,
-                    (false, true) => {
-                        let why = w.reason.clone().unwrap_or_else(|| w.status.clone());
-                        CheckResult::Fail(format!("{target} is not healthy: {why}"))
-                    }
-                    (true, false) => CheckResult::Fail(format!("{target} is healthy")),
-                }
-            }
-            Check::ReadyAtLeastDesired { target } => match find(view, target) {
-                None => CheckResult::Unknown(format!("{target} not seen")),
-                Some(w) if w.ready >= w.desired => CheckResult::Pass,
-                Some(w) => {
-                    CheckResult::Fail(format!("{target} has {}/{} ready", w.ready, w.desired))
-                }
-            },
-        }
-    }
-
-    /// One line for the runbook pane (`api.5xx_rate < 1`).
-    pub fn describe(&self) -> String {
-        match self {
-            Check::MetricBelow { key, limit } => format!("{key} < {limit}"),
-            Check::MetricAbove { key, limit } => format!("{key} > {limit}"),
-            Check::Healthy {
-                target,
-                healthy: true,
-            } => format!("{target} healthy"),
-            Check::Healthy {
-                target,
-                healthy: false,
-            } => format!("{target} not healthy"),
-            Check::ReadyAtLeastDesired { target } => format!("{target} ready >= desired"),
-        }
-    }
-}
-
-fn find<'a>(view: &EstateView<'a>, target: &WorkloadRef) -> Option<&'a Workload> {
-    view.workloads.iter().find(|w| &w.id == target)
-}
-
-impl ActionSpec {
-    pub fn label(&self) -> &str {
-        &self.label
-    }
-
-    /// The exact request this action means against the current estate.
-    pub fn to_request(&self, view: &EstateView<'_>) -> Result<ActionRequest, String> {
-        let present = |t: &WorkloadRef| find(view, t).ok_or_else(|| format!("{t} not found"));
-        match &self.kind {
-            ActionKind::Scale { target, replicas } => {
-                let w = present(target)?;
-                if w.desired == *replicas {
-                    return Err(format!("{target} already has {replicas} desired"));
-                }
-                Ok(ActionRequest::Scale {
-                    target: target.clone(),
-                    from: w.desired,
-                    to: *replicas,
-                })
-            }
-            ActionKind::RolloutUndo {
-                target,
-                to_revision,
-            } => {
-                present(target)?;
-                Ok(ActionRequest::RolloutUndo {
-                    target: target.clone(),
-                    to_revision: *to_revision,
-                })
-            }
-            ActionKind::RolloutRestart { target } => {
-                present(target)?;
-                Ok(ActionRequest::RolloutRestart {
-                    target: target.clone(),
-                })
-            }
-            ActionKind::ForceNewDeployment { target } => {
-                present(target)?;
-                Ok(ActionRequest::ForceNewDeployment {
-                    target: target.clone(),
-                })
-            }
-            ActionKind::DeletePod { target } => {
-                let pod = worst_child(view, target, WorkloadKind::Pod)?;
-                Ok(ActionRequest::DeletePod { target: pod })
-            }
-            ActionKind::StopTask { target } => {
-                let task = worst_child(view, target, WorkloadKind::EcsTask)?;
-                Ok(ActionRequest::StopTask { target: task })
-            }
-            ActionKind::TerminateQueries { database, rule } => {
-                let db = view
-                    .databases
-                    .iter()
-                    .find(|d| &d.name == database)
-                    .ok_or_else(|| format!("database {database} not found"))?;
-                let sessions: Vec<SessionTarget> = db
-                    .sessions
-                    .iter()
-                    .filter(|s| rule.matches(s))
-                    .map(|s| SessionTarget {
-                        pid: s.pid,
-                        backend_start: s.backend_start,
-                        query: s.query.clone(),
-                    })
-                    .collect();
-                if sessions.is_empty() {
-                    return Err(format!("no session on {database} matches {rule}"));
-                }
-                Ok(ActionRequest::TerminateQueries {
-                    database: database.clone(),
-                    rule: rule.clone(),
-                    sessions,
-                })
-            }
-        }
-    }
-}
-
-/// `target` itself when it is of `kind`; otherwise its unhealthiest child of `kind`.
-fn worst_child(
-    view: &EstateView<'_>,
-    target: &WorkloadRef,
-    kind: WorkloadKind,
-) -> Result<WorkloadRef, String> {
-    if target.kind == kind {
-        return find(view, target)
-            .map(|w| w.id.clone())
-            .ok_or_else(|| format!("{target} not found"));
-    }
-    find(view, target).ok_or_else(|| format!("{target} not found"))?;
-    view.workloads
-        .iter()
-        .filter(|w| {
-            w.id.kind == kind
-                && w.id.scope == target.scope
-                && w.owner.as_deref() == Some(target.name.as_str())
-                && w.health != Health::Ok
-                && !matches!(w.status.as_str(), "Terminating" | "STOPPED")
-        })
-        .max_by_key(|w| (w.health, w.restarts, std::cmp::Reverse(w.id.name.clone())))
-        .map(|w| w.id.clone())
-        .ok_or_else(|| format!("no unhealthy {} in {target}", kind.noun()))
-}
+use crate::toml_doc::Doc;
 
 impl Runbook {
     /// Parse one runbook file. `file_label` names the file in problems.
     pub fn parse(file_label: &str, text: &str) -> Result<Runbook, Vec<Problem>> {
+        parse(file_label, text, None)
+    }
+
+    /// [`Runbook::parse`], also checking that its `scenario` is one of
+    /// `scenarios` (the demo's, which the caller knows; runbooks do not).
+    pub fn parse_for(
+        file_label: &str,
+        text: &str,
+        scenarios: &[&str],
+    ) -> Result<Runbook, Vec<Problem>> {
+        parse(file_label, text, Some(scenarios))
+    }
+}
+
+fn parse(
+    file_label: &str,
+    text: &str,
+    scenarios: Option<&[&str]>,
+) -> Result<Runbook, Vec<Problem>> {
+    {
         let mut p = Parser {
             file: file_label,
             text,
+            scenarios,
             problems: Vec::new(),
         };
-        let doc = match DeTable::parse(text) {
-            Ok(doc) => doc,
-            Err(e) => {
-                let line = e.span().map(|s| line_of(text, s.start));
-                let msg = e.message().trim().replace('\n', " ");
-                return Err(vec![Problem::new(
-                    file_label,
-                    line,
-                    None,
-                    format!("TOML syntax error: {msg}"),
-                )]);
-            }
-        };
+        let doc = Doc::new(text, file_label).parse().map_err(|p| vec![p])?;
         let book = p.runbook(doc.get_ref(), doc.span());
         if p.problems.is_empty() {
             if let Some(book) = book {
@@ -323,71 +53,6 @@ impl Runbook {
         problems.sort_by_key(|x| x.line);
         Err(problems)
     }
-
-    /// True when every `resolved_when` check passes (false when there are none).
-    pub fn is_resolved(&self, view: &EstateView<'_>) -> bool {
-        !self.resolved_when.is_empty()
-            && self
-                .resolved_when
-                .iter()
-                .all(|c| c.evaluate(view) == CheckResult::Pass)
-    }
-
-    /// Every action of every step, in order.
-    pub fn actions(&self) -> impl Iterator<Item = &ActionSpec> {
-        self.steps.iter().flat_map(|s| s.actions.iter())
-    }
-}
-
-/// The runbooks shipped in the binary: (file label, text).
-pub fn shipped() -> Vec<(&'static str, &'static str)> {
-    vec![
-        (
-            "embedded:runbooks/db-connections.toml",
-            include_str!("../runbooks/db-connections.toml"),
-        ),
-        (
-            "embedded:runbooks/oom-crashloop.toml",
-            include_str!("../runbooks/oom-crashloop.toml"),
-        ),
-        (
-            "embedded:runbooks/bad-deploy.toml",
-            include_str!("../runbooks/bad-deploy.toml"),
-        ),
-        (
-            "embedded:runbooks/ecs-unhealthy.toml",
-            include_str!("../runbooks/ecs-unhealthy.toml"),
-        ),
-    ]
-}
-
-/// The shipped runbook for a demo scenario.
-pub fn for_scenario(scenario: &str) -> Result<Option<Runbook>, Vec<Problem>> {
-    for (label, text) in shipped() {
-        let book = Runbook::parse(label, text)?;
-        if book.scenario.as_deref() == Some(scenario) {
-            return Ok(Some(book));
-        }
-    }
-    Ok(None)
-}
-
-/// Parse every `*.toml` in a directory; a missing directory has no problems.
-pub fn load_dir(dir: &Path) -> (Vec<Runbook>, Vec<Problem>) {
-    let (files, mut problems) = crate::config::read_toml_dir(dir);
-    let mut books = Vec::new();
-    for f in files {
-        match Runbook::parse(&f.file, &f.text) {
-            Ok(b) => books.push(b),
-            Err(ps) => problems.extend(ps),
-        }
-    }
-    (books, problems)
-}
-
-/// Problems in every runbook of a directory.
-pub fn check_dir(dir: &Path) -> Vec<Problem> {
-    load_dir(dir).1
 }
 
 /// Parse a workload target: `deployment shop/api`.
@@ -425,6 +90,8 @@ type Val<'i> = Spanned<DeValue<'i>>;
 struct Parser<'a> {
     file: &'a str,
     text: &'a str,
+    /// The scenario names a runbook may name, when checked.
+    scenarios: Option<&'a [&'a str]>,
     problems: Vec<Problem>,
 }
 
@@ -628,12 +295,11 @@ impl Parser<'_> {
             .string(doc, &span, "", "summary", false)
             .unwrap_or_default();
         let scenario = self.string(doc, &span, "", "scenario", false);
-        if let Some(s) = &scenario {
-            if Scenario::from_name(s).is_none() {
+        if let (Some(s), Some(names)) = (&scenario, self.scenarios) {
+            if !names.contains(&s.as_str()) {
                 let vspan = self
                     .get(doc, "scenario")
                     .map_or(span.clone(), Spanned::span);
-                let names: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
                 self.problem(
                     &vspan,
                     "scenario",
@@ -777,7 +443,7 @@ impl Parser<'_> {
         None
     }
 
-    fn action(&mut self, t: &Table<'_>, span: Range<usize>, path: &str) -> Option<ActionSpec> {
+    fn action(&mut self, t: &Table<'_>, span: Range<usize>, path: &str) -> Option<ChangeSpec> {
         let label = self.string(t, &span, path, "label", true);
         let kind_v = self.get(t, "kind");
         let kind = self.string(t, &span, path, "kind", true);
@@ -913,7 +579,7 @@ impl Parser<'_> {
                 }
             }
         };
-        Some(ActionSpec {
+        Some(ChangeSpec {
             label: label?,
             kind: action,
         })

@@ -1,0 +1,310 @@
+//! The layers on top of the panes (help, notices, prompts, confirmations,
+//! pickers, the Logs Insights table): which keymap table each uses and
+//! what it does with its actions. The top layer gets keys first.
+
+use super::confirm::{CheckState, ConfirmStatus, InputPurpose};
+use super::msg::Effect;
+use super::ops::{ask, flash};
+use super::state::{Layer, State};
+use crate::action::{Action, Mode};
+use crate::domain::{Change, ChangeOutcome};
+use crate::panes::{database, logs, workloads};
+
+/// The keymap table a layer uses.
+pub fn mode(layer: &Layer) -> Mode {
+    match layer {
+        Layer::Help { .. } | Layer::Notice { .. } | Layer::Insights => Mode::Help,
+        Layer::Input(_) | Layer::Picker { .. } => Mode::Input,
+        Layer::Confirm(c) if c.is_destructive() && c.status == ConfirmStatus::Asking => Mode::Input,
+        Layer::Confirm(_) => Mode::Confirm,
+    }
+}
+
+/// An action while a layer is open goes to that layer.
+pub fn action(state: &mut State, action: Action) -> Vec<Effect> {
+    match &state.layer {
+        Some(Layer::Help { .. }) | Some(Layer::Notice { .. }) => help_action(state, action),
+        Some(Layer::Input(_)) => input_action(state, action),
+        Some(Layer::Confirm(_)) => confirm_action(state, action),
+        Some(Layer::Picker { .. }) => picker_action(state, action),
+        Some(Layer::Insights) => insights_action(state, action),
+        None => Vec::new(),
+    }
+}
+
+/// A change finished: close its dialog, or show its failure in it.
+pub fn change_finished(state: &mut State, id: u64, result: Result<ChangeOutcome, String>) {
+    let ours = matches!(&state.layer, Some(Layer::Confirm(c)) if c.status == ConfirmStatus::Running { id });
+    match result {
+        Ok(outcome) => {
+            if ours {
+                state.layer = None;
+            }
+            flash(state, format!("done: {}", outcome.summary), false);
+        }
+        Err(e) => {
+            if ours {
+                if let Some(Layer::Confirm(c)) = &mut state.layer {
+                    c.status = ConfirmStatus::Failed(e);
+                }
+            } else {
+                flash(state, format!("action failed: {e}"), true);
+            }
+        }
+    }
+}
+
+pub fn type_char(state: &mut State, c: char) {
+    match &mut state.layer {
+        Some(Layer::Input(input)) => {
+            input.text.push(c);
+            input.error = None;
+            live_apply(state);
+        }
+        Some(Layer::Confirm(confirm)) => {
+            confirm.typed.push(c);
+            confirm.hint = None;
+        }
+        _ => {}
+    }
+}
+
+/// Filters and searches apply as the user types.
+fn live_apply(state: &mut State) {
+    if let Some(Layer::Input(input)) = &state.layer {
+        match &input.purpose {
+            InputPurpose::WorkloadFilter => {
+                let text = input.text.clone();
+                workloads::set_filter(state, &text);
+            }
+            InputPurpose::LogSearch => state.logs.search = input.text.clone(),
+            InputPurpose::LogFilter => state.logs.filter = input.text.clone(),
+            InputPurpose::Replicas { .. }
+            | InputPurpose::Namespace
+            | InputPurpose::Query
+            | InputPurpose::TerminateOlderThan { .. } => {}
+        }
+    }
+}
+
+fn input_action(state: &mut State, action: Action) -> Vec<Effect> {
+    let Some(Layer::Input(input)) = &mut state.layer else {
+        return Vec::new();
+    };
+    match action {
+        Action::Backspace => {
+            input.text.pop();
+            input.error = None;
+            live_apply(state);
+        }
+        Action::Cancel => {
+            let original = input.original.clone();
+            input.text = original;
+            live_apply(state);
+            state.layer = None;
+        }
+        Action::Submit => {
+            let input = input.clone();
+            match input.purpose {
+                InputPurpose::WorkloadFilter | InputPurpose::LogFilter => state.layer = None,
+                InputPurpose::LogSearch => {
+                    state.layer = None;
+                    logs::search_submitted(state);
+                }
+                InputPurpose::Replicas { target, from } => {
+                    match workloads::parse_count(&input.text, from) {
+                        Ok(to) => return ask(state, Change::Scale { target, from, to }),
+                        Err(e) => {
+                            if let Some(Layer::Input(i)) = &mut state.layer {
+                                i.error = Some(e);
+                            }
+                        }
+                    }
+                }
+                InputPurpose::TerminateOlderThan { database } => {
+                    match database::terminate_matching(state, &database, &input.text) {
+                        Ok(request) => return ask(state, request),
+                        Err(e) => {
+                            if let Some(Layer::Input(i)) = &mut state.layer {
+                                i.error = Some(e);
+                            }
+                        }
+                    }
+                }
+                InputPurpose::Query => {
+                    let query = input.text.trim().to_string();
+                    if query.is_empty() {
+                        if let Some(Layer::Input(i)) = &mut state.layer {
+                            i.error = Some("type a query".into());
+                        }
+                        return Vec::new();
+                    }
+                    let generation = state.insights.begin(query.clone(), state.now);
+                    state.layer = Some(Layer::Insights);
+                    return vec![Effect::StartQuery { generation, query }];
+                }
+                InputPurpose::Namespace => {
+                    state.layer = None;
+                    let ns = input.text.trim();
+                    let namespace = (!ns.is_empty() && ns != "all").then(|| ns.to_string());
+                    return switch(state, state.kube_context.clone(), namespace);
+                }
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn confirm_action(state: &mut State, action: Action) -> Vec<Effect> {
+    let Some(Layer::Confirm(c)) = &mut state.layer else {
+        return Vec::new();
+    };
+    match &c.status {
+        ConfirmStatus::Running { .. } => return Vec::new(),
+        ConfirmStatus::Failed(_) => {
+            if matches!(action, Action::Cancel | Action::Submit | Action::ConfirmNo) {
+                state.layer = None;
+            }
+            return Vec::new();
+        }
+        ConfirmStatus::Asking => {}
+    }
+    let go = match action {
+        Action::Cancel | Action::ConfirmNo => {
+            state.layer = None;
+            return Vec::new();
+        }
+        Action::ToggleChoice => {
+            c.yes = !c.yes;
+            false
+        }
+        Action::Backspace => {
+            c.typed.pop();
+            false
+        }
+        Action::ConfirmYes => !c.is_destructive(),
+        Action::Submit => {
+            if let Some(name) = c.required_name() {
+                if c.typed == name {
+                    true
+                } else {
+                    c.hint = Some(format!("type {name} exactly to confirm"));
+                    false
+                }
+            } else if c.yes {
+                true
+            } else {
+                state.layer = None;
+                return Vec::new();
+            }
+        }
+        _ => false,
+    };
+    if !go {
+        return Vec::new();
+    }
+    if state.read_only {
+        // Defence in depth: a confirmation cannot be open in read-only mode.
+        state.layer = None;
+        return Vec::new();
+    }
+    if let CheckState::Denied(why) = &c.check {
+        c.hint = Some(format!("unavailable: {why}"));
+        return Vec::new();
+    }
+    let id = state.next_action_id;
+    state.next_action_id += 1;
+    c.status = ConfirmStatus::Running { id };
+    vec![Effect::RunChange {
+        id,
+        request: c.request.clone(),
+    }]
+}
+
+/// Ask the driver to reopen the backends for a context and namespace.
+fn switch(state: &mut State, context: Option<String>, namespace: Option<String>) -> Vec<Effect> {
+    let Some(context) = context else {
+        flash(state, "no Kubernetes context to switch", true);
+        return Vec::new();
+    };
+    let ns = namespace.clone().unwrap_or_else(|| "all namespaces".into());
+    flash(state, format!("switching to {context} ({ns})…"), false);
+    vec![Effect::Switch { context, namespace }]
+}
+
+/// Keys over the Logs Insights table: Esc stops a running query (and
+/// closes the table once it is done), the arrows scroll the rows.
+fn insights_action(state: &mut State, action: Action) -> Vec<Effect> {
+    let page = usize::from(state.size.1.saturating_sub(8)).max(1);
+    let rows = state.insights.rows();
+    let v = &mut state.insights;
+    match action {
+        Action::Cancel | Action::Quit | Action::Help => {
+            if v.is_running() {
+                v.cancel();
+                return vec![Effect::StopQuery];
+            }
+            state.layer = None;
+        }
+        Action::Up => v.scroll = v.scroll.saturating_sub(1),
+        Action::Down => v.scroll = (v.scroll + 1).min(rows.saturating_sub(1)),
+        Action::PageUp | Action::HalfPageUp => v.scroll = v.scroll.saturating_sub(page),
+        Action::PageDown | Action::HalfPageDown => {
+            v.scroll = (v.scroll + page).min(rows.saturating_sub(1));
+        }
+        Action::Top => v.scroll = 0,
+        Action::Bottom => v.scroll = rows.saturating_sub(1),
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn picker_action(state: &mut State, action: Action) -> Vec<Effect> {
+    let Some(Layer::Picker {
+        items, selected, ..
+    }) = &mut state.layer
+    else {
+        return Vec::new();
+    };
+    match action {
+        Action::Up => *selected = selected.saturating_sub(1),
+        Action::Down => *selected = (*selected + 1).min(items.len().saturating_sub(1)),
+        Action::Top => *selected = 0,
+        Action::Bottom => *selected = items.len().saturating_sub(1),
+        Action::Cancel => state.layer = None,
+        Action::Submit => {
+            let choice = items.get(*selected).cloned();
+            state.layer = None;
+            if let Some(context) = choice {
+                let namespace = state.namespace.clone();
+                return switch(state, Some(context), namespace);
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn help_action(state: &mut State, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Cancel | Action::Help | Action::Quit | Action::Submit => state.layer = None,
+        Action::Down | Action::PageDown | Action::HalfPageDown => {
+            if let Some(Layer::Help { scroll }) = &mut state.layer {
+                *scroll = scroll.saturating_add(if action == Action::Down { 1 } else { 10 });
+            }
+        }
+        Action::Up | Action::PageUp | Action::HalfPageUp => {
+            if let Some(Layer::Help { scroll }) = &mut state.layer {
+                *scroll = scroll.saturating_sub(if action == Action::Up { 1 } else { 10 });
+            }
+        }
+        Action::Top => {
+            if let Some(Layer::Help { scroll }) = &mut state.layer {
+                *scroll = 0;
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}

@@ -1,0 +1,100 @@
+//! What can happen to the core ([`Msg`]) and the work it asks the driver to
+//! do ([`Effect`]).
+
+use std::time::{Duration, SystemTime};
+
+use super::state::Feed;
+use crate::domain::{Change, ChangeOutcome, DbSnapshot, LogLine, MetricSeries, Workload};
+use crate::keymap::KeyChord;
+
+/// Everything that can happen to the core.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyChord),
+    Resize(u16, u16),
+    /// The clock moved (once a second): ages and staleness are recomputed.
+    Tick(SystemTime),
+    Workloads(Vec<Workload>),
+    Logs(Vec<LogLine>),
+    Metrics(Vec<MetricSeries>),
+    Databases(Vec<DbSnapshot>),
+    /// A feed's latest attempt failed; its data stays, marked stale.
+    FeedFailed {
+        feed: Feed,
+        error: String,
+    },
+    /// The backend's answer to "may I, and what would it do" for an open confirmation.
+    ChangeChecked {
+        id: u64,
+        allowed: Result<(), String>,
+        preview: Result<Option<String>, String>,
+    },
+    /// The driver reopened the backends for another context/namespace.
+    Switched {
+        context: String,
+        namespace: Option<String>,
+        label: String,
+    },
+    /// The logs of a pod's previous container arrived (or could not be had).
+    PreviousLogs {
+        pod: crate::domain::WorkloadRef,
+        result: Result<Vec<LogLine>, String>,
+    },
+    /// The log groups Logs Insights can query in this session (empty: none).
+    QueryGroups(Vec<String>),
+    /// Status and results so far of Logs Insights query `generation`.
+    Query {
+        generation: u64,
+        update: Result<crate::domain::QueryResults, String>,
+    },
+    /// How far behind a log stream is (None: live).
+    LogLag {
+        source: String,
+        lag: Option<Duration>,
+    },
+    /// Something for the status bar (a failed switch, ...).
+    Flash {
+        text: String,
+        error: bool,
+    },
+    ChangeFinished {
+        id: u64,
+        result: Result<ChangeOutcome, String>,
+    },
+    Quit,
+}
+
+/// Work for the driver. The core never performs I/O itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Run a confirmed action (the driver writes the audit log before and after).
+    RunChange {
+        id: u64,
+        request: Change,
+    },
+    /// Ask the backend whether the action is allowed and for its dry run.
+    CheckChange {
+        id: u64,
+        request: Change,
+    },
+    /// Reopen the backends for a Kubernetes context and namespace (None = all).
+    Switch {
+        context: String,
+        namespace: Option<String>,
+    },
+    /// Fetch the logs of a pod's previous container.
+    PreviousLogs {
+        pod: crate::domain::WorkloadRef,
+    },
+    /// Start a Logs Insights query (stopping any earlier one) and report on it
+    /// as `Msg::Query { generation, .. }` until it is done.
+    StartQuery {
+        generation: u64,
+        query: String,
+    },
+    /// Stop the running Logs Insights query (StopQuery).
+    StopQuery,
+    /// Ask every poller to refresh now.
+    Refresh,
+    Quit,
+}

@@ -1,0 +1,67 @@
+//! Small operations on [`State`] that the core and the panes share: the
+//! status-bar flash, prompts, and opening a confirmation for a [`Change`].
+
+use super::confirm::{Confirm, Input, InputPurpose};
+use super::msg::Effect;
+use super::state::{Flash, Layer, State};
+use crate::domain::Change;
+
+/// Show a message in the status bar.
+pub fn flash(state: &mut State, text: impl Into<String>, error: bool) {
+    state.flash = Some(Flash {
+        text: text.into(),
+        error,
+        at: state.now,
+    });
+}
+
+/// Open a text prompt on top of the panes.
+pub fn open_input(state: &mut State, purpose: InputPurpose, prompt: &str, text: String) {
+    state.layer = Some(Layer::Input(Input {
+        purpose,
+        prompt: prompt.into(),
+        original: text.clone(),
+        text,
+        error: None,
+    }));
+}
+
+/// In read-only mode, show why the action is blocked and return true.
+pub fn blocked_by_read_only(state: &mut State, what: &str) -> bool {
+    if state.read_only {
+        state.layer = Some(Layer::Notice {
+            title: "Blocked: read-only mode".into(),
+            text: format!(
+                "{what} was not run.\nopsdeck was started with --read-only: every action is shown but blocked."
+            ),
+        });
+    }
+    state.read_only
+}
+
+/// Open the confirmation for a change (or the read-only notice), and ask
+/// the backend whether it is allowed and what its dry run says.
+pub fn ask(state: &mut State, change: Change) -> Vec<Effect> {
+    if blocked_by_read_only(state, &change.describe()) {
+        return Vec::new();
+    }
+    let id = state.next_action_id;
+    state.next_action_id += 1;
+    let mut confirm = Confirm::new(change.clone());
+    confirm.check_id = id;
+    state.layer = Some(Layer::Confirm(confirm));
+    vec![Effect::CheckChange {
+        id,
+        request: change,
+    }]
+}
+
+/// Move a selection `cur` by `delta` within `n` rows.
+pub fn step(cur: usize, delta: isize, n: usize) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    (cur as isize)
+        .saturating_add(delta)
+        .clamp(0, n as isize - 1) as usize
+}

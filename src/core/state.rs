@@ -1,0 +1,200 @@
+//! [`State`]: everything the UI shows, and nothing it doesn't.
+
+use std::time::{Duration, SystemTime};
+
+use super::confirm::{Confirm, Input};
+use super::insights::InsightsView;
+use crate::keymap::{KeyChord, Keymap};
+use crate::panes::Pane;
+use crate::panes::database::DatabaseView;
+use crate::panes::logs::LogsView;
+use crate::panes::metrics::MetricsView;
+use crate::panes::runbook::RunbookView;
+use crate::panes::workloads::WorkloadsView;
+use crate::problem::Problem;
+use crate::runbook::Runbook;
+
+/// The data feeds whose freshness the status bar reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Feed {
+    Workloads,
+    Logs,
+    Metrics,
+    Database,
+}
+
+impl Feed {
+    pub const ALL: [Feed; 4] = [Feed::Workloads, Feed::Logs, Feed::Metrics, Feed::Database];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Feed::Workloads => "workloads",
+            Feed::Logs => "logs",
+            Feed::Metrics => "metrics",
+            Feed::Database => "database",
+        }
+    }
+}
+
+/// Freshness of one feed: when it last delivered, and its last error if the
+/// latest attempt failed (the data stays on screen, marked stale).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedStatus {
+    pub last_ok: Option<SystemTime>,
+    pub error: Option<String>,
+    pub failures: u32,
+}
+
+/// A feed older than this is shown as stale even without an error.
+pub const STALE_AFTER: Duration = Duration::from_secs(30);
+
+/// What the top layer is, if any. It gets keys before the panes.
+#[derive(Debug, Clone)]
+pub enum Layer {
+    Help {
+        scroll: u16,
+    },
+    Input(Input),
+    Confirm(Confirm),
+    /// A message that must be acknowledged (e.g. an action blocked by read-only mode).
+    Notice {
+        title: String,
+        text: String,
+    },
+    /// The Logs Insights result table (`State::insights`).
+    Insights,
+    /// Choose one of a list (Kubernetes contexts).
+    Picker {
+        title: String,
+        items: Vec<String>,
+        selected: usize,
+    },
+}
+
+/// A transient message in the status bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    pub text: String,
+    pub error: bool,
+    pub at: SystemTime,
+}
+
+/// Everything the UI shows, and nothing it doesn't.
+#[derive(Debug, Clone)]
+pub struct State {
+    pub keymap: Keymap,
+    pub read_only: bool,
+    /// `sim:db-connections`, `kube:prod-eks`.
+    pub context: String,
+    /// Kubernetes contexts the user can switch to, and the current one.
+    pub contexts: Vec<String>,
+    pub kube_context: Option<String>,
+    /// What a context and a namespace are called here: `Kubernetes context`
+    /// and `namespace`, or `AWS profile` and `AWS region`.
+    pub switch_nouns: (String, String),
+    /// The watched namespace; None = all namespaces.
+    pub namespace: Option<String>,
+    pub problems: Vec<Problem>,
+    pub now: SystemTime,
+    pub focus: Pane,
+    pub zoom: bool,
+    pub workloads: WorkloadsView,
+    pub logs: LogsView,
+    pub metrics: MetricsView,
+    pub runbook: Option<RunbookView>,
+    pub database: DatabaseView,
+    pub insights: InsightsView,
+    /// Which of Metrics and Database the lower-right quadrant shows on small screens.
+    pub lower_right: Pane,
+    pub feeds: Vec<(Feed, FeedStatus)>,
+    pub layer: Option<Layer>,
+    pub pending_keys: Vec<KeyChord>,
+    pub flash: Option<Flash>,
+    pub next_action_id: u64,
+    /// Terminal size, for page-wise scrolling.
+    pub size: (u16, u16),
+    pub quit: bool,
+}
+
+impl State {
+    pub fn new(keymap: Keymap, context: impl Into<String>, now: SystemTime) -> Self {
+        Self {
+            keymap,
+            read_only: false,
+            context: context.into(),
+            contexts: Vec::new(),
+            kube_context: None,
+            switch_nouns: ("Kubernetes context".into(), "namespace".into()),
+            namespace: None,
+            problems: Vec::new(),
+            now,
+            focus: Pane::WORKLOADS,
+            zoom: false,
+            workloads: WorkloadsView::default(),
+            logs: LogsView::default(),
+            metrics: MetricsView::default(),
+            runbook: None,
+            database: DatabaseView::default(),
+            insights: InsightsView::default(),
+            lower_right: Pane::METRICS,
+            feeds: Feed::ALL
+                .iter()
+                .map(|&f| (f, FeedStatus::default()))
+                .collect(),
+            layer: None,
+            pending_keys: Vec::new(),
+            flash: None,
+            next_action_id: 1,
+            size: (80, 24),
+            quit: false,
+        }
+    }
+
+    /// Load a runbook into the Runbook pane.
+    pub fn with_runbook(mut self, book: Runbook) -> Self {
+        self.runbook = Some(RunbookView {
+            book,
+            step: 0,
+            action: 0,
+        });
+        self
+    }
+
+    pub fn feed(&self, feed: Feed) -> &FeedStatus {
+        static EMPTY: FeedStatus = FeedStatus {
+            last_ok: None,
+            error: None,
+            failures: 0,
+        };
+        self.feeds
+            .iter()
+            .find(|(f, _)| *f == feed)
+            .map_or(&EMPTY, |(_, s)| s)
+    }
+
+    pub(crate) fn feed_mut(&mut self, feed: Feed) -> &mut FeedStatus {
+        if let Some(i) = self.feeds.iter().position(|(f, _)| *f == feed) {
+            &mut self.feeds[i].1
+        } else {
+            self.feeds.push((feed, FeedStatus::default()));
+            let last = self.feeds.len() - 1;
+            &mut self.feeds[last].1
+        }
+    }
+
+    /// A view of the estate for runbook checks.
+    pub fn estate(&self) -> crate::runbook::EstateView<'_> {
+        crate::runbook::EstateView {
+            workloads: &self.workloads.rows,
+            metrics: &self.metrics.series,
+            databases: &self.metrics.databases,
+        }
+    }
+
+    /// True once the runbook's resolved-when checks all pass.
+    pub fn resolved(&self) -> Option<bool> {
+        self.runbook
+            .as_ref()
+            .map(|r| r.book.is_resolved(&self.estate()))
+    }
+}

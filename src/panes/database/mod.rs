@@ -1,0 +1,18 @@
+//! The Database pane: connections against max_connections, sessions by
+//! state, lock waits by blocker, and the sessions by running time, with
+//! cancel and terminate.
+
+mod render;
+mod update;
+mod view;
+
+use super::Pane;
+pub use render::{render, title};
+pub use update::{navigate, on_action};
+pub use update::{offered, terminate_matching};
+pub use view::{DB_HISTORY, DatabaseView, db_rows};
+
+impl Pane {
+    /// Sessions, locks and connections of each database.
+    pub const DATABASE: Pane = Pane("database");
+}

@@ -1,0 +1,133 @@
+//! What the Database pane does: cancel or terminate the selected session,
+//! pinned by pid and backend start, and terminate every active query past
+//! a typed threshold.
+
+use crate::action::Action;
+use crate::core::Effect;
+use crate::core::InputPurpose;
+use crate::core::State;
+use crate::core::ops::{ask, flash, open_input, step};
+use crate::domain::{Change, QueryRule, SessionTarget};
+
+use super::view::db_rows;
+
+/// The session actions, once there are sessions.
+pub fn offered(state: &State) -> Vec<Action> {
+    if db_rows(&state.metrics.databases).is_empty() {
+        Vec::new()
+    } else {
+        vec![
+            Action::CancelQuery,
+            Action::TerminateSession,
+            Action::TerminateMatching,
+        ]
+    }
+}
+
+/// Handle `action` if it is this pane's.
+pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+    match action {
+        Action::CancelQuery | Action::TerminateSession => Some(session_change(state, action)),
+        Action::TerminateMatching => {
+            match state.metrics.databases.first().map(|d| d.name.clone()) {
+                Some(database) => open_input(
+                    state,
+                    InputPurpose::TerminateOlderThan {
+                        database: database.clone(),
+                    },
+                    &format!(
+                        "terminate active queries on {database} running longer than (user=, application= optional)"
+                    ),
+                    "10m".into(),
+                ),
+                None => flash(state, "no database in this session", true),
+            }
+            Some(Vec::new())
+        }
+        _ => None,
+    }
+}
+
+/// Move the selected session.
+pub fn navigate(state: &mut State, _action: Action, delta: isize) {
+    let n = db_rows(&state.metrics.databases).len();
+    state.database.selected = step(state.database.selected, delta, n);
+}
+
+/// Cancel or terminate the selected database session, pinned by pid and backend start.
+fn session_change(state: &mut State, action: Action) -> Vec<Effect> {
+    let rows = db_rows(&state.metrics.databases);
+    let Some((database, s)) = rows.get(state.database.selected) else {
+        flash(state, "no database session selected", true);
+        return Vec::new();
+    };
+    let database = database.to_string();
+    let session = SessionTarget {
+        pid: s.pid,
+        backend_start: s.backend_start,
+        query: s.query.clone(),
+    };
+    let change = if action == Action::CancelQuery {
+        Change::CancelQuery { database, session }
+    } else {
+        Change::TerminateSession { database, session }
+    };
+    ask(state, change)
+}
+
+/// The rule-based terminate for the typed threshold, from the current snapshot.
+/// `10m`, optionally followed by `user=NAME` and `application=NAME` (or `app=`).
+fn parse_rule(text: &str) -> Result<QueryRule, String> {
+    let mut words = text.split_whitespace();
+    let first = words.next().unwrap_or("");
+    let older_than = humantime::parse_duration(first)
+        .map_err(|e| format!("\"{first}\" is not a duration like 10m: {e}"))?;
+    let mut rule = QueryRule {
+        older_than,
+        user: None,
+        application: None,
+    };
+    for w in words {
+        match w.split_once('=') {
+            Some(("user", v)) if !v.is_empty() => rule.user = Some(v.to_string()),
+            Some(("application" | "app", v)) if !v.is_empty() => {
+                rule.application = Some(v.to_string())
+            }
+            _ => {
+                return Err(format!(
+                    "\"{w}\": expected user=NAME or application=NAME after the duration"
+                ));
+            }
+        }
+    }
+    Ok(rule)
+}
+
+/// The change terminating the sessions of `database` that the typed rule matches now.
+pub fn terminate_matching(state: &State, database: &str, text: &str) -> Result<Change, String> {
+    let rule = parse_rule(text)?;
+    let db = state
+        .metrics
+        .databases
+        .iter()
+        .find(|d| d.name == database)
+        .ok_or_else(|| format!("no snapshot of {database} yet"))?;
+    let sessions: Vec<SessionTarget> = db
+        .sessions
+        .iter()
+        .filter(|s| rule.matches(s))
+        .map(|s| SessionTarget {
+            pid: s.pid,
+            backend_start: s.backend_start,
+            query: s.query.clone(),
+        })
+        .collect();
+    if sessions.is_empty() {
+        return Err(format!("no active query on {database} is {rule}"));
+    }
+    Ok(Change::TerminateQueries {
+        database: database.to_string(),
+        rule,
+        sessions,
+    })
+}

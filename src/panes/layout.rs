@@ -1,0 +1,98 @@
+//! The screen's layout, computed in one place for the UI (where to draw)
+//! and the core (how many rows a page is).
+
+use ratatui::layout::{Constraint, Layout, Rect};
+
+use super::registry::{Column, REGISTRY};
+use super::{Pane, spec};
+use crate::core::State;
+
+/// Below this many body rows, the shared panes of a column take turns.
+pub const TALL: u16 = 40;
+
+/// Header line, body, status line.
+pub fn screen(area: Rect) -> [Rect; 3] {
+    Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(area)
+}
+
+/// Where each visible pane goes in the body: the focused pane alone when
+/// zoomed, else the grid of [`REGISTRY`] places.
+pub fn panes(body: Rect, state: &State) -> Vec<(Pane, Rect)> {
+    if state.zoom {
+        return vec![(state.focus, body)];
+    }
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
+    let mut out = column(left, Column::Left, body.height >= TALL, state.lower_right);
+    out.extend(column(
+        right,
+        Column::Right,
+        body.height >= TALL,
+        state.lower_right,
+    ));
+    out
+}
+
+fn column(area: Rect, which: Column, tall: bool, shown: Pane) -> Vec<(Pane, Rect)> {
+    let mut specs: Vec<_> = REGISTRY
+        .iter()
+        .filter(|s| s.place.column == which)
+        .collect();
+    specs.sort_by_key(|s| s.place.row);
+    // (pane, share) per slot; shared panes collapse into one slot when short.
+    let mut slots: Vec<(Pane, u16)> = Vec::new();
+    let mut shared_slot: Option<usize> = None;
+    for s in specs {
+        if tall {
+            slots.push((s.pane, s.place.tall));
+        } else if s.place.shared {
+            match shared_slot {
+                Some(i) => {
+                    if s.pane == shown {
+                        slots[i] = (s.pane, s.place.short);
+                    }
+                }
+                None => {
+                    shared_slot = Some(slots.len());
+                    slots.push((s.pane, s.place.short));
+                }
+            }
+        } else {
+            slots.push((s.pane, s.place.short));
+        }
+    }
+    let rects = Layout::vertical(
+        slots
+            .iter()
+            .map(|(_, share)| Constraint::Percentage(*share)),
+    )
+    .split(area);
+    slots
+        .iter()
+        .zip(rects.iter())
+        .map(|((p, _), r)| (*p, *r))
+        .collect()
+}
+
+/// Rows inside the focused pane's border on the current terminal (at least 1).
+pub fn focused_rows(state: &State) -> usize {
+    let (w, h) = state.size;
+    let [_, body, _] = screen(Rect::new(0, 0, w, h));
+    panes(body, state)
+        .into_iter()
+        .find(|(p, _)| *p == state.focus)
+        .map_or(1, |(_, r)| usize::from(r.height.saturating_sub(2)).max(1))
+}
+
+/// Remember which shared pane a short screen shows, when it is focused.
+pub fn focused(state: &mut State, pane: Pane) {
+    state.focus = pane;
+    if spec(pane).place.shared {
+        state.lower_right = pane;
+    }
+}

@@ -1,0 +1,17 @@
+//! The Logs pane: every source's lines merged, with follow, search,
+//! filters, levels, sources, JSON and Logs Insights.
+
+mod render;
+mod update;
+mod view;
+
+use super::Pane;
+pub use render::{render, title};
+pub use update::{navigate, on_action};
+pub use update::{no_match, search_submitted};
+pub use view::{LogsView, MAX_LOG_LINES};
+
+impl Pane {
+    /// Live logs of every source, merged in time order.
+    pub const LOGS: Pane = Pane("logs");
+}

@@ -1,0 +1,111 @@
+//! What the Logs pane does with its actions: follow, scroll, search,
+//! filters, sources, JSON and timestamps, and opening a Logs Insights query.
+
+use crate::action::Action;
+use crate::core::Effect;
+use crate::core::InputPurpose;
+use crate::core::State;
+use crate::core::ops::{flash, open_input};
+use crate::domain::Level;
+
+/// Handle `action` if it is this pane's.
+pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+    match action {
+        Action::Filter => open_input(
+            state,
+            InputPurpose::LogFilter,
+            "show only log lines containing",
+            state.logs.filter.clone(),
+        ),
+        Action::Search => open_input(
+            state,
+            InputPurpose::LogSearch,
+            "search logs",
+            state.logs.search.clone(),
+        ),
+        Action::ClearFilter => {
+            state.logs.search.clear();
+            state.logs.filter.clear();
+            state.logs.source = None;
+            state.logs.min_level = Level::Trace;
+        }
+        Action::ToggleFollow => {
+            let f = !state.logs.follow;
+            state.logs.set_follow(f);
+        }
+        Action::NextMatch | Action::PrevMatch => {
+            if !state.logs.jump_match(action == Action::NextMatch) && !state.logs.search.is_empty()
+            {
+                no_match(state);
+            }
+        }
+        Action::CycleLevel => {
+            state.logs.min_level = match state.logs.min_level {
+                Level::Trace => Level::Debug,
+                Level::Debug => Level::Info,
+                Level::Info => Level::Warn,
+                Level::Warn => Level::Error,
+                Level::Error => Level::Trace,
+            };
+        }
+        Action::CycleSource => {
+            let sources = state.logs.sources();
+            state.logs.source = match &state.logs.source {
+                None => sources.first().cloned(),
+                Some(cur) => sources
+                    .iter()
+                    .position(|s| s == cur)
+                    .and_then(|i| sources.get(i + 1))
+                    .cloned(),
+            };
+        }
+        Action::ToggleJson => state.logs.json_pretty = !state.logs.json_pretty,
+        Action::ToggleTimestamps => state.logs.timestamps = !state.logs.timestamps,
+        Action::LogsInsights => insights_prompt(state),
+        _ => return None,
+    }
+    Some(Vec::new())
+}
+
+/// Scroll; Top and Bottom jump to the ends (Bottom follows again).
+pub fn navigate(state: &mut State, action: Action, delta: isize) {
+    match action {
+        Action::Top => state.logs.to_top(),
+        Action::Bottom => state.logs.set_follow(true),
+        _ => state.logs.scroll(delta),
+    }
+}
+
+/// Say that the search has no match.
+pub fn no_match(state: &mut State) {
+    let text = format!("no match for \"{}\"", state.logs.search);
+    flash(state, text, true);
+}
+
+/// A submitted search jumps to its first match.
+pub fn search_submitted(state: &mut State) {
+    if !state.logs.search.is_empty() && !state.logs.jump_match(false) {
+        no_match(state);
+    }
+}
+
+fn insights_prompt(state: &mut State) {
+    if state.insights.groups.is_empty() {
+        flash(
+            state,
+            "no CloudWatch Logs groups in this session to query",
+            true,
+        );
+    } else {
+        let prompt = format!(
+            "Logs Insights query over {}",
+            state.insights.groups.join(", ")
+        );
+        open_input(
+            state,
+            InputPurpose::Query,
+            &prompt,
+            state.insights.query.clone(),
+        );
+    }
+}

@@ -1,0 +1,96 @@
+//! Drawing the Metrics pane: a sparkline per series coloured by its
+//! thresholds, then each database's connections.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::core::State;
+use crate::domain::Health;
+use crate::panes::Pane;
+use crate::panes::widgets::{health_slot, placeholder, sparkline, truncate};
+use crate::sanitize;
+use crate::theme::{Slot, Theme};
+
+/// The pane's title and its state summary.
+pub fn title(_state: &State) -> (String, String) {
+    ("Metrics".into(), String::new())
+}
+
+/// Draw the pane.
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let m = &state.metrics;
+    if m.series.is_empty() && m.databases.is_empty() {
+        placeholder(frame, area, theme, "waiting for metrics…");
+        return;
+    }
+    let name_w = if area.width >= 60 { 22 } else { 13 };
+    let value_w = 9usize;
+    let spark_w = (area.width as usize)
+        .saturating_sub(name_w + value_w + 2)
+        .max(1);
+    let mut lines: Vec<Line> = Vec::new();
+    for (i, s) in m.series.iter().enumerate() {
+        let name = truncate(&sanitize::line(&s.name), name_w);
+        let selected = state.focus == Pane::METRICS && i == m.selected;
+        let name_style = if selected {
+            theme.style(Slot::Selection)
+        } else {
+            Style::new()
+        };
+        let mut spans = vec![Span::styled(format!("{name:<name_w$} "), name_style)];
+        spans.extend(sparkline(s, spark_w, theme));
+        let (value, slot) = match s.current() {
+            Some(v) => (crate::fmt::value(v, &s.unit), health_slot(s.health_of(v))),
+            None => ("–".into(), Slot::HealthUnknown),
+        };
+        spans.push(Span::styled(
+            format!(" {value:>value_w$}"),
+            theme.style(slot),
+        ));
+        lines.push(Line::from(spans));
+    }
+    for db in &m.databases {
+        let used = db.sessions.len();
+        let pct = if db.max_connections > 0 {
+            used as f64 * 100.0 / db.max_connections as f64
+        } else {
+            0.0
+        };
+        let health = if pct >= 90.0 {
+            Health::Critical
+        } else if pct >= 80.0 {
+            Health::Warn
+        } else {
+            Health::Ok
+        };
+        let long = db
+            .sessions
+            .iter()
+            .filter(|s| {
+                s.state == crate::domain::SessionState::Active && s.running.as_secs() >= 600
+            })
+            .count();
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{} ", sanitize::line(&db.name)),
+                theme.style(Slot::Header),
+            ),
+            Span::styled(
+                format!("{used}/{} connections", db.max_connections),
+                theme.style(health_slot(health)),
+            ),
+            Span::styled(
+                format!(" · {long} active > 10m"),
+                theme.style(if long > 0 {
+                    Slot::HealthWarn
+                } else {
+                    Slot::Hint
+                }),
+            ),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}

@@ -1,0 +1,17 @@
+//! The Metrics pane has no actions of its own; its selection moves.
+
+use crate::action::Action;
+use crate::core::Effect;
+use crate::core::State;
+use crate::core::ops::step;
+
+/// Nothing is this pane's.
+pub fn on_action(_state: &mut State, _action: Action) -> Option<Vec<Effect>> {
+    None
+}
+
+/// Move the selected series.
+pub fn navigate(state: &mut State, _action: Action, delta: isize) {
+    let n = state.metrics.series.len();
+    state.metrics.selected = step(state.metrics.selected, delta, n);
+}

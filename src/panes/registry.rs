@@ -1,0 +1,167 @@
+//! The one list of panes. Order gives the digit keys (1 = first) and the
+//! focus cycle; [`Place`] gives the grid.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use super::{Pane, database, logs, metrics, runbook, workloads};
+use crate::action::{Action, Mode};
+use crate::core::Effect;
+use crate::core::State;
+use crate::theme::Theme;
+
+/// Left or right half of the grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Left,
+    Right,
+}
+
+/// Where a pane sits in the grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub column: Column,
+    /// Order from the top within the column.
+    pub row: u8,
+    /// Share of the column's height (percent) on a tall screen.
+    pub tall: u16,
+    /// Share on a short screen (below 40 rows).
+    pub short: u16,
+    /// On a short screen the shared panes of a column take turns in one
+    /// slot, showing the one focused last.
+    pub shared: bool,
+}
+
+/// Everything the core and the UI need to know of a pane.
+pub struct PaneSpec {
+    pub pane: Pane,
+    pub title: &'static str,
+    /// The keymap table used while the pane has focus.
+    pub mode: Mode,
+    /// The action that focuses it (its digit comes from its position).
+    pub focus: Action,
+    pub place: Place,
+    /// The actions it offers on its selection (keys, hints, help).
+    pub offered: fn(&State) -> Vec<Action>,
+    /// Handle an action; `None` when the action is not this pane's.
+    pub on_action: fn(&mut State, Action) -> Option<Vec<Effect>>,
+    /// Move the selection or scroll by `delta` rows (`Top`/`Bottom` by the action).
+    pub navigate: fn(&mut State, Action, isize),
+    /// Title and state summary for the border.
+    pub title_of: fn(&State) -> (String, String),
+    pub render: fn(&mut Frame, Rect, &State, &Theme),
+}
+
+fn nothing_offered(_: &State) -> Vec<Action> {
+    Vec::new()
+}
+
+/// Every pane, in digit order.
+pub static REGISTRY: [PaneSpec; 5] = [
+    PaneSpec {
+        pane: Pane::WORKLOADS,
+        title: "Workloads",
+        mode: Mode::Workloads,
+        focus: Action::FocusWorkloads,
+        place: Place {
+            column: Column::Left,
+            row: 0,
+            tall: 50,
+            short: 50,
+            shared: false,
+        },
+        offered: workloads::offered,
+        on_action: workloads::on_action,
+        navigate: workloads::navigate,
+        title_of: workloads::title,
+        render: workloads::render,
+    },
+    PaneSpec {
+        pane: Pane::LOGS,
+        title: "Logs",
+        mode: Mode::Logs,
+        focus: Action::FocusLogs,
+        place: Place {
+            column: Column::Left,
+            row: 1,
+            tall: 50,
+            short: 50,
+            shared: false,
+        },
+        offered: nothing_offered,
+        on_action: logs::on_action,
+        navigate: logs::navigate,
+        title_of: logs::title,
+        render: logs::render,
+    },
+    PaneSpec {
+        pane: Pane::METRICS,
+        title: "Metrics",
+        mode: Mode::Metrics,
+        focus: Action::FocusMetrics,
+        place: Place {
+            column: Column::Right,
+            row: 1,
+            tall: 30,
+            short: 50,
+            shared: true,
+        },
+        offered: nothing_offered,
+        on_action: metrics::on_action,
+        navigate: metrics::navigate,
+        title_of: metrics::title,
+        render: metrics::render,
+    },
+    PaneSpec {
+        pane: Pane::RUNBOOK,
+        title: "Runbook",
+        mode: Mode::Runbook,
+        focus: Action::FocusRunbook,
+        place: Place {
+            column: Column::Right,
+            row: 0,
+            tall: 40,
+            short: 50,
+            shared: false,
+        },
+        offered: runbook::offered,
+        on_action: runbook::on_action,
+        navigate: runbook::navigate,
+        title_of: runbook::title,
+        render: runbook::render,
+    },
+    PaneSpec {
+        pane: Pane::DATABASE,
+        title: "Database",
+        mode: Mode::Database,
+        focus: Action::FocusDatabase,
+        place: Place {
+            column: Column::Right,
+            row: 2,
+            tall: 30,
+            short: 50,
+            shared: true,
+        },
+        offered: database::offered,
+        on_action: database::on_action,
+        navigate: database::navigate,
+        title_of: database::title,
+        render: database::render,
+    },
+];
+
+/// The spec of a pane (the first pane's for one not registered).
+pub fn spec(pane: Pane) -> &'static PaneSpec {
+    REGISTRY
+        .iter()
+        .find(|s| s.pane == pane)
+        .unwrap_or(&REGISTRY[0])
+}
+
+/// The pane's 1-based digit.
+pub fn digit(pane: Pane) -> usize {
+    REGISTRY
+        .iter()
+        .position(|s| s.pane == pane)
+        .map_or(0, |i| i + 1)
+}
