@@ -115,7 +115,11 @@ impl Switcher for DemoSwitcher {
             scenario: self.scenario,
         });
         Ok(Backends {
-            context: format!("demo:{} {}", self.scenario.name(), kube.context),
+            target: crate::domain::Target::Demo {
+                scenario: self.scenario.name().to_string(),
+                context: kube.target.context().unwrap_or(context).to_string(),
+                namespace: namespace.map(str::to_string),
+            },
             workloads,
             logs,
             metrics,

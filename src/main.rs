@@ -365,7 +365,6 @@ fn demo(
             None
         }
     };
-    console.namespace = Some(opsdeck::demo::NAMESPACE.to_string());
     let demo_opts = DemoOptions {
         scenario,
         seed,
@@ -392,11 +391,10 @@ fn kube(
     kube_opts: KubeOptions,
     runbook: Option<&str>,
 ) -> ExitCode {
-    let (mut console, _, dbs) = match open_session(opts, read_only_flag, runbook) {
+    let (console, _, dbs) = match open_session(opts, read_only_flag, runbook) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    console.namespace = kube_opts.namespace.clone();
     console.run(|| async move {
         let backends = opsdeck::kube::backends(kube_opts).await?;
         Ok((None, session::attach(backends, dbs)?))
@@ -526,7 +524,6 @@ struct Console {
     problems: Vec<opsdeck::problem::Problem>,
     read_only: bool,
     runbook: Option<Runbook>,
-    namespace: Option<String>,
 }
 
 impl Console {
@@ -551,7 +548,6 @@ impl Console {
             problems: loaded.problems,
             read_only,
             runbook: None,
-            namespace: None,
         };
         Ok((console, loaded.config))
     }
@@ -581,8 +577,8 @@ impl Console {
             } else {
                 backends
             };
-            let context = backends.context.clone();
-            let mut state = State::new(self.keymap, context.clone(), SystemTime::now());
+            let target = backends.target.clone();
+            let mut state = State::new(self.keymap, target.clone(), SystemTime::now());
             if let Some(book) = self.runbook {
                 state = state.with_runbook(book);
             }
@@ -591,21 +587,12 @@ impl Console {
                 let (context_noun, namespace_noun) = sw.nouns();
                 state.switch_nouns = (context_noun.into(), namespace_noun.into());
             }
-            state.kube_context = context.split("kube:").nth(1).map(|c| c.trim().to_string());
-            state.namespace = self.namespace;
-            // `aws:PROFILE@REGION`: the profile is the context, the region the namespace.
-            if let Some((profile, region)) =
-                context.strip_prefix("aws:").and_then(|c| c.split_once('@'))
-            {
-                state.kube_context = Some(profile.to_string());
-                state.namespace = Some(region.to_string());
-            }
             state.read_only = self.read_only;
             state.problems = self.problems;
             let audit_path = self
                 .audit_log
                 .unwrap_or_else(|| self.paths.data_dir.join("audit.jsonl"));
-            let audit = AuditLog::new(audit_path, os_user(), context);
+            let audit = AuditLog::new(audit_path, os_user(), target.label());
             let result = opsdeck::app::run(state, self.theme, backends, audit).await;
             if let Some(demo) = demo {
                 demo.server.shutdown().await;

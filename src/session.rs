@@ -115,7 +115,9 @@ impl Switcher for Attaching {
 /// A session with no Kubernetes: databases only (`opsdeck db`).
 pub fn databases_only(factory: DbFactory, label: &str) -> Result<Backends, SourceError> {
     let empty = Backends {
-        context: label.to_string(),
+        target: crate::domain::Target::Databases {
+            name: label.to_string(),
+        },
         workloads: Vec::new(),
         logs: Vec::new(),
         metrics: Vec::new(),
@@ -131,7 +133,9 @@ pub fn databases_only(factory: DbFactory, label: &str) -> Result<Backends, Sourc
             "no database: add [databases] to config.toml or set PGHOST/PGDATABASE".into(),
         ));
     }
-    b.context = label.to_string();
+    b.target = crate::domain::Target::Databases {
+        name: label.to_string(),
+    };
     Ok(b)
 }
 

@@ -142,8 +142,8 @@ pub trait QueryRunner: Send + Sync {
 
 /// Every backend the driver runs, for one session of the console.
 pub struct Backends {
-    /// Shown in the status bar as the context.
-    pub context: String,
+    /// What the session is connected to (the header shows its label).
+    pub target: crate::domain::Target,
     pub workloads: Vec<Box<dyn WorkloadSource>>,
     pub logs: Vec<Box<dyn LogSource>>,
     pub metrics: Vec<Box<dyn MetricSource>>,

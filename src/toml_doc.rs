@@ -130,6 +130,8 @@ pub fn wrong_type(expected: &str, value: &Value<'_>) -> String {
 pub fn unknown_field(field: &str, allowed: &[&str]) -> String {
     if allowed.is_empty() {
         format!("unknown field \"{field}\"")
+    } else if let [only] = allowed {
+        format!("unknown field \"{field}\", expected {only}")
     } else {
         format!(
             "unknown field \"{field}\", expected one of {}",

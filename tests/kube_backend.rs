@@ -1150,12 +1150,12 @@ mod live {
         let opts = sim.opts("sim");
         assert_eq!(contexts(&opts).unwrap(), vec!["sim", "sim-viewer"]);
         let b = backends(opts.clone()).await.unwrap();
-        assert_eq!(b.context, "kube:sim");
+        assert_eq!(b.target.label(), "kube:sim");
         assert_eq!(b.workloads.len(), 1);
         let switcher = b.switcher.clone().unwrap();
         assert_eq!(switcher.contexts(), vec!["sim", "sim-viewer"]);
         let viewer = switcher.open("sim-viewer", Some("shop")).await.unwrap();
-        assert_eq!(viewer.context, "kube:sim-viewer");
+        assert_eq!(viewer.target.label(), "kube:sim-viewer");
         let scale = Change::Scale {
             target: deployment("api"),
             from: 3,

@@ -26,8 +26,7 @@ fn state_for(scenario: Scenario) -> State {
     world.step(Duration::from_secs(12 * 60));
     let book = runbook::for_scenario(scenario.name()).unwrap().unwrap();
     let keymap = Keymap::shipped("default").unwrap();
-    let mut s =
-        State::new(keymap, format!("sim:{}", scenario.name()), world.now()).with_runbook(book);
+    let mut s = State::new(keymap, sim_target(scenario.name()), world.now()).with_runbook(book);
     update(&mut s, Msg::Workloads(world.workloads()));
     update(&mut s, Msg::Metrics(world.metrics()));
     update(&mut s, Msg::Databases(world.databases()));
@@ -306,7 +305,7 @@ fn resolution_shows_in_the_header() {
     world.apply(&view_req).unwrap();
     world.step(Duration::from_secs(180));
     let keymap = Keymap::shipped("default").unwrap();
-    let mut s = State::new(keymap, "sim:bad-deploy", world.now()).with_runbook(book);
+    let mut s = State::new(keymap, sim_target("bad-deploy"), world.now()).with_runbook(book);
     update(&mut s, Msg::Workloads(world.workloads()));
     update(&mut s, Msg::Metrics(world.metrics()));
     let screen = text(&draw(&s, &Theme::shipped("default").unwrap(), 80, 24));
@@ -385,4 +384,10 @@ fn logs_insights_results_80x24() {
     );
     let screen = text(&draw(&s, &theme, 80, 24));
     assert!(screen.contains("Logs follow behind 75s"), "{screen}");
+}
+
+fn sim_target(scenario: &str) -> opsdeck::domain::Target {
+    opsdeck::domain::Target::Sim {
+        scenario: scenario.to_string(),
+    }
 }

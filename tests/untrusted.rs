@@ -30,7 +30,11 @@ fn render_all(
 ) -> String {
     let mut screen = String::new();
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-    let mut s = State::new(Keymap::shipped("default").unwrap(), name.clone(), now);
+    let target = opsdeck::domain::Target::Kube {
+        context: name.clone(),
+        namespace: None,
+    };
+    let mut s = State::new(Keymap::shipped("default").unwrap(), target, now);
     update(
         &mut s,
         Msg::Workloads(vec![Workload {

@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyModifiers};
 use opsdeck::core::{CheckState, ConfirmStatus, Effect, Feed, Layer, Msg, Pane, State, update};
 use opsdeck::domain::{
     Change, ChangeOutcome, DbSession, DbSnapshot, Health, Level, LogLine, SessionState,
-    SessionTarget, Workload, WorkloadKind, WorkloadRef,
+    SessionTarget, Target, Workload, WorkloadKind, WorkloadRef,
 };
 use opsdeck::keymap::{KeyChord, Keymap};
 
@@ -44,7 +44,13 @@ fn row(kind: WorkloadKind, name: &str, ready: u32, desired: u32, health: Health)
 
 /// A state with one deployment (shop/api 3/3), one pod and one ECS task.
 fn state() -> State {
-    let mut s = State::new(keymap(), "sim:test", t0());
+    let mut s = State::new(
+        keymap(),
+        Target::Sim {
+            scenario: "test".into(),
+        },
+        t0(),
+    );
     update(
         &mut s,
         Msg::Workloads(vec![
@@ -527,8 +533,10 @@ fn context_picker_and_namespace_prompt_ask_the_driver_to_switch() {
         "no contexts: says so"
     );
     s.contexts = vec!["sim".into(), "sim-viewer".into()];
-    s.kube_context = Some("sim".into());
-    s.namespace = Some("shop".into());
+    s.target = Target::Kube {
+        context: "sim".into(),
+        namespace: Some("shop".into()),
+    };
     key(&mut s, 'C');
     assert!(matches!(s.layer, Some(Layer::Picker { selected: 0, .. })));
     special(&mut s, KeyCode::Down);
@@ -542,13 +550,12 @@ fn context_picker_and_namespace_prompt_ask_the_driver_to_switch() {
     );
     update(
         &mut s,
-        Msg::Switched {
+        Msg::Switched(Target::Kube {
             context: "sim-viewer".into(),
             namespace: Some("shop".into()),
-            label: "kube:sim-viewer".into(),
-        },
+        }),
     );
-    assert_eq!(s.context, "kube:sim-viewer");
+    assert_eq!(s.target.label(), "kube:sim-viewer");
     assert!(
         s.workloads.rows.is_empty(),
         "rows of the old context are dropped"
@@ -1027,4 +1034,84 @@ fn an_ecs_service_can_be_rolled_back_behind_a_typed_confirmation() {
         "{:?}",
         c.details
     );
+}
+
+#[test]
+fn digits_focus_the_panes_in_registry_order_unless_the_keymap_takes_them() {
+    let mut s = state();
+    for (i, spec) in opsdeck::panes::REGISTRY.iter().enumerate() {
+        let digit = char::from_digit(i as u32 + 1, 10).unwrap();
+        key(&mut s, digit);
+        assert_eq!(s.focus, spec.pane, "{digit} focuses {}", spec.title);
+    }
+    key(&mut s, '2');
+    assert_eq!(s.focus, Pane::LOGS);
+    let beyond = char::from_digit(opsdeck::panes::REGISTRY.len() as u32 + 1, 10).unwrap();
+    key(&mut s, beyond);
+    assert_eq!(
+        s.focus,
+        Pane::LOGS,
+        "a digit past the last pane does nothing"
+    );
+
+    // A keymap binding a digit takes it over.
+    let mut km = keymap();
+    let file = opsdeck::keymap::parse_keymap("[global]\n1 = \"focus_logs\"\n", "k.toml");
+    assert!(file.problems.is_empty(), "{:?}", file.problems);
+    km.apply(&file);
+    let mut s = State::new(
+        km,
+        Target::Sim {
+            scenario: "t".into(),
+        },
+        t0(),
+    );
+    key(&mut s, '1');
+    assert_eq!(s.focus, Pane::LOGS);
+}
+
+#[test]
+fn focusing_a_shared_pane_shows_it_on_a_short_screen() {
+    let mut s = state();
+    s.size = (80, 24);
+    key(&mut s, '5');
+    assert_eq!(s.focus, Pane::DATABASE);
+    assert_eq!(s.lower_right, Pane::DATABASE);
+    // Tab from Database wraps to Workloads; tabbing onto Database shows it again.
+    special(&mut s, KeyCode::Tab);
+    assert_eq!(s.focus, Pane::WORKLOADS);
+    key(&mut s, '3');
+    assert_eq!(s.lower_right, Pane::METRICS);
+    special(&mut s, KeyCode::Tab);
+    assert_eq!(s.focus, Pane::RUNBOOK);
+    assert_eq!(s.lower_right, Pane::METRICS);
+    special(&mut s, KeyCode::Tab);
+    assert_eq!(s.focus, Pane::DATABASE);
+    assert_eq!(s.lower_right, Pane::DATABASE, "tab shows what it focuses");
+}
+
+#[test]
+fn a_page_is_the_focused_panes_height() {
+    let mut s = state();
+    let rows: Vec<Workload> = (0..200)
+        .map(|i| row(WorkloadKind::Pod, &format!("p{i:03}"), 1, 1, Health::Ok))
+        .collect();
+    update(&mut s, Msg::Workloads(rows));
+    for (size, zoom) in [((80, 24), false), ((200, 60), false), ((80, 24), true)] {
+        s.size = size;
+        s.zoom = zoom;
+        s.workloads.selected = 0;
+        special(&mut s, KeyCode::PageDown);
+        let [_, body, _] =
+            opsdeck::panes::layout::screen(ratatui::layout::Rect::new(0, 0, size.0, size.1));
+        let (_, rect) = opsdeck::panes::layout::panes(body, &s)
+            .into_iter()
+            .find(|(p, _)| *p == Pane::WORKLOADS)
+            .unwrap();
+        assert_eq!(
+            s.workloads.selected,
+            usize::from(rect.height - 2),
+            "{size:?} zoom {zoom}"
+        );
+    }
 }

@@ -82,7 +82,7 @@ pub async fn open(opts: &AwsOptions, settings: &AwsSettings) -> Result<Backends,
         );
     let profile = opts.profile.clone().unwrap_or_else(|| "default".into());
     Ok(Backends {
-        context: format!("aws:{profile}@{region}"),
+        target: crate::domain::Target::Aws { profile, region },
         workloads: vec![Box::new(workloads)],
         logs,
         metrics: vec![Box::new(metrics)],

@@ -147,7 +147,8 @@ fn input_action(state: &mut State, action: Action) -> Vec<Effect> {
                     state.layer = None;
                     let ns = input.text.trim();
                     let namespace = (!ns.is_empty() && ns != "all").then(|| ns.to_string());
-                    return switch(state, state.kube_context.clone(), namespace);
+                    let context = state.target.context().map(str::to_string);
+                    return switch(state, context, namespace);
                 }
             }
         }
@@ -277,7 +278,7 @@ fn picker_action(state: &mut State, action: Action) -> Vec<Effect> {
             let choice = items.get(*selected).cloned();
             state.layer = None;
             if let Some(context) = choice {
-                let namespace = state.namespace.clone();
+                let namespace = state.target.namespace().map(str::to_string);
                 return switch(state, Some(context), namespace);
             }
         }

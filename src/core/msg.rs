@@ -30,11 +30,7 @@ pub enum Msg {
         preview: Result<Option<String>, String>,
     },
     /// The driver reopened the backends for another context/namespace.
-    Switched {
-        context: String,
-        namespace: Option<String>,
-        label: String,
-    },
+    Switched(crate::domain::Target),
     /// The logs of a pod's previous container arrived (or could not be had).
     PreviousLogs {
         pod: crate::domain::WorkloadRef,

@@ -4,6 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use super::confirm::{Confirm, Input};
 use super::insights::InsightsView;
+use crate::domain::Target;
 use crate::keymap::{KeyChord, Keymap};
 use crate::panes::Pane;
 use crate::panes::database::DatabaseView;
@@ -84,16 +85,13 @@ pub struct Flash {
 pub struct State {
     pub keymap: Keymap,
     pub read_only: bool,
-    /// `sim:db-connections`, `kube:prod-eks`.
-    pub context: String,
-    /// Kubernetes contexts the user can switch to, and the current one.
+    /// What the session is connected to (its label is in the header).
+    pub target: Target,
+    /// The contexts (or AWS profiles) the user can switch to.
     pub contexts: Vec<String>,
-    pub kube_context: Option<String>,
     /// What a context and a namespace are called here: `Kubernetes context`
     /// and `namespace`, or `AWS profile` and `AWS region`.
     pub switch_nouns: (String, String),
-    /// The watched namespace; None = all namespaces.
-    pub namespace: Option<String>,
     pub problems: Vec<Problem>,
     pub now: SystemTime,
     pub focus: Pane,
@@ -117,15 +115,13 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(keymap: Keymap, context: impl Into<String>, now: SystemTime) -> Self {
+    pub fn new(keymap: Keymap, target: Target, now: SystemTime) -> Self {
         Self {
             keymap,
             read_only: false,
-            context: context.into(),
+            target,
             contexts: Vec::new(),
-            kube_context: None,
             switch_nouns: ("Kubernetes context".into(), "namespace".into()),
-            namespace: None,
             problems: Vec::new(),
             now,
             focus: Pane::WORKLOADS,

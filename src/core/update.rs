@@ -73,21 +73,15 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 }
             }
         }
-        Msg::Switched {
-            context,
-            namespace,
-            label,
-        } => {
-            state.kube_context = Some(context);
-            state.namespace = namespace;
-            state.context = label;
+        Msg::Switched(target) => {
+            state.target = target;
             state.workloads.rows.clear();
             state.workloads.selected = 0;
             state.logs = LogsView::default();
             for (_, f) in &mut state.feeds {
                 *f = FeedStatus::default();
             }
-            flash(state, format!("now on {}", state.context), false);
+            flash(state, format!("now on {}", state.target), false);
         }
         Msg::PreviousLogs { pod, result } => previous_logs(state, pod, result),
         Msg::Flash { text, error } => flash(state, text, error),
@@ -298,8 +292,8 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
                 flash(state, text, true);
             } else {
                 let selected = state
-                    .kube_context
-                    .as_ref()
+                    .target
+                    .context()
                     .and_then(|c| state.contexts.iter().position(|x| x == c))
                     .unwrap_or(0);
                 state.layer = Some(Layer::Picker {
@@ -311,7 +305,7 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::SwitchNamespace => {
-            let current = state.namespace.clone().unwrap_or_else(|| "all".into());
+            let current = state.target.namespace().unwrap_or("all").to_string();
             let prompt = if state.switch_nouns.1 == "namespace" {
                 "namespace (all = every namespace)".to_string()
             } else {

@@ -203,7 +203,10 @@ impl KubeBackend {
             contexts: contexts(opts).unwrap_or_else(|_| vec![self.context.clone()]),
         };
         Backends {
-            context: format!("kube:{}", self.context),
+            target: crate::domain::Target::Kube {
+                context: self.context.clone(),
+                namespace: self.namespace.clone(),
+            },
             workloads: vec![Box::new(self.workloads())],
             logs: vec![
                 Box::new(self.logs(LogOptions::default())),

@@ -85,7 +85,9 @@ pub fn demo_backends(scenario: Scenario, seed: u64, prewarm: Duration) -> Backen
 pub fn backends_for(estate: SimEstate) -> Backends {
     let scenario = estate.scenario();
     Backends {
-        context: format!("sim:{}", scenario.name()),
+        target: crate::domain::Target::Sim {
+            scenario: scenario.name().to_string(),
+        },
         workloads: vec![Box::new(SimWorkloads(estate.clone()))],
         logs: vec![Box::new(SimLogs {
             estate: estate.clone(),
@@ -258,7 +260,7 @@ mod tests {
     #[tokio::test]
     async fn backends_serve_the_world() {
         let b = demo_backends(Scenario::BadDeploy, 7, Duration::from_secs(180));
-        assert_eq!(b.context, "sim:bad-deploy");
+        assert_eq!(b.target.label(), "sim:bad-deploy");
         let rows = b.workloads[0].workloads().await.unwrap_or_default();
         assert!(
             rows.iter()

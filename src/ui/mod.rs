@@ -82,7 +82,7 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ));
     }
     spans.push(Span::styled(
-        format!(" {} ", sanitize::line(&state.context)),
+        format!(" {} ", sanitize::line(&state.target.label())),
         theme.style(Slot::StatusContext),
     ));
     if let Some(rb) = &state.runbook {

@@ -434,7 +434,7 @@ fn picker(
             } else {
                 theme.style(Slot::Dialog)
             };
-            let current = if state.kube_context.as_deref() == Some(item.as_str()) {
+            let current = if state.target.context() == Some(item.as_str()) {
                 " (current)"
             } else {
                 ""

@@ -1,0 +1,242 @@
+//! Running the core's effects: changes (audited before and after),
+//! permission checks and dry runs, previous logs, Logs Insights queries and
+//! context switches. Results come back as messages.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+use super::tasks::Running;
+use crate::audit::AuditLog;
+use crate::core::{Effect, Msg, State, update};
+use crate::source::{Backends, ChangeExecutor, SourceError};
+
+/// The result of reopening the backends for a context/namespace.
+pub(super) type SwitchResult = (String, Result<Backends, SourceError>);
+
+/// What effects need from the driver.
+pub(super) struct Io {
+    pub tx: mpsc::Sender<Msg>,
+    pub audit: AuditLog,
+    pub refresh: watch::Sender<u64>,
+    pub switch: mpsc::Sender<SwitchResult>,
+}
+
+/// Apply one message and run its effects.
+pub(super) fn handle(state: &mut State, msg: Msg, running: &Running, io: &Io) {
+    for effect in update(state, msg) {
+        match effect {
+            Effect::Quit => state.quit = true,
+            Effect::Refresh => {
+                io.refresh.send_modify(|n| *n += 1);
+            }
+            Effect::RunChange { id, request } => {
+                let tx = io.tx.clone();
+                let executor = running.executor.clone();
+                let audit = io.audit.clone();
+                let refresh = io.refresh.clone();
+                tokio::spawn(async move {
+                    let result = run_audited(&*executor, &audit, id, &request).await;
+                    refresh.send_modify(|n| *n += 1);
+                    let _ = tx.send(Msg::ChangeFinished { id, result }).await;
+                });
+            }
+            Effect::CheckChange { id, request } => {
+                let tx = io.tx.clone();
+                let executor = running.executor.clone();
+                tokio::spawn(async move {
+                    let allowed = executor.allowed(&request).await;
+                    let preview = if allowed.is_ok() {
+                        executor.preview(&request).await.map_err(|e| e.to_string())
+                    } else {
+                        Ok(None)
+                    };
+                    let _ = tx
+                        .send(Msg::ChangeChecked {
+                            id,
+                            allowed,
+                            preview,
+                        })
+                        .await;
+                });
+            }
+            Effect::PreviousLogs { pod } => {
+                let tx = io.tx.clone();
+                match running.history.clone() {
+                    Some(history) => {
+                        tokio::spawn(async move {
+                            let result = history
+                                .previous(&pod.scope, &pod.name)
+                                .await
+                                .map_err(|e| e.to_string());
+                            let _ = tx.send(Msg::PreviousLogs { pod, result }).await;
+                        });
+                    }
+                    None => {
+                        let _ = tx.try_send(Msg::PreviousLogs {
+                            pod,
+                            result: Err("this session's backends keep no previous logs".into()),
+                        });
+                    }
+                }
+            }
+            Effect::StartQuery { generation, query } => {
+                let token = running.cancel.child_token();
+                if let Ok(mut job) = running.query_job.lock() {
+                    if let Some(old) = job.replace(token.clone()) {
+                        old.cancel();
+                    }
+                }
+                let tx = io.tx.clone();
+                match running.queries.clone() {
+                    Some(runner) => {
+                        tokio::spawn(follow_query(runner, generation, query, token, tx));
+                    }
+                    None => {
+                        let _ = tx.try_send(Msg::Query {
+                            generation,
+                            update: Err(
+                                "this session has no CloudWatch Logs groups to query".into()
+                            ),
+                        });
+                    }
+                }
+            }
+            Effect::StopQuery => {
+                if let Ok(mut job) = running.query_job.lock() {
+                    if let Some(token) = job.take() {
+                        token.cancel();
+                    }
+                }
+            }
+            Effect::Switch { context, namespace } => match &running.switcher {
+                Some(switcher) => {
+                    let switcher = switcher.clone();
+                    let done = io.switch.clone();
+                    tokio::spawn(async move {
+                        let result = switcher.open(&context, namespace.as_deref()).await;
+                        let _ = done.send((context, result)).await;
+                    });
+                }
+                None => {
+                    let _ = io.tx.try_send(Msg::Flash {
+                        text: "this session cannot switch contexts".into(),
+                        error: true,
+                    });
+                }
+            },
+        }
+    }
+}
+
+/// How often a running Logs Insights query's results are fetched.
+const QUERY_POLL: Duration = Duration::from_secs(1);
+/// Consecutive failed result fetches after which a query is given up.
+const QUERY_MAX_FAILURES: u32 = 5;
+
+/// Start a Logs Insights query and send its results until it is done, the
+/// fetches keep failing, or `cancel` fires (then StopQuery is sent).
+pub async fn follow_query(
+    runner: Arc<dyn crate::source::QueryRunner>,
+    generation: u64,
+    query: String,
+    cancel: CancellationToken,
+    tx: mpsc::Sender<Msg>,
+) {
+    let started = tokio::select! {
+        _ = cancel.cancelled() => return,
+        r = runner.start(&query) => r,
+    };
+    let id = match started {
+        Ok(id) => id,
+        Err(e) => {
+            let _ = tx
+                .send(Msg::Query {
+                    generation,
+                    update: Err(format!("the query did not start: {e}")),
+                })
+                .await;
+            return;
+        }
+    };
+    let mut failures = 0u32;
+    loop {
+        let fetched = tokio::select! {
+            _ = cancel.cancelled() => break,
+            r = runner.results(&id) => r,
+        };
+        match fetched {
+            Ok(results) => {
+                failures = 0;
+                let done = results.status.is_done();
+                let _ = tx
+                    .send(Msg::Query {
+                        generation,
+                        update: Ok(results),
+                    })
+                    .await;
+                if done {
+                    return;
+                }
+            }
+            Err(e) => {
+                failures += 1;
+                if failures >= QUERY_MAX_FAILURES {
+                    let _ = tx
+                        .send(Msg::Query {
+                            generation,
+                            update: Err(format!("results could not be fetched: {e}")),
+                        })
+                        .await;
+                    return;
+                }
+            }
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = tokio::time::sleep(QUERY_POLL * (failures + 1)) => {}
+        }
+    }
+    // Cancelled: stop the query so it does not run on (and cost) in CloudWatch.
+    let (text, error) = match runner.stop(&id).await {
+        Ok(()) => ("Logs Insights query stopped".to_string(), false),
+        Err(e) => (
+            format!("StopQuery failed ({e}); the query runs on in CloudWatch until it finishes"),
+            true,
+        ),
+    };
+    let _ = tx.send(Msg::Flash { text, error }).await;
+}
+
+/// Write the audit record, run the action, write its result. The action does
+/// not run if the first record cannot be written.
+pub async fn run_audited(
+    executor: &dyn ChangeExecutor,
+    audit: &AuditLog,
+    id: u64,
+    request: &crate::domain::Change,
+) -> Result<crate::domain::ChangeOutcome, String> {
+    if let Err(e) = audit.started(id, request) {
+        tracing::error!(error = %e, path = %audit.path().display(), "audit log not writable; action not run");
+        return Err(format!(
+            "not run: the audit log {} cannot be written: {e}",
+            audit.path().display()
+        ));
+    }
+    tracing::info!(id, change = %request.describe(), "action started");
+    let result = executor.execute(request).await.map_err(|e| e.to_string());
+    if let Err(e) = audit.finished(id, request, &result) {
+        tracing::error!(error = %e, "audit log: result not written");
+        return match result {
+            Ok(o) => Err(format!(
+                "{} — but its result could not be written to the audit log: {e}",
+                o.summary
+            )),
+            Err(r) => Err(format!("{r} (and the audit log could not be written: {e})")),
+        };
+    }
+    tracing::info!(id, ok = result.is_ok(), "action finished");
+    result
+}

@@ -1,0 +1,125 @@
+//! The driver: owns the terminal and the background tasks, feeds messages to
+//! [`crate::core::update`], runs the effects it returns and draws when the
+//! state changed.
+//!
+//! [`tasks`] starts and supervises the sources, [`effects`] turns effects
+//! into work (audit before and after every change).
+
+mod effects;
+mod tasks;
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+pub use effects::{follow_query, run_audited};
+pub use tasks::Intervals;
+
+use effects::{Io, SwitchResult, handle};
+use tasks::{spawn_input, spawn_ticks_and_signals, start};
+
+use crate::audit::AuditLog;
+use crate::core::{Msg, State};
+use crate::source::Backends;
+use crate::theme::Theme;
+
+/// Frames are drawn at most this often.
+const FRAME: Duration = Duration::from_millis(16);
+
+/// Run the console until the user quits or a signal arrives.
+pub async fn run(
+    mut state: State,
+    theme: Theme,
+    backends: Backends,
+    audit: AuditLog,
+) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "the console needs a terminal, and standard output is not one (try `opsdeck check-config` for a non-interactive check)"
+        );
+    }
+    let mut terminal = ratatui::try_init()?;
+    let result = event_loop(&mut terminal, &mut state, &theme, backends, audit).await;
+    ratatui::try_restore()?;
+    result
+}
+
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    state: &mut State,
+    theme: &Theme,
+    backends: Backends,
+    audit: AuditLog,
+) -> anyhow::Result<()> {
+    let (tx, mut rx) = mpsc::channel::<Msg>(1024);
+    let (switch_tx, mut switch_rx) = mpsc::channel::<SwitchResult>(4);
+    let root = CancellationToken::new();
+    let (refresh_tx, refresh_rx) = watch::channel(0u64);
+    let intervals = Intervals::default();
+    let mut running = start(backends, &root, &tx, &refresh_rx, intervals);
+    spawn_input(&tx, &root);
+    spawn_ticks_and_signals(&tx, &root);
+
+    let mut dirty = true;
+    let mut last_draw = Instant::now() - FRAME;
+    let io = Io {
+        tx: tx.clone(),
+        audit,
+        refresh: refresh_tx,
+        switch: switch_tx,
+    };
+    while !state.quit {
+        let wait = FRAME.saturating_sub(last_draw.elapsed());
+        tokio::select! {
+            m = rx.recv() => {
+                let Some(m) = m else { break };
+                handle(state, m, &running, &io);
+                // Coalesce whatever else is already queued into the same frame.
+                while let Ok(m) = rx.try_recv() {
+                    handle(state, m, &running, &io);
+                }
+                dirty = true;
+            }
+            Some((context, result)) = switch_rx.recv() => {
+                match result {
+                    Ok(backends) => {
+                        running.cancel.cancel();
+                        let target = backends.target.clone();
+                        running = start(backends, &root, &tx, &refresh_rx, intervals);
+                        handle(state, Msg::Switched(target), &running, &io);
+                    }
+                    Err(e) => handle(state, Msg::Flash { text: format!("cannot switch to {context}: {e}"), error: true }, &running, &io),
+                }
+                dirty = true;
+            }
+            _ = tokio::time::sleep(wait), if dirty => {
+                draw(terminal, state, theme)?;
+                last_draw = Instant::now();
+                dirty = false;
+            }
+        }
+    }
+    root.cancel();
+    Ok(())
+}
+
+fn draw(
+    terminal: &mut ratatui::DefaultTerminal,
+    state: &State,
+    theme: &Theme,
+) -> anyhow::Result<()> {
+    crossterm::queue!(
+        terminal.backend_mut(),
+        crossterm::terminal::BeginSynchronizedUpdate
+    )?;
+    terminal.draw(|f| crate::ui::render(f, state, theme))?;
+    crossterm::queue!(
+        terminal.backend_mut(),
+        crossterm::terminal::EndSynchronizedUpdate
+    )?;
+    terminal.backend_mut().flush()?;
+    Ok(())
+}
