@@ -15,6 +15,7 @@ pub mod keymap;
 pub mod kube;
 pub mod library;
 pub mod panes;
+pub mod paths;
 pub mod pg;
 pub mod problem;
 pub mod runbook;

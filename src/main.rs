@@ -533,7 +533,7 @@ impl Console {
         opts: &LoadOptions,
         read_only_flag: bool,
     ) -> Result<(Console, config::Config), ExitCode> {
-        let paths = Paths::resolve(opts).map_err(|e| {
+        let paths = Paths::resolve(opts.config_dir.as_deref()).map_err(|e| {
             eprintln!("opsdeck: {e}");
             ExitCode::FAILURE
         })?;

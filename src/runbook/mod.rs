@@ -5,15 +5,16 @@
 //! is, [`parse`] how it is read. Which demo scenarios exist is not known
 //! here: callers that care pass the names to [`Runbook::parse_for`].
 
+mod fields;
 mod model;
 mod parse;
 
 use std::path::Path;
 
+pub use fields::parse_target;
 pub use model::{
     ACTION_KINDS, ActionKind, ChangeSpec, Check, CheckResult, EstateView, Runbook, Step,
 };
-pub use parse::parse_target;
 
 use crate::problem::Problem;
 

@@ -6,12 +6,13 @@ use std::ops::Range;
 use std::time::Duration;
 
 use toml::Spanned;
-use toml::de::{DeTable, DeValue};
 
 use super::model::{ActionKind, ChangeSpec, Check, Runbook, Step};
-use crate::domain::{QueryRule, WorkloadKind, WorkloadRef};
-use crate::problem::{Problem, line_of};
-use crate::toml_doc::Doc;
+use crate::domain::{QueryRule, WorkloadKind};
+use crate::problem::Problem;
+use crate::toml_doc::{Doc, join_key};
+
+use super::fields::{Parser, Table, Val, parse_target};
 
 impl Runbook {
     /// Parse one runbook file. `file_label` names the file in problems.
@@ -55,227 +56,7 @@ fn parse(
     }
 }
 
-/// Parse a workload target: `deployment shop/api`.
-pub fn parse_target(text: &str) -> Result<WorkloadRef, String> {
-    let mut words = text.split_whitespace();
-    let (Some(noun), Some(path), None) = (words.next(), words.next(), words.next()) else {
-        return Err(format!(
-            "invalid target \"{text}\" (expected e.g. \"deployment shop/api\")"
-        ));
-    };
-    let kinds = [
-        WorkloadKind::Deployment,
-        WorkloadKind::Pod,
-        WorkloadKind::EcsService,
-        WorkloadKind::EcsTask,
-    ];
-    let Some(kind) = kinds.into_iter().find(|k| k.noun() == noun) else {
-        return Err(format!(
-            "invalid target \"{text}\": unknown kind \"{noun}\" (expected deployment, pod, ecs-service or ecs-task)"
-        ));
-    };
-    match path.split_once('/') {
-        Some((scope, name)) if !scope.is_empty() && !name.is_empty() && !name.contains('/') => {
-            Ok(WorkloadRef::new(kind, scope, name))
-        }
-        _ => Err(format!(
-            "invalid target \"{text}\": expected <namespace-or-cluster>/<name> after \"{noun}\""
-        )),
-    }
-}
-
-type Table<'i> = DeTable<'i>;
-type Val<'i> = Spanned<DeValue<'i>>;
-
-struct Parser<'a> {
-    file: &'a str,
-    text: &'a str,
-    /// The scenario names a runbook may name, when checked.
-    scenarios: Option<&'a [&'a str]>,
-    problems: Vec<Problem>,
-}
-
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
-    }
-}
-
 impl Parser<'_> {
-    fn problem(&mut self, span: &Range<usize>, key: &str, message: impl Into<String>) {
-        let line = line_of(self.text, span.start);
-        let key = (!key.is_empty()).then(|| key.to_string());
-        self.problems
-            .push(Problem::new(self.file, Some(line), key, message));
-    }
-
-    /// Report keys not in `allowed`.
-    fn unknown_fields(&mut self, table: &Table<'_>, path: &str, allowed: &[&str]) {
-        for (k, _) in table.iter() {
-            let name: &str = k.get_ref();
-            if !allowed.contains(&name) {
-                self.problem(
-                    &k.span(),
-                    &join(path, name),
-                    format!("unknown field \"{name}\""),
-                );
-            }
-        }
-    }
-
-    fn get<'t, 'i>(&self, table: &'t Table<'i>, key: &str) -> Option<&'t Val<'i>> {
-        table
-            .iter()
-            .find(|(k, _)| k.get_ref() == key)
-            .map(|(_, v)| v)
-    }
-
-    fn string(
-        &mut self,
-        table: &Table<'_>,
-        span: &Range<usize>,
-        path: &str,
-        key: &str,
-        required: bool,
-    ) -> Option<String> {
-        match self.get(table, key) {
-            None => {
-                if required {
-                    self.problem(span, &join(path, key), format!("missing field \"{key}\""));
-                }
-                None
-            }
-            Some(v) => match v.get_ref().as_str() {
-                Some(s) if required && s.trim().is_empty() => {
-                    self.problem(&v.span(), &join(path, key), "must not be empty");
-                    None
-                }
-                Some(s) => Some(s.to_string()),
-                None => {
-                    self.problem(
-                        &v.span(),
-                        &join(path, key),
-                        format!("expected a string, found {}", v.get_ref().type_str()),
-                    );
-                    None
-                }
-            },
-        }
-    }
-
-    fn integer(&mut self, table: &Table<'_>, path: &str, key: &str) -> Option<Result<i64, ()>> {
-        let v = self.get(table, key)?;
-        let parsed = v
-            .get_ref()
-            .as_integer()
-            .and_then(|i| i64::from_str_radix(i.as_str(), i.radix()).ok());
-        Some(match parsed {
-            Some(n) => Ok(n),
-            None => {
-                self.problem(
-                    &v.span(),
-                    &join(path, key),
-                    format!("expected an integer, found {}", v.get_ref().type_str()),
-                );
-                Err(())
-            }
-        })
-    }
-
-    fn number(&mut self, v: &Val<'_>, path: &str, key: &str) -> Option<f64> {
-        let n = match v.get_ref() {
-            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
-                .ok()
-                .map(|n| n as f64),
-            DeValue::Float(f) => f.as_str().parse::<f64>().ok().filter(|x| x.is_finite()),
-            _ => None,
-        };
-        if n.is_none() {
-            self.problem(
-                &v.span(),
-                &join(path, key),
-                format!("expected a number, found {}", v.get_ref().type_str()),
-            );
-        }
-        n
-    }
-
-    fn boolean(&mut self, v: &Val<'_>, path: &str, key: &str) -> Option<bool> {
-        let b = v.get_ref().as_bool();
-        if b.is_none() {
-            self.problem(
-                &v.span(),
-                &join(path, key),
-                format!("expected true or false, found {}", v.get_ref().type_str()),
-            );
-        }
-        b
-    }
-
-    /// An array of tables (`[[steps]]` or an inline array of inline tables).
-    fn tables<'t, 'i>(&mut self, v: &'t Val<'i>, path: &str) -> Vec<(&'t Table<'i>, Range<usize>)> {
-        let Some(items) = v.get_ref().as_array() else {
-            self.problem(
-                &v.span(),
-                path,
-                format!(
-                    "expected an array of tables, found {}",
-                    v.get_ref().type_str()
-                ),
-            );
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            match item.get_ref().as_table() {
-                Some(t) => out.push((t, item.span())),
-                None => {
-                    self.problem(
-                        &item.span(),
-                        &format!("{path}[{i}]"),
-                        format!("expected a table, found {}", item.get_ref().type_str()),
-                    );
-                }
-            }
-        }
-        out
-    }
-
-    fn target(
-        &mut self,
-        table: &Table<'_>,
-        span: &Range<usize>,
-        path: &str,
-        allowed: &[WorkloadKind],
-    ) -> Option<WorkloadRef> {
-        let v = self.get(table, "target");
-        let text = self.string(table, span, path, "target", true)?;
-        let vspan = v.map_or(span.clone(), Spanned::span);
-        let key = join(path, "target");
-        match parse_target(&text) {
-            Ok(t) if allowed.contains(&t.kind) => Some(t),
-            Ok(t) => {
-                let nouns: Vec<&str> = allowed.iter().map(|k| k.noun()).collect();
-                self.problem(
-                    &vspan,
-                    &key,
-                    format!(
-                        "a {} cannot be a target here (expected {})",
-                        t.kind.noun(),
-                        nouns.join(" or ")
-                    ),
-                );
-                None
-            }
-            Err(msg) => {
-                self.problem(&vspan, &key, msg);
-                None
-            }
-        }
-    }
-
     fn runbook(&mut self, doc: &Table<'_>, span: Range<usize>) -> Option<Runbook> {
         self.unknown_fields(
             doc,
@@ -346,12 +127,12 @@ impl Parser<'_> {
             .string(t, &span, path, "text", false)
             .unwrap_or_default();
         let checks = match self.get(t, "checks") {
-            Some(v) => self.checks(v, &join(path, "checks")),
+            Some(v) => self.checks(v, &join_key(path, "checks")),
             None => Vec::new(),
         };
         let mut actions = Vec::new();
         if let Some(v) = self.get(t, "actions") {
-            let apath = join(path, "actions");
+            let apath = join_key(path, "actions");
             for (i, (a, aspan)) in self.tables(v, &apath).into_iter().enumerate() {
                 if let Some(action) = self.action(a, aspan, &format!("{apath}[{i}]")) {
                     actions.push(action);
@@ -411,7 +192,7 @@ impl Parser<'_> {
                 Ok(target) => target,
                 Err(msg) => {
                     let vspan = wv.map_or(span.clone(), Spanned::span);
-                    self.problem(&vspan, &join(path, "workload"), msg);
+                    self.problem(&vspan, &join_key(path, "workload"), msg);
                     return None;
                 }
             };
@@ -428,7 +209,7 @@ impl Parser<'_> {
                 (None, Some((false, s))) => {
                     self.problem(
                         &s,
-                        &join(path, "ready_at_least_desired"),
+                        &join_key(path, "ready_at_least_desired"),
                         "only `ready_at_least_desired = true` is supported",
                     );
                     None
@@ -483,7 +264,7 @@ impl Parser<'_> {
                 let kspan = kind_v.map_or(span.clone(), Spanned::span);
                 self.problem(
                     &kspan,
-                    &join(path, "kind"),
+                    &join_key(path, "kind"),
                     format!("unknown action kind \"{other}\""),
                 );
                 return None;
@@ -496,7 +277,11 @@ impl Parser<'_> {
                 let target = self.target(t, &span, path, &[Deployment, EcsService]);
                 let replicas = match self.integer(t, path, "replicas") {
                     None => {
-                        self.problem(&span, &join(path, "replicas"), "missing field \"replicas\"");
+                        self.problem(
+                            &span,
+                            &join_key(path, "replicas"),
+                            "missing field \"replicas\"",
+                        );
                         None
                     }
                     Some(Ok(n)) if (0..=1000).contains(&n) => Some(n as u32),
@@ -504,7 +289,7 @@ impl Parser<'_> {
                         let vspan = self.get(t, "replicas").map_or(span.clone(), Spanned::span);
                         self.problem(
                             &vspan,
-                            &join(path, "replicas"),
+                            &join_key(path, "replicas"),
                             format!("replicas must be between 0 and 1000, not {n}"),
                         );
                         None
@@ -527,7 +312,7 @@ impl Parser<'_> {
                             .map_or(span.clone(), Spanned::span);
                         self.problem(
                             &vspan,
-                            &join(path, "to_revision"),
+                            &join_key(path, "to_revision"),
                             "to_revision must be 1 or more",
                         );
                         return None;
@@ -563,7 +348,7 @@ impl Parser<'_> {
                             let vspan = self
                                 .get(t, "older_than")
                                 .map_or(span.clone(), Spanned::span);
-                            self.problem(&vspan, &join(path, "older_than"), msg);
+                            self.problem(&vspan, &join_key(path, "older_than"), msg);
                             None
                         }
                     },
@@ -599,6 +384,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::WorkloadRef;
 
     #[test]
     fn targets() {

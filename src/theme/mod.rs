@@ -32,120 +32,34 @@
 //! - `inherits` naming an unknown theme, or closing a cycle, is a problem;
 //!   the chain then continues with the shipped `default` (unless already in it).
 
+mod parse;
+mod slots;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use ratatui::style::{Color, Modifier, Style};
-use toml::de::{DeTable, DeValue};
+use ratatui::style::Style;
 
-use crate::problem::{Problem, line_of};
-use crate::toml_doc::{sorted_entries, syntax_problem};
+pub use parse::{ThemeFile, parse_theme};
+pub use slots::{MODIFIERS, Slot, is_settable};
 
-macro_rules! slots {
-    ($( $variant:ident = $name:literal, )+) => {
-        /// A semantic place in the UI that a theme gives a style to.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum Slot { $( $variant, )+ }
-
-        impl Slot {
-            pub const ALL: &'static [Slot] = &[ $( Slot::$variant, )+ ];
-
-            /// Dotted name used in theme files (`health.ok`).
-            pub fn name(self) -> &'static str {
-                match self { $( Slot::$variant => $name, )+ }
-            }
-
-            pub fn from_name(s: &str) -> Option<Slot> {
-                match s { $( $name => Some(Slot::$variant), )+ _ => None }
-            }
-        }
-    };
-}
-
-slots! {
-    Base = "base",
-    Border = "border",
-    BorderFocused = "border.focused",
-    Title = "title",
-    TitleFocused = "title.focused",
-    Header = "header",
-    Selection = "selection",
-    Hint = "hint",
-    HelpKey = "help.key",
-    HealthOk = "health.ok",
-    HealthWarn = "health.warn",
-    HealthCritical = "health.critical",
-    HealthUnknown = "health.unknown",
-    LogTimestamp = "log.timestamp",
-    LogSource = "log.source",
-    LogTrace = "log.trace",
-    LogDebug = "log.debug",
-    LogInfo = "log.info",
-    LogWarn = "log.warn",
-    LogError = "log.error",
-    SearchMatch = "search.match",
-    SparkLine = "spark.line",
-    SparkWarn = "spark.warn",
-    SparkCritical = "spark.critical",
-    StatusBar = "status.bar",
-    StatusContext = "status.context",
-    StatusReadonly = "status.readonly",
-    StatusStale = "status.stale",
-    StatusProblem = "status.problem",
-    RunbookDone = "runbook.done",
-    RunbookFailing = "runbook.failing",
-    RunbookPending = "runbook.pending",
-    Dialog = "dialog",
-    DialogBorder = "dialog.border",
-    Danger = "danger",
-    Input = "input",
-}
-
-impl Slot {
-    /// The slot's dotted name and each shorter prefix (`health.ok`, `health`).
-    fn fallbacks(self) -> impl Iterator<Item = &'static str> {
-        let name = self.name();
-        std::iter::successors(Some(name), |n| n.rfind('.').map(|i| &n[..i]))
-    }
-}
-
-/// True for a name a theme file may set: a slot (`health.ok`) or a group that
-/// is a prefix of slot names (`health`).
-pub fn is_settable(name: &str) -> bool {
-    Slot::from_name(name).is_some()
-        || Slot::ALL.iter().any(|s| {
-            s.name()
-                .strip_prefix(name)
-                .is_some_and(|rest| rest.starts_with('.'))
-        })
-}
+use crate::problem::Problem;
 
 /// The shipped themes: (name, file text).
 pub const SHIPPED: &[(&str, &str)] = &[
-    ("default", include_str!("../themes/default.toml")),
-    ("dark-256", include_str!("../themes/dark-256.toml")),
+    ("default", include_str!("../../themes/default.toml")),
+    ("dark-256", include_str!("../../themes/dark-256.toml")),
     (
         "high-contrast",
-        include_str!("../themes/high-contrast.toml"),
+        include_str!("../../themes/high-contrast.toml"),
     ),
-    ("mono", include_str!("../themes/mono.toml")),
+    ("mono", include_str!("../../themes/mono.toml")),
 ];
 
 /// The `Problem::file` of a shipped theme.
 pub fn shipped_file(name: &str) -> String {
     format!("embedded:themes/{name}.toml")
 }
-
-/// Modifier names accepted in theme files.
-pub const MODIFIERS: &[(&str, Modifier)] = &[
-    ("bold", Modifier::BOLD),
-    ("dim", Modifier::DIM),
-    ("italic", Modifier::ITALIC),
-    ("underlined", Modifier::UNDERLINED),
-    ("reversed", Modifier::REVERSED),
-    ("crossed_out", Modifier::CROSSED_OUT),
-    ("slow_blink", Modifier::SLOW_BLINK),
-];
 
 /// A resolved theme: every slot has a style.
 #[derive(Debug, Clone, PartialEq)]
@@ -203,203 +117,6 @@ impl Theme {
         Theme {
             name: name.to_string(),
             styles,
-        }
-    }
-}
-
-/// One parsed theme file, before inheritance.
-#[derive(Debug, Clone, Default)]
-pub struct ThemeFile {
-    /// The file as shown in problems.
-    pub file: String,
-    /// `inherits` and its 1-based line.
-    pub inherits: Option<(String, usize)>,
-    /// Settable name (slot or group) -> style.
-    pub entries: BTreeMap<String, Style>,
-    pub problems: Vec<Problem>,
-}
-
-/// Parse one theme file. Never fails: mistakes become problems and the entry
-/// concerned is skipped (or kept without the bad part).
-pub fn parse_theme(text: &str, file: &str) -> ThemeFile {
-    let mut p = ThemeParser {
-        text,
-        out: ThemeFile {
-            file: file.to_string(),
-            ..ThemeFile::default()
-        },
-        lines: BTreeMap::new(),
-    };
-    match DeTable::parse(text) {
-        Ok(root) => p.table("", root.get_ref()),
-        Err(e) => p.out.problems.push(syntax_problem(file, text, &e)),
-    }
-    p.out
-}
-
-struct ThemeParser<'t> {
-    text: &'t str,
-    out: ThemeFile,
-    /// Line each name was set on (to report names set twice).
-    lines: BTreeMap<String, usize>,
-}
-
-impl ThemeParser<'_> {
-    fn line(&self, offset: usize) -> usize {
-        line_of(self.text, offset)
-    }
-
-    fn problem(&mut self, line: usize, key: &str, message: String) {
-        self.out.problems.push(Problem::new(
-            &self.out.file,
-            Some(line),
-            Some(key.to_string()),
-            message,
-        ));
-    }
-
-    fn table(&mut self, prefix: &str, table: &DeTable<'_>) {
-        for (k, v) in sorted_entries(table) {
-            let key = k.get_ref().as_ref();
-            let name = if prefix.is_empty() {
-                key.to_string()
-            } else {
-                format!("{prefix}.{key}")
-            };
-            let line = self.line(k.span().start);
-            if name == "inherits" {
-                match v.get_ref() {
-                    DeValue::String(s) => self.out.inherits = Some((s.to_string(), line)),
-                    other => self.problem(
-                        line,
-                        &name,
-                        format!("expected a theme name, found {}", other.type_str()),
-                    ),
-                }
-                continue;
-            }
-            match v.get_ref() {
-                DeValue::Table(t)
-                    if !t
-                        .keys()
-                        .all(|k| ["fg", "bg", "modifiers"].contains(&k.get_ref().as_ref())) =>
-                {
-                    self.table(&name, t);
-                    continue;
-                }
-                _ => {}
-            }
-            if !is_settable(&name) {
-                self.problem(line, &name, format!("unknown slot \"{name}\""));
-                continue;
-            }
-            let style = match v.get_ref() {
-                DeValue::String(s) => {
-                    let vline = self.line(v.span().start);
-                    self.colour(vline, &name, s).map(|c| Style::new().fg(c))
-                }
-                DeValue::Table(t) => Some(self.style_table(&name, t)),
-                other => {
-                    self.problem(
-                        line,
-                        &name,
-                        format!(
-                            "expected a colour or a style table {{ fg, bg, modifiers }}, found {}",
-                            other.type_str()
-                        ),
-                    );
-                    None
-                }
-            };
-            if let Some(first) = self.lines.get(&name).copied() {
-                self.problem(
-                    line,
-                    &name,
-                    format!("\"{name}\" is set twice (lines {first} and {line})"),
-                );
-            }
-            self.lines.insert(name.clone(), line);
-            if let Some(style) = style {
-                self.out.entries.insert(name, style);
-            }
-        }
-    }
-
-    fn colour(&mut self, line: usize, key: &str, s: &str) -> Option<Color> {
-        match s.parse::<Color>() {
-            Ok(c) => Some(c),
-            Err(_) => {
-                self.problem(
-                    line,
-                    key,
-                    format!("bad colour \"{s}\": expected a name (red, bright-blue), a number 0-255 or #rrggbb"),
-                );
-                None
-            }
-        }
-    }
-
-    fn style_table(&mut self, name: &str, t: &DeTable<'_>) -> Style {
-        let mut style = Style::new();
-        for (k, v) in sorted_entries(t) {
-            let field = k.get_ref().as_ref();
-            let key = format!("{name}.{field}");
-            let line = self.line(v.span().start);
-            match (field, v.get_ref()) {
-                ("fg", DeValue::String(s)) => {
-                    if let Some(c) = self.colour(line, &key, s) {
-                        style = style.fg(c);
-                    }
-                }
-                ("bg", DeValue::String(s)) => {
-                    if let Some(c) = self.colour(line, &key, s) {
-                        style = style.bg(c);
-                    }
-                }
-                ("modifiers", DeValue::Array(items)) => {
-                    for item in items.iter() {
-                        let iline = self.line(item.span().start);
-                        style = self.modifier(iline, &key, item.get_ref(), style);
-                    }
-                }
-                ("modifiers", DeValue::String(_)) => {
-                    style = self.modifier(line, &key, v.get_ref(), style)
-                }
-                ("modifiers", other) => self.problem(
-                    line,
-                    &key,
-                    format!("expected a list of modifiers, found {}", other.type_str()),
-                ),
-                (_, other) => self.problem(
-                    line,
-                    &key,
-                    format!("expected a colour, found {}", other.type_str()),
-                ),
-            }
-        }
-        style
-    }
-
-    fn modifier(&mut self, line: usize, key: &str, v: &DeValue<'_>, style: Style) -> Style {
-        let DeValue::String(s) = v else {
-            self.problem(
-                line,
-                key,
-                format!("expected a modifier name, found {}", v.type_str()),
-            );
-            return style;
-        };
-        match MODIFIERS.iter().find(|(n, _)| *n == s.as_ref()) {
-            Some((_, m)) => style.add_modifier(*m),
-            None => {
-                let names: Vec<&str> = MODIFIERS.iter().map(|(n, _)| *n).collect();
-                self.problem(
-                    line,
-                    key,
-                    format!("bad modifier \"{s}\": expected one of {}", names.join(", ")),
-                );
-                style
-            }
         }
     }
 }
@@ -537,6 +254,7 @@ impl ThemeLibrary {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ratatui::style::{Color, Modifier};
 
     #[test]
     fn fallback_walks_dotted_names() {

@@ -1,0 +1,18 @@
+//! Domain model shared by the core, the UI and every backend.
+//!
+//! Nothing here knows about Kubernetes, AWS or PostgreSQL types: backends
+//! convert their API objects into these rows with pure functions.
+
+mod change;
+mod database;
+mod insights;
+mod target;
+mod telemetry;
+mod workload;
+
+pub use change::{Change, ChangeOutcome};
+pub use database::{DbSession, DbSnapshot, QueryRule, SessionState, SessionTarget};
+pub use insights::{QueryResults, QueryStatus};
+pub use target::Target;
+pub use telemetry::{Level, LogLine, MetricSeries, Point};
+pub use workload::{Health, Workload, WorkloadKind, WorkloadRef, rollout_health};
