@@ -11,7 +11,6 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use aws_sdk_ecs::Client;
-use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ecs::primitives::DateTime;
 use aws_sdk_ecs::types::{
     DeploymentRolloutState, DesiredStatus, HealthStatus, Service, ServiceEvent, SortOrder, Task,
@@ -20,7 +19,8 @@ use aws_sdk_ecs::types::{
 use aws_sdk_elasticloadbalancingv2 as elbv2;
 use elbv2::types::TargetHealthStateEnum;
 
-use super::config::{AwsOptions, sdk_config};
+use super::error::map_sdk_error;
+use super::sdk::{AwsOptions, sdk_config};
 use crate::domain::{
     Change, ChangeOutcome, Health, Workload, WorkloadKind, WorkloadRef, rollout_health,
 };
@@ -685,74 +685,6 @@ impl ChangeExecutor for EcsExecutor {
 
     async fn allowed(&self, request: &Change) -> Result<(), String> {
         check(request).map_err(|e| e.to_string())
-    }
-}
-
-/// Map an SDK error to a [`SourceError`] with readable text: `what` names
-/// the call (`scale ecs-service prod/api 2 -> 4`).
-pub fn map_sdk_error<E>(
-    what: &str,
-    err: SdkError<E, aws_sdk_ecs::config::http::HttpResponse>,
-) -> SourceError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    match &err {
-        SdkError::DispatchFailure(f) => {
-            let kind = if f.is_timeout() {
-                "timed out"
-            } else if f.is_io() {
-                "connection failed"
-            } else {
-                "request failed"
-            };
-            return SourceError::Unreachable(format!(
-                "{what}: {kind}: {}",
-                aws_sdk_ecs::error::DisplayErrorContext(&err)
-            ));
-        }
-        SdkError::TimeoutError(_) => {
-            return SourceError::Unreachable(format!("{what}: timed out"));
-        }
-        _ => {}
-    }
-    let code = err.code().unwrap_or("");
-    let message = err
-        .message()
-        .filter(|m| !m.is_empty())
-        .map(str::to_string)
-        .unwrap_or_else(|| aws_sdk_ecs::error::DisplayErrorContext(&err).to_string());
-    let text = if code.is_empty() {
-        format!("{what}: {message}")
-    } else {
-        format!("{what}: {code}: {message}")
-    };
-    match code {
-        "ThrottlingException"
-        | "Throttling"
-        | "TooManyRequestsException"
-        | "RequestLimitExceeded"
-        | "RequestThrottled"
-        | "RequestThrottledException" => SourceError::Throttled(text),
-        "AccessDeniedException"
-        | "AccessDenied"
-        | "ExpiredTokenException"
-        | "ExpiredToken"
-        | "UnrecognizedClientException"
-        | "InvalidClientTokenId"
-        | "InvalidSignatureException"
-        | "SignatureDoesNotMatch" => SourceError::Forbidden(text),
-        "ClusterNotFoundException"
-        | "ServiceNotFoundException"
-        | "ServiceNotActiveException"
-        | "TaskNotFoundException" => SourceError::NotFound(text),
-        // No code we know (or an error body we could not read): the
-        // status still says what kind of failure it is.
-        _ => match err.raw_response().map(|r| r.status().as_u16()) {
-            Some(401 | 403) => SourceError::Forbidden(text),
-            Some(429) => SourceError::Throttled(text),
-            _ => SourceError::Other(text),
-        },
     }
 }
 

@@ -21,8 +21,8 @@ use aws_sdk_cloudwatchlogs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudwatchlogs::types::FilteredLogEvent;
 use tokio::time::Instant;
 
-use super::config::{AwsOptions, sdk_config};
-use super::ecs::map_sdk_error;
+use super::error::map_sdk_error;
+use super::sdk::{AwsOptions, sdk_config};
 use crate::domain::{Level, LogLine};
 use crate::source::{LogSource, SourceError};
 

@@ -60,8 +60,8 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::config::{AwsOptions, sdk_config};
-use super::ecs::map_sdk_error;
+use super::error::map_sdk_error;
+use super::sdk::{AwsOptions, sdk_config};
 use crate::domain::{MetricSeries, Point};
 use crate::problem::Problem;
 use crate::source::{MetricSource, SourceError};
