@@ -1,42 +1,11 @@
-//! The AWS SDK configuration: profile, region and endpoint on top of the
-//! default credential chain.
+//! The `[aws]` table of `config.toml`: what an `opsdeck aws` session shows.
+//! The `[[aws.metrics]]` entries in it are parsed by [`super::metrics`].
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
 use toml::de::DeValue;
 
+use super::metrics::{CloudWatchMetricSpec, metric_specs_from_toml};
 use crate::problem::Problem;
 use crate::toml_doc::{Doc, Value, sorted_entries};
-
-/// Where and as whom to talk to AWS. Every field is optional: unset fields
-/// come from the environment and the shared config files as the AWS CLI
-/// reads them (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`, `~/.aws/config`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AwsOptions {
-    /// A named profile from the shared config files.
-    pub profile: Option<String>,
-    /// The region, overriding the profile's and the environment's.
-    pub region: Option<String>,
-    /// An endpoint for every service (moto, LocalStack), overriding `AWS_ENDPOINT_URL`.
-    pub endpoint_url: Option<String>,
-}
-
-/// Load the SDK configuration with the default credential chain
-/// (environment, profiles, SSO, credential_process, container and instance
-/// metadata). `AWS_ENDPOINT_URL` is honoured by the SDK itself; an explicit
-/// [`AwsOptions::endpoint_url`] overrides it.
-pub async fn sdk_config(opts: &AwsOptions) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(profile) = &opts.profile {
-        loader = loader.profile_name(profile);
-    }
-    if let Some(region) = &opts.region {
-        loader = loader.region(Region::new(region.clone()));
-    }
-    if let Some(url) = &opts.endpoint_url {
-        loader = loader.endpoint_url(url);
-    }
-    loader.load().await
-}
 
 /// The `[aws]` table of `config.toml`: what an `opsdeck aws` session shows.
 /// Command-line flags override `profile`, `region`, `clusters` and `log_groups`.
@@ -54,7 +23,7 @@ pub struct AwsSettings {
     /// Show alarms whose name starts with this (every alarm when unset).
     pub alarm_prefix: Option<String>,
     /// `[[aws.metrics]]`: sparklines with thresholds.
-    pub metrics: Vec<super::metrics::CloudWatchMetricSpec>,
+    pub metrics: Vec<CloudWatchMetricSpec>,
 }
 
 const AWS_FIELDS: &[&str] = &[
@@ -107,7 +76,7 @@ pub fn settings_from_toml<'i>(value: &Value<'i>, doc: &Doc<'i>) -> (AwsSettings,
                 problems.push(doc.wrong_type(&at, "an array of strings", v))
             }
             ("metrics", _) => {
-                let (specs, p) = super::metrics::metric_specs_from_toml(v, doc, "aws.metrics");
+                let (specs, p) = metric_specs_from_toml(v, doc, "aws.metrics");
                 out.metrics = specs;
                 problems.extend(p);
             }

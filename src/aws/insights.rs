@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::Client;
 use aws_sdk_cloudwatchlogs::types::{QueryStatus as SdkStatus, ResultField};
 
-use super::ecs::map_sdk_error;
+use super::error::map_sdk_error;
 use crate::domain::{QueryResults, QueryStatus};
 use crate::source::{QueryRunner, SourceError};
 

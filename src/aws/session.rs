@@ -10,11 +10,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2 as elbv2;
 
-use super::config::{AwsOptions, AwsSettings, sdk_config};
-use super::ecs::{EcsExecutor, EcsWorkloads, map_sdk_error};
+use super::config::AwsSettings;
+use super::ecs::{EcsExecutor, EcsWorkloads};
+use super::error::map_sdk_error;
 use super::insights::{CloudWatchQueries, DEFAULT_WINDOW};
 use super::logs::{CloudWatchTail, TailOptions, logs_client};
 use super::metrics::{AlarmFilter, AlarmSeries, CloudWatchMetrics, preset_ecs_service};
+use super::sdk::{AwsOptions, sdk_config};
 use crate::source::{Backends, LogSource, SourceError, Switcher};
 
 /// Services whose CPU and memory are charted when `[[aws.metrics]]` is empty.

@@ -1,5 +1,7 @@
 //! Kubernetes events, watched and shown in the Logs pane under the source
 //! `events` (what `kubectl get events -w` prints), Warnings as warnings.
+//! A watch error is reported, then the watch is retried after the watches'
+//! backoff.
 
 use std::time::{Duration, SystemTime};
 
@@ -7,11 +9,11 @@ use async_trait::async_trait;
 use futures_util::StreamExt;
 use k8s_openapi::api::core::v1::Event;
 use kube::Api;
-use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event as WatchEvent};
 use tokio::sync::mpsc;
 
 use super::TaskGuard;
+use super::watch::watch_backoff;
 use crate::domain::{Level, LogLine};
 use crate::source::{LogSource, SourceError};
 
@@ -84,9 +86,8 @@ impl KubeEvents {
         let (tx, rx) = mpsc::channel(1024);
         let token = guard.token();
         tokio::spawn(async move {
-            let mut stream = watcher::watcher(api, watcher::Config::default())
-                .default_backoff()
-                .boxed();
+            let mut stream = watcher::watcher(api, watcher::Config::default()).boxed();
+            let mut backoff = watch_backoff();
             loop {
                 let next = tokio::select! {
                     _ = token.cancelled() => return,
@@ -94,14 +95,27 @@ impl KubeEvents {
                 };
                 let item = match next {
                     None => return,
-                    Some(Ok(WatchEvent::Apply(e) | WatchEvent::InitApply(e))) => {
-                        Ok(event_to_line(&e))
+                    Some(Ok(event)) => {
+                        backoff.reset();
+                        match event {
+                            WatchEvent::Apply(e) | WatchEvent::InitApply(e) => {
+                                Ok(event_to_line(&e))
+                            }
+                            _ => continue,
+                        }
                     }
-                    Some(Ok(_)) => continue,
                     Some(Err(e)) => Err(format!("watching events: {e}")),
                 };
+                let failed = item.is_err();
                 if tx.send(item).await.is_err() {
                     return;
+                }
+                if failed {
+                    // The watcher retries when polled next: wait first.
+                    tokio::select! {
+                        _ = token.cancelled() => return,
+                        () = tokio::time::sleep(backoff.fail()) => {}
+                    }
                 }
             }
         });

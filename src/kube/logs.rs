@@ -26,6 +26,7 @@ use super::TaskGuard;
 use super::config::map_kube_error;
 use super::convert::{self, parse_log_line};
 use super::watch::Caches;
+use crate::backoff::Backoff;
 use crate::domain::{Level, LogLine};
 use crate::source::{LogSource, SourceError};
 
@@ -375,7 +376,7 @@ impl Follow {
     async fn run(self) {
         let mut last: Option<SystemTime> = None;
         let mut established = false;
-        let mut delay = BACKOFF_MIN;
+        let mut backoff = Backoff::new(BACKOFF_MIN, BACKOFF_MAX);
         loop {
             let (opened, ended) = self.stream_once(&mut last, established).await;
             let reason = match ended {
@@ -384,7 +385,7 @@ impl Follow {
             };
             if opened {
                 established = true;
-                delay = BACKOFF_MIN;
+                backoff.reset();
             }
             match self.pod_alive() {
                 None => return,
@@ -402,11 +403,11 @@ impl Follow {
                 }
                 Some(_) => {}
             }
+            let delay = backoff.fail();
             tokio::select! {
                 () = self.cancel.cancelled() => return,
                 () = tokio::time::sleep(delay) => {}
             }
-            delay = (delay * 2).min(BACKOFF_MAX);
             if self.pod_alive().is_none() {
                 return;
             }

@@ -4,9 +4,10 @@
 //! Each resource has one task running `kube::runtime::watcher` into a
 //! reflector store. The watcher resumes from its last resourceVersion when a
 //! watch ends and relists by itself on `410 Gone`. Any other error marks the
-//! watch as failing (the error is what `workloads()` reports), waits
-//! `DefaultBackoff` and starts a fresh watcher, whose completed relist marks
-//! the watch healthy again; the store keeps the last good objects meanwhile.
+//! watch as failing (the error is what `workloads()` reports), waits a
+//! [`Backoff`] (0.8 s doubling to 30 s, with jitter, reset by every event)
+//! and starts a fresh watcher, whose completed relist marks the watch healthy
+//! again; the store keeps the last good objects meanwhile.
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use std::time::{Duration, SystemTime};
 use ::kube::api::Api;
 use ::kube::runtime::reflector::{self, Store};
 use ::kube::runtime::watcher;
-use ::kube::runtime::watcher::{DefaultBackoff, Event};
+use ::kube::runtime::watcher::Event;
 use ::kube::{Client, Resource};
 use async_trait::async_trait;
 use futures_util::StreamExt;
@@ -27,11 +28,21 @@ use tokio_util::sync::CancellationToken;
 
 use super::config::map_kube_error;
 use super::{KubeOptions, TaskGuard, convert};
+use crate::backoff::Backoff;
 use crate::domain::Workload;
 use crate::source::{SourceError, WorkloadSource};
 
 /// How long `workloads()` waits for the first list before answering.
 const FIRST_LIST_WAIT: Duration = Duration::from_secs(5);
+/// The first delay before a failing watch is retried (kube-runtime's
+/// default watcher backoff), and the longest.
+const BACKOFF_MIN: Duration = Duration::from_millis(800);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+/// The retry policy of a failing watch: 0.8 s doubling to 30 s, with jitter.
+pub(super) fn watch_backoff() -> Backoff {
+    Backoff::new(BACKOFF_MIN, BACKOFF_MAX).with_jitter()
+}
 
 /// The state of one watch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,7 +226,7 @@ where
     });
     let namespace = namespace.map(str::to_string);
     tokio::spawn(async move {
-        let mut backoff = DefaultBackoff::default();
+        let mut backoff = watch_backoff();
         loop {
             let mut stream = watcher(api.clone(), config.clone()).boxed();
             let failure = loop {
@@ -230,7 +241,7 @@ where
                             // A relist has started; the store swaps at InitDone.
                             Event::Init | Event::InitApply(_) => {}
                             Event::InitDone | Event::Apply(_) | Event::Delete(_) => {
-                                ::kube::runtime::utils::Backoff::reset(&mut backoff);
+                                backoff.reset();
                                 tx.send_modify(|s| {
                                     s.phase = WatchPhase::Ready;
                                     s.generation += 1;
@@ -252,7 +263,7 @@ where
                 s.phase = WatchPhase::Failing(failure);
                 s.generation += 1;
             });
-            let delay = backoff.next().unwrap_or(Duration::from_secs(30));
+            let delay = backoff.fail();
             tokio::select! {
                 () = cancel.cancelled() => return,
                 () = tokio::time::sleep(delay) => {}
