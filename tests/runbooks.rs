@@ -55,7 +55,9 @@ fn every_scenario_has_a_runbook() {
 fn unknown_field() {
     assert_eq!(
         fixture("unknown-field"),
-        ["tests/fixtures/runbooks/unknown-field.toml:6: steps[0].txt: unknown field \"txt\""]
+        [
+            "tests/fixtures/runbooks/unknown-field.toml:6: steps[0].txt: unknown field \"txt\", expected one of title, text, checks, actions"
+        ]
     );
 }
 
