@@ -403,7 +403,7 @@ async fn the_db_connections_runbook_action_runs_against_a_real_server() {
     // With the runbook's real 10-minute threshold, nothing on this fresh
     // server qualifies: the action is evaluated against the real snapshot.
     assert_eq!(
-        spec.to_request(&estate),
+        spec.to_change(&estate),
         Err("no session on orders-db matches running > 10m".to_string())
     );
 
@@ -411,12 +411,12 @@ async fn the_db_connections_runbook_action_runs_against_a_real_server() {
     // set by the server), and waiting 10 minutes is not a test. So the same
     // ChangeSpec is used with only its threshold shortened to 2 s: the
     // database name, the user/application filters and the code path
-    // (to_request -> PgExecutor::execute) are the runbook's own.
+    // (to_change -> PgExecutor::execute) are the runbook's own.
     let mut short = spec.clone();
     if let ActionKind::TerminateQueries { rule, .. } = &mut short.kind {
         rule.older_than = Duration::from_secs(2);
     }
-    let req = short.to_request(&estate).unwrap();
+    let req = short.to_change(&estate).unwrap();
     let Change::TerminateQueries { sessions, .. } = &req else {
         panic!("{req:?}")
     };

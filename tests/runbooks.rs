@@ -324,7 +324,7 @@ fn checks_and_actions_against_an_estate() {
     ));
     assert_eq!(actions[0].label(), "Scale api");
     assert_eq!(
-        actions[0].to_request(&view),
+        actions[0].to_change(&view),
         Ok(Change::Scale {
             target: WorkloadRef::new(WorkloadKind::Deployment, "shop", "api"),
             from: 3,
@@ -332,12 +332,12 @@ fn checks_and_actions_against_an_estate() {
         })
     );
     assert_eq!(
-        actions[1].to_request(&view),
+        actions[1].to_change(&view),
         Ok(Change::DeletePod {
             target: WorkloadRef::new(WorkloadKind::Pod, "shop", "api-a-2")
         })
     );
-    match actions[2].to_request(&view) {
+    match actions[2].to_change(&view) {
         Ok(Change::TerminateQueries {
             database, sessions, ..
         }) => {
@@ -349,7 +349,7 @@ fn checks_and_actions_against_an_estate() {
         other => panic!("{other:?}"),
     }
     assert_eq!(
-        actions[3].to_request(&view),
+        actions[3].to_change(&view),
         Err("deployment shop/missing not found".into())
     );
 
@@ -376,15 +376,15 @@ fn checks_and_actions_against_an_estate() {
     };
     assert!(book.is_resolved(&view));
     assert_eq!(
-        actions[0].to_request(&view),
+        actions[0].to_change(&view),
         Err("deployment shop/api already has 6 desired".into())
     );
     assert_eq!(
-        actions[1].to_request(&view),
+        actions[1].to_change(&view),
         Err("no unhealthy pod in deployment shop/api".into())
     );
     assert_eq!(
-        actions[2].to_request(&view),
+        actions[2].to_change(&view),
         Err("no session on orders-db matches running > 10m application=api".into())
     );
 }

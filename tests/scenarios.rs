@@ -121,7 +121,7 @@ fn follow_runbook(w: &mut World, book: &Runbook) -> Vec<String> {
     for action in book.actions() {
         let snap = Snap::of(w);
         let request = action
-            .to_request(&snap.view())
+            .to_change(&snap.view())
             .unwrap_or_else(|e| panic!("{}: {e}", action.label()));
         let outcome = w
             .apply(&request)

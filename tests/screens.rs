@@ -300,7 +300,7 @@ fn resolution_shows_in_the_header() {
             metrics: &m,
             databases: &d,
         };
-        book.actions().next().unwrap().to_request(&view).unwrap()
+        book.actions().next().unwrap().to_change(&view).unwrap()
     };
     world.apply(&view_req).unwrap();
     world.step(Duration::from_secs(180));

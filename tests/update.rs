@@ -103,7 +103,7 @@ fn scale_yields_exactly_one_effect_only_after_confirmation() {
         check,
         vec![Effect::CheckChange {
             id: 1,
-            request: Change::Scale {
+            change: Change::Scale {
                 target: target.clone(),
                 from: 3,
                 to: 6
@@ -123,7 +123,7 @@ fn scale_yields_exactly_one_effect_only_after_confirmation() {
         effects,
         vec![Effect::RunChange {
             id: 2,
-            request: Change::Scale {
+            change: Change::Scale {
                 target: WorkloadRef::new(WorkloadKind::Deployment, "shop", "api"),
                 from: 3,
                 to: 6
@@ -240,7 +240,7 @@ fn destructive_action_needs_the_name_typed() {
         effects,
         vec![Effect::RunChange {
             id: 2,
-            request: Change::RolloutUndo {
+            change: Change::RolloutUndo {
                 target: WorkloadRef::new(WorkloadKind::Deployment, "shop", "api"),
                 to_revision: None
             }
@@ -675,7 +675,7 @@ fn database_pane_lists_longest_active_first_and_pins_sessions() {
     assert_eq!(order, vec![104, 102, 101, 103]);
     // Cancel the selected (longest) query: no name to type, default No.
     let effects = key(&mut s, 'c');
-    let [Effect::CheckChange { request, .. }] = effects.as_slice() else {
+    let [Effect::CheckChange { change: request, .. }] = effects.as_slice() else {
         panic!("{effects:?}")
     };
     let expected_session = SessionTarget {
@@ -698,7 +698,7 @@ fn database_pane_lists_longest_active_first_and_pins_sessions() {
     // Terminate the next one down: destructive, the database's name must be typed.
     special(&mut s, KeyCode::Down);
     let effects = key(&mut s, 'x');
-    let [Effect::CheckChange { request, .. }] = effects.as_slice() else {
+    let [Effect::CheckChange { change: request, .. }] = effects.as_slice() else {
         panic!("{effects:?}")
     };
     assert!(matches!(request, Change::TerminateSession { session, .. } if session.pid == 102));
@@ -712,7 +712,7 @@ fn database_pane_lists_longest_active_first_and_pins_sessions() {
     assert!(matches!(
         effects.as_slice(),
         [Effect::RunChange {
-            request: Change::TerminateSession { .. },
+            change: Change::TerminateSession { .. },
             ..
         }]
     ));
@@ -729,7 +729,7 @@ fn terminate_matching_hits_exactly_the_active_queries_over_the_threshold() {
     };
     assert_eq!(i.text, "10m", "defaults to the runbook's 10 minutes");
     let effects = special(&mut s, KeyCode::Enter);
-    let [Effect::CheckChange { request, .. }] = effects.as_slice() else {
+    let [Effect::CheckChange { change: request, .. }] = effects.as_slice() else {
         panic!("{effects:?}")
     };
     let Change::TerminateQueries { sessions, rule, .. } = request else {
@@ -801,7 +801,7 @@ fn terminate_matching_hits_exactly_the_active_queries_over_the_threshold() {
     let effects = special(&mut only, KeyCode::Enter);
     let [
         Effect::CheckChange {
-            request: Change::TerminateQueries { sessions, rule, .. },
+            change: Change::TerminateQueries { sessions, rule, .. },
             ..
         },
     ] = effects.as_slice()
@@ -1014,7 +1014,7 @@ fn an_ecs_service_can_be_rolled_back_behind_a_typed_confirmation() {
         matches!(
             effects.as_slice(),
             [Effect::CheckChange {
-                request: Change::RolloutUndo {
+                change: Change::RolloutUndo {
                     to_revision: None,
                     ..
                 },

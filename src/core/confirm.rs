@@ -57,11 +57,11 @@ pub enum CheckState {
     PreviewFailed(String),
 }
 
-/// A confirmation: built when the prompt opens, it holds the exact request
+/// A confirmation: built when the prompt opens, it holds the exact change
 /// that confirming will run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Confirm {
-    pub request: Change,
+    pub change: Change,
     /// The exact change, e.g. `scale deployment shop/api 3 -> 6`.
     pub headline: String,
     /// Further lines (the sessions a terminate hits, ...).
@@ -79,11 +79,11 @@ pub struct Confirm {
 }
 
 impl Confirm {
-    pub fn new(request: Change) -> Self {
-        let headline = request.describe();
-        let details = details_of(&request);
+    pub fn new(change: Change) -> Self {
+        let headline = change.describe();
+        let details = details_of(&change);
         Self {
-            request,
+            change,
             headline,
             details,
             yes: false,
@@ -97,7 +97,7 @@ impl Confirm {
 
     /// The name that must be typed, for destructive actions.
     pub fn required_name(&self) -> Option<&str> {
-        self.request.confirm_name()
+        self.change.confirm_name()
     }
 
     pub fn is_destructive(&self) -> bool {

@@ -219,7 +219,7 @@ fn confirm_action(state: &mut State, action: Action) -> Vec<Effect> {
     c.status = ConfirmStatus::Running { id };
     vec![Effect::RunChange {
         id,
-        request: c.request.clone(),
+        change: c.change.clone(),
     }]
 }
 

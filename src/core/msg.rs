@@ -66,12 +66,12 @@ pub enum Effect {
     /// Run a confirmed action (the driver writes the audit log before and after).
     RunChange {
         id: u64,
-        request: Change,
+        change: Change,
     },
     /// Ask the backend whether the action is allowed and for its dry run.
     CheckChange {
         id: u64,
-        request: Change,
+        change: Change,
     },
     /// Reopen the backends for a Kubernetes context and namespace (None = all).
     Switch {

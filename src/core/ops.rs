@@ -52,7 +52,7 @@ pub fn ask(state: &mut State, change: Change) -> Vec<Effect> {
     state.layer = Some(Layer::Confirm(confirm));
     vec![Effect::CheckChange {
         id,
-        request: change,
+        change,
     }]
 }
 

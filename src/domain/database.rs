@@ -61,6 +61,17 @@ pub struct SessionTarget {
     pub query: String,
 }
 
+impl SessionTarget {
+    /// Pin a session as it is in a snapshot.
+    pub fn of(s: &DbSession) -> Self {
+        Self {
+            pid: s.pid,
+            backend_start: s.backend_start,
+            query: s.query.clone(),
+        }
+    }
+}
+
 /// Which sessions a rule-based terminate hits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueryRule {
@@ -72,6 +83,15 @@ pub struct QueryRule {
 }
 
 impl QueryRule {
+    /// The sessions of a snapshot the rule matches now, pinned.
+    pub fn targets(&self, db: &DbSnapshot) -> Vec<SessionTarget> {
+        db.sessions
+            .iter()
+            .filter(|s| self.matches(s))
+            .map(SessionTarget::of)
+            .collect()
+    }
+
     pub fn matches(&self, s: &DbSession) -> bool {
         s.state == SessionState::Active
             && s.running >= self.older_than

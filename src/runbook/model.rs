@@ -180,7 +180,7 @@ impl ChangeSpec {
     }
 
     /// The exact request this action means against the current estate.
-    pub fn to_request(&self, view: &EstateView<'_>) -> Result<Change, String> {
+    pub fn to_change(&self, view: &EstateView<'_>) -> Result<Change, String> {
         let present = |t: &WorkloadRef| find(view, t).ok_or_else(|| format!("{t} not found"));
         match &self.kind {
             ActionKind::Scale { target, replicas } => {
@@ -230,16 +230,7 @@ impl ChangeSpec {
                     .iter()
                     .find(|d| &d.name == database)
                     .ok_or_else(|| format!("database {database} not found"))?;
-                let sessions: Vec<SessionTarget> = db
-                    .sessions
-                    .iter()
-                    .filter(|s| rule.matches(s))
-                    .map(|s| SessionTarget {
-                        pid: s.pid,
-                        backend_start: s.backend_start,
-                        query: s.query.clone(),
-                    })
-                    .collect();
+                let sessions = rule.targets(db);
                 if sessions.is_empty() {
                     return Err(format!("no session on {database} matches {rule}"));
                 }

@@ -62,11 +62,7 @@ fn session_change(state: &mut State, action: Action) -> Vec<Effect> {
         return Vec::new();
     };
     let database = database.to_string();
-    let session = SessionTarget {
-        pid: s.pid,
-        backend_start: s.backend_start,
-        query: s.query.clone(),
-    };
+    let session = SessionTarget::of(s);
     let change = if action == Action::CancelQuery {
         Change::CancelQuery { database, session }
     } else {
@@ -112,16 +108,7 @@ pub fn terminate_matching(state: &State, database: &str, text: &str) -> Result<C
         .iter()
         .find(|d| d.name == database)
         .ok_or_else(|| format!("no snapshot of {database} yet"))?;
-    let sessions: Vec<SessionTarget> = db
-        .sessions
-        .iter()
-        .filter(|s| rule.matches(s))
-        .map(|s| SessionTarget {
-            pid: s.pid,
-            backend_start: s.backend_start,
-            query: s.query.clone(),
-        })
-        .collect();
+    let sessions = rule.targets(db);
     if sessions.is_empty() {
         return Err(format!("no active query on {database} is {rule}"));
     }

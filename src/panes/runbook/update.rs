@@ -65,7 +65,7 @@ fn run_selected(state: &mut State) -> Vec<Effect> {
         flash(state, "this step has no action", true);
         return Vec::new();
     };
-    match spec.to_request(&state.estate()) {
+    match spec.to_change(&state.estate()) {
         Ok(change) => ask(state, change),
         Err(e) => {
             let label = spec.label();
