@@ -13,7 +13,7 @@ use crate::sim::k8s::{ContainerState, Pod};
 
 use super::objects::rfc3339_nanos;
 use super::status::ApiError;
-use super::watch::channel_body;
+use super::stream::channel_body;
 use super::{Api, Call};
 
 const POLL: Duration = Duration::from_millis(100);

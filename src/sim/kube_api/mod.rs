@@ -7,17 +7,22 @@
 //! through the simulation's own controllers: a changed deployment template
 //! makes (or reuses) a ReplicaSet on the next tick, exactly as a rollout.
 
+mod delete;
 mod discovery;
 mod logs;
+mod metrics;
 mod objects;
 mod patch;
 mod rbac;
 mod rest;
+mod scale;
 mod select;
 mod serve;
 mod status;
+mod stream;
 mod table;
 mod watch;
+mod write;
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -456,7 +461,7 @@ async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
             if parts.method != Method::GET {
                 return ApiError::method_not_allowed("metrics are read-only").into_response();
             }
-            rest::pod_metrics(&api, namespace.as_deref(), name.as_deref())
+            metrics::pod_metrics(&api, namespace.as_deref(), name.as_deref())
         }
         Route::Resource(target) => {
             let v = verb(&parts.method, &target, &params);

@@ -1,20 +1,17 @@
 //! Watches: a chunked stream of `{"type": ..., "object": ...}` lines fed
 //! from the world's change journal.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::body::Bytes;
 use axum::response::Response;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
 use super::objects::{self, Res};
-use super::rest::{in_namespace, matching};
-use super::select::Selectors;
+use super::select::{Selectors, in_namespace, matching};
 use super::status::ApiError;
+use super::stream::channel_body;
 use super::{Api, Call, table};
 
 /// How often a watch looks for changes.
@@ -23,19 +20,6 @@ const POLL: Duration = Duration::from_millis(100);
 const BOOKMARK_EVERY: Duration = Duration::from_secs(2);
 /// A watch without `timeoutSeconds` ends after this long.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
-
-/// A streamed response body fed through a channel.
-pub(crate) fn channel_body(content_type: &'static str) -> (mpsc::Sender<Bytes>, Response) {
-    let (tx, rx) = mpsc::channel::<Bytes>(256);
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|b| (Ok::<Bytes, Infallible>(b), rx))
-    });
-    let mut resp = Response::new(Body::from_stream(stream));
-    *resp.status_mut() = StatusCode::OK;
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    (tx, resp)
-}
 
 fn line(kind: &str, object: Value) -> Bytes {
     let mut s = json!({"type": kind, "object": object}).to_string();
