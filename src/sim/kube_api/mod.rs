@@ -11,7 +11,7 @@ mod delete;
 mod discovery;
 mod logs;
 mod metrics;
-mod objects;
+pub(crate) mod objects;
 mod patch;
 mod rbac;
 mod rest;
