@@ -316,7 +316,28 @@ impl EcsState {
     /// One second of the ECS agent, the load balancer's health checks and
     /// the service scheduler.
     pub fn tick(&mut self, rng: &mut Rng, now: SystemTime) {
-        // Task lifecycle and health.
+        self.advance_tasks(rng, now);
+        self.stop_unhealthy(now);
+        for si in 0..self.services.len() {
+            let svc = self.services[si].clone();
+            let Some(primary) = svc.primary().cloned() else {
+                continue;
+            };
+            self.run_desired(si, &svc, &primary, rng, now);
+            self.drain_old(&svc, &primary, now);
+            self.forget_drained(si, &primary, now);
+        }
+        self.tasks.retain(|t| {
+            t.stopped.is_none_or(|s| {
+                now.duration_since(s)
+                    .map_or(true, |d| d < STOPPED_RETENTION)
+            })
+        });
+    }
+
+    /// Task lifecycle and health: provisioning, pending, running; tasks of a
+    /// stale deployment turn unhealthy once they degrade.
+    fn advance_tasks(&mut self, rng: &mut Rng, now: SystemTime) {
         for i in 0..self.tasks.len() {
             let stale = self.stale(&self.tasks[i].deployment_id);
             let t = &mut self.tasks[i];
@@ -358,7 +379,11 @@ impl EcsState {
                 _ => {}
             }
         }
-        // The load balancer reports failing targets; the scheduler stops them.
+    }
+
+    /// The load balancer reports failing targets; the scheduler stops them
+    /// and backs off before launching replacements.
+    fn stop_unhealthy(&mut self, now: SystemTime) {
         for i in 0..self.tasks.len() {
             let t = &self.tasks[i];
             if t.last_status == TaskStatus::Running
@@ -393,100 +418,108 @@ impl EcsState {
                 }
             }
         }
-        // The scheduler.
-        for si in 0..self.services.len() {
-            let svc = self.services[si].clone();
-            let Some(primary) = svc.primary().cloned() else {
-                continue;
-            };
-            let primary_active: Vec<usize> = (0..self.tasks.len())
-                .filter(|&i| {
-                    self.tasks[i].service == svc.name
-                        && self.tasks[i].deployment_id == primary.id
-                        && self.tasks[i].active()
-                })
-                .collect();
-            let missing = svc.desired as usize;
-            if primary_active.len() < missing {
-                if svc.next_launch.is_none_or(|n| now >= n) {
-                    let n = missing - primary_active.len();
-                    for _ in 0..n {
-                        self.launch(rng, &svc.name, now, false, now);
-                    }
-                    let s = &mut self.services[si];
-                    s.next_launch = None;
-                    s.event(now, format!("(service {}) has started {n} tasks.", s.name));
+    }
+
+    /// The scheduler keeps the desired count of the primary deployment's
+    /// tasks: it launches missing ones (after any backoff) and stops surplus.
+    fn run_desired(
+        &mut self,
+        si: usize,
+        svc: &EcsService,
+        primary: &EcsDeployment,
+        rng: &mut Rng,
+        now: SystemTime,
+    ) {
+        let primary_active: Vec<usize> = (0..self.tasks.len())
+            .filter(|&i| {
+                self.tasks[i].service == svc.name
+                    && self.tasks[i].deployment_id == primary.id
+                    && self.tasks[i].active()
+            })
+            .collect();
+        let missing = svc.desired as usize;
+        if primary_active.len() < missing {
+            if svc.next_launch.is_none_or(|n| now >= n) {
+                let n = missing - primary_active.len();
+                for _ in 0..n {
+                    self.launch(rng, &svc.name, now, false, now);
                 }
-            } else if primary_active.len() > missing {
-                let mut surplus = primary_active.clone();
-                surplus.sort_by_key(|&i| std::cmp::Reverse(self.tasks[i].created));
-                for &i in surplus.iter().take(primary_active.len() - missing) {
-                    self.stop(
-                        i,
-                        now,
-                        &format!("Scaling activity initiated by (deployment {})", primary.id),
-                        "ServiceSchedulerInitiated",
-                    );
-                }
+                let s = &mut self.services[si];
+                s.next_launch = None;
+                s.event(now, format!("(service {}) has started {n} tasks.", s.name));
             }
-            // Drain older deployments as the primary's tasks turn healthy.
-            let healthy = (0..self.tasks.len())
-                .filter(|&i| {
-                    let t = &self.tasks[i];
-                    t.service == svc.name
-                        && t.deployment_id == primary.id
-                        && t.last_status == TaskStatus::Running
-                        && t.health == TaskHealth::Healthy
-                })
-                .count();
-            let allowed_old = (svc.desired as usize).saturating_sub(healthy);
-            let mut old: Vec<usize> = (0..self.tasks.len())
-                .filter(|&i| {
-                    self.tasks[i].service == svc.name
-                        && self.tasks[i].deployment_id != primary.id
-                        && self.tasks[i].active()
-                })
-                .collect();
-            old.sort_by_key(|&i| {
-                (
-                    self.tasks[i].health == TaskHealth::Healthy,
-                    self.tasks[i].created,
-                )
-            });
-            if old.len() > allowed_old {
-                for &i in old.iter().take(old.len() - allowed_old) {
-                    self.stop(
-                        i,
-                        now,
-                        &format!("Scaling activity initiated by (deployment {})", primary.id),
-                        "ServiceSchedulerInitiated",
-                    );
-                }
-            }
-            let still_old: Vec<String> = self
-                .tasks
-                .iter()
-                .filter(|t| t.service == svc.name && t.active())
-                .map(|t| t.deployment_id.clone())
-                .collect();
-            let s = &mut self.services[si];
-            let before = s.deployments.len();
-            s.deployments
-                .retain(|d| d.status == "PRIMARY" || still_old.contains(&d.id));
-            if s.deployments.len() < before && s.deployments.len() == 1 {
-                let text = format!(
-                    "(service {}) (deployment {}) deployment completed.",
-                    s.name, primary.id
+        } else if primary_active.len() > missing {
+            let mut surplus = primary_active.clone();
+            surplus.sort_by_key(|&i| std::cmp::Reverse(self.tasks[i].created));
+            for &i in surplus.iter().take(primary_active.len() - missing) {
+                self.stop(
+                    i,
+                    now,
+                    &format!("Scaling activity initiated by (deployment {})", primary.id),
+                    "ServiceSchedulerInitiated",
                 );
-                s.event(now, text);
             }
         }
-        self.tasks.retain(|t| {
-            t.stopped.is_none_or(|s| {
-                now.duration_since(s)
-                    .map_or(true, |d| d < STOPPED_RETENTION)
+    }
+
+    /// Drain older deployments as the primary's tasks turn healthy.
+    fn drain_old(&mut self, svc: &EcsService, primary: &EcsDeployment, now: SystemTime) {
+        let healthy = (0..self.tasks.len())
+            .filter(|&i| {
+                let t = &self.tasks[i];
+                t.service == svc.name
+                    && t.deployment_id == primary.id
+                    && t.last_status == TaskStatus::Running
+                    && t.health == TaskHealth::Healthy
             })
+            .count();
+        let allowed_old = (svc.desired as usize).saturating_sub(healthy);
+        let mut old: Vec<usize> = (0..self.tasks.len())
+            .filter(|&i| {
+                self.tasks[i].service == svc.name
+                    && self.tasks[i].deployment_id != primary.id
+                    && self.tasks[i].active()
+            })
+            .collect();
+        old.sort_by_key(|&i| {
+            (
+                self.tasks[i].health == TaskHealth::Healthy,
+                self.tasks[i].created,
+            )
         });
+        if old.len() > allowed_old {
+            for &i in old.iter().take(old.len() - allowed_old) {
+                self.stop(
+                    i,
+                    now,
+                    &format!("Scaling activity initiated by (deployment {})", primary.id),
+                    "ServiceSchedulerInitiated",
+                );
+            }
+        }
+    }
+
+    /// Deployments without active tasks go; the last one leaving completes
+    /// the rollout.
+    fn forget_drained(&mut self, si: usize, primary: &EcsDeployment, now: SystemTime) {
+        let name = self.services[si].name.clone();
+        let still_old: Vec<String> = self
+            .tasks
+            .iter()
+            .filter(|t| t.service == name && t.active())
+            .map(|t| t.deployment_id.clone())
+            .collect();
+        let s = &mut self.services[si];
+        let before = s.deployments.len();
+        s.deployments
+            .retain(|d| d.status == "PRIMARY" || still_old.contains(&d.id));
+        if s.deployments.len() < before && s.deployments.len() == 1 {
+            let text = format!(
+                "(service {}) (deployment {}) deployment completed.",
+                s.name, primary.id
+            );
+            s.event(now, text);
+        }
     }
 }
 

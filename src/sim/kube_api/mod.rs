@@ -31,6 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
@@ -263,22 +264,7 @@ async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
             Some(doc) => get_only(doc),
             None => ApiError::path_not_found().into_response(),
         },
-        Route::Review => {
-            if parts.method != Method::POST {
-                return ApiError::method_not_allowed("only create is allowed").into_response();
-            }
-            let parsed = if body.starts_with(b"k8s\0") {
-                rbac::review_from_protobuf(&body)
-                    .ok_or_else(|| "cannot decode the protobuf body".to_string())
-            } else {
-                serde_json::from_slice::<Value>(&body).map_err(|e| e.to_string())
-            };
-            match parsed {
-                Ok(v) => json_response(201, &rbac::review(user, &v)),
-                Err(e) => ApiError::bad_request(format!("invalid SelfSubjectAccessReview: {e}"))
-                    .into_response(),
-            }
-        }
+        Route::Review => review(&parts.method, user, &body),
         Route::Metrics { namespace, name } => {
             if parts.method != Method::GET {
                 return ApiError::method_not_allowed("metrics are read-only").into_response();
@@ -286,38 +272,6 @@ async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
             metrics::pod_metrics(&api, namespace.as_deref(), name.as_deref())
         }
         Route::Resource(target) => {
-            let v = verb(&parts.method, &target, &params);
-            if !user.allows(v) {
-                let resource = match &target.sub {
-                    Some(s) => format!("{}/{s}", target.res.plural()),
-                    None => target.res.plural().to_string(),
-                };
-                let msg = user.forbidden_message(
-                    v,
-                    target.res.group(),
-                    &resource,
-                    target.name.as_deref(),
-                    target.namespace.as_deref(),
-                );
-                return ApiError::forbidden(
-                    target.res.group(),
-                    target.res.plural(),
-                    target.name.as_deref().unwrap_or(""),
-                    msg,
-                )
-                .into_response();
-            }
-            let protobuf = parts
-                .headers
-                .get(axum::http::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|ct| ct.contains("protobuf"));
-            if protobuf && !body.is_empty() {
-                return ApiError::unsupported_media(
-                    "this server accepts JSON bodies only, not application/vnd.kubernetes.protobuf",
-                )
-                .into_response();
-            }
             let call = Call {
                 method: parts.method.clone(),
                 target,
@@ -325,7 +279,64 @@ async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
                 headers: parts.headers.clone(),
                 body,
             };
-            rest::dispatch(&api, call).await
+            match admit(user, &call) {
+                Ok(()) => rest::dispatch(&api, call).await,
+                Err(e) => e.into_response(),
+            }
         }
     }
+}
+
+/// A SelfSubjectAccessReview (JSON or protobuf): what the user may do.
+fn review(method: &Method, user: User, body: &Bytes) -> Response {
+    if *method != Method::POST {
+        return ApiError::method_not_allowed("only create is allowed").into_response();
+    }
+    let parsed = if body.starts_with(b"k8s\0") {
+        rbac::review_from_protobuf(body)
+            .ok_or_else(|| "cannot decode the protobuf body".to_string())
+    } else {
+        serde_json::from_slice::<Value>(body).map_err(|e| e.to_string())
+    };
+    match parsed {
+        Ok(v) => json_response(201, &rbac::review(user, &v)),
+        Err(e) => {
+            ApiError::bad_request(format!("invalid SelfSubjectAccessReview: {e}")).into_response()
+        }
+    }
+}
+
+/// Whether the user may make a resource request, and its body is one the
+/// server reads (JSON).
+fn admit(user: User, call: &Call) -> Result<(), ApiError> {
+    let target = &call.target;
+    let v = verb(&call.method, target, &call.params);
+    if !user.allows(v) {
+        let resource = match &target.sub {
+            Some(s) => format!("{}/{s}", target.res.plural()),
+            None => target.res.plural().to_string(),
+        };
+        let msg = user.forbidden_message(
+            v,
+            target.res.group(),
+            &resource,
+            target.name.as_deref(),
+            target.namespace.as_deref(),
+        );
+        return Err(ApiError::forbidden(
+            target.res.group(),
+            target.res.plural(),
+            target.name.as_deref().unwrap_or(""),
+            msg,
+        ));
+    }
+    let protobuf = call
+        .header("content-type")
+        .is_some_and(|ct| ct.contains("protobuf"));
+    if protobuf && !call.body.is_empty() {
+        return Err(ApiError::unsupported_media(
+            "this server accepts JSON bodies only, not application/vnd.kubernetes.protobuf",
+        ));
+    }
+    Ok(())
 }
