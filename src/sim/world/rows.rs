@@ -1,157 +1,53 @@
 //! The workload rows of the estate: Kubernetes deployments with their
-//! pods, then ECS services with their tasks.
+//! pods, converted from the simulated API objects by the same code that
+//! converts a real cluster's, then ECS services with their tasks.
 
-use std::time::{Duration, SystemTime};
+use k8s_openapi::api::apps::v1 as apps;
+use k8s_openapi::api::core::v1 as core;
 
 use crate::domain::{Health, Workload, WorkloadKind, WorkloadRef, rollout_health};
+use crate::kube::convert::workload_rows;
 use crate::sim::ecs::{EcsService, EcsTask, TaskHealth, TaskStatus};
-use crate::sim::k8s::{ContainerState, Pod};
+use crate::sim::kube_api::objects;
 
 use super::World;
-
-const TEN_MINUTES: Duration = Duration::from_secs(600);
 
 impl World {
     /// Deployments with their pods, then ECS services with their tasks.
     pub fn workloads(&self) -> Vec<Workload> {
         let mut out = self.kubernetes_rows();
-        out.extend(self.ecs_rows());
+        out.extend(self.ecs_workloads());
         out
     }
 
-    /// Each deployment, then its pods.
+    /// The Kubernetes rows exactly as a real cluster's would be: the
+    /// simulated objects as the API server serves them, converted by
+    /// [`workload_rows`] (each deployment, then its pods).
     fn kubernetes_rows(&self) -> Vec<Workload> {
         let now = self.now();
-        let mut out = Vec::new();
-        for d in &self.k8s.deployments {
-            let mut pods: Vec<&Pod> = self
-                .k8s
-                .pods
-                .iter()
-                .filter(|p| {
-                    self.k8s
-                        .deployment_of_pod(p)
-                        .is_some_and(|pd| pd.meta.uid == d.meta.uid)
-                })
-                .collect();
-            pods.sort_by(|a, b| a.meta.name.cmp(&b.meta.name));
-            let pod_rows: Vec<Workload> = pods
-                .iter()
-                .map(|p| self.pod_row(p, &d.meta.name, now))
-                .collect();
-            let live: Vec<&&Pod> = pods.iter().filter(|p| !p.terminating()).collect();
-            let ready = d.status.ready_replicas;
-            let desired = d.replicas;
-            let rolling = d.status.updated_replicas < desired || d.status.replicas > desired;
-            let status = if rolling {
-                format!(
-                    "Progressing {}/{} updated",
-                    d.status.updated_replicas, desired
-                )
-            } else if ready < desired {
-                "Degraded".to_string()
-            } else {
-                "Available".to_string()
-            };
-            let mut health = Health::Ok;
-            let mut reasons = Vec::new();
-            if ready < desired {
-                health = rollout_health(ready, desired);
-                reasons.push(format!("{ready}/{desired} ready"));
-            }
-            let bad_pods = pod_rows
-                .iter()
-                .filter(|r| r.health == Health::Critical)
-                .count();
-            if bad_pods > 0 {
-                health = health.max(Health::Warn);
-                let what = pod_rows
-                    .iter()
-                    .find(|r| r.health == Health::Critical)
-                    .and_then(|r| r.reason.clone())
-                    .unwrap_or_default();
-                let s = if bad_pods == 1 { "" } else { "s" };
-                reasons.push(format!("{bad_pods} pod{s} failing ({what})"));
-            }
-            if rolling {
-                reasons.push(format!("rollout to revision {} in progress", d.revision()));
-            }
-            out.push(Workload {
-                id: WorkloadRef::new(WorkloadKind::Deployment, &d.meta.namespace, &d.meta.name),
-                status,
-                ready,
-                desired,
-                restarts: live.iter().map(|p| p.container.restart_count).sum(),
-                oom_killed: live.iter().any(|p| oom(p)),
-                health,
-                reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
-                owner: None,
-                revision: Some(d.revision()),
-                created: d.meta.creation,
-            });
-            out.extend(pod_rows);
-        }
-        out
+        let k = &self.k8s;
+        let deployments: Vec<apps::Deployment> = k
+            .deployments
+            .iter()
+            .map(|d| objects::deployment(k, d))
+            .collect();
+        let replica_sets: Vec<apps::ReplicaSet> = k
+            .replica_sets
+            .iter()
+            .map(|rs| objects::replica_set(k, rs))
+            .collect();
+        let pods: Vec<core::Pod> = k.pods.iter().map(|p| objects::pod(k, p, now)).collect();
+        workload_rows(
+            &deployments.iter().collect::<Vec<_>>(),
+            &replica_sets.iter().collect::<Vec<_>>(),
+            &pods.iter().collect::<Vec<_>>(),
+            now,
+        )
     }
 
-    fn pod_row(&self, p: &Pod, deployment: &str, now: SystemTime) -> Workload {
-        let recent = p.restarts_within(now, TEN_MINUTES);
-        let last = p
-            .container
-            .last_termination
-            .as_ref()
-            .map(|t| t.reason.as_str());
-        let status = p.status_text();
-        let (health, reason) = if p.terminating() {
-            (Health::Ok, Some("terminating".to_string()))
-        } else if matches!(&p.container.state, ContainerState::Terminated { .. })
-            || status == "CrashLoopBackOff"
-        {
-            let why = last.unwrap_or("Error");
-            (
-                Health::Critical,
-                Some(format!(
-                    "{why} (exit 137), back-off restarting; {recent} restarts in 10m"
-                )),
-            )
-        } else if recent > 3 {
-            (
-                Health::Critical,
-                Some(format!(
-                    "{recent} restarts in 10m (last: {})",
-                    last.unwrap_or("Error")
-                )),
-            )
-        } else if !p.ready() {
-            (Health::Warn, Some(format!("not ready ({status})")))
-        } else if recent > 0 {
-            (
-                Health::Warn,
-                Some(format!(
-                    "{recent} restarts in 10m (last: {})",
-                    last.unwrap_or("Error")
-                )),
-            )
-        } else {
-            (Health::Ok, None)
-        };
-        Workload {
-            id: WorkloadRef::new(WorkloadKind::Pod, &p.meta.namespace, &p.meta.name),
-            status,
-            ready: u32::from(p.ready()),
-            desired: 1,
-            restarts: p.container.restart_count,
-            oom_killed: oom(p),
-            health,
-            reason,
-            owner: Some(deployment.to_string()),
-            revision: self.k8s.replica_set_of_pod(p).map(|rs| rs.revision()),
-            created: p.meta.creation,
-        }
-    }
     /// Each ECS service, then its tasks (running first, then the most
     /// recently stopped).
-    fn ecs_rows(&self) -> Vec<Workload> {
+    pub fn ecs_workloads(&self) -> Vec<Workload> {
         let mut out = Vec::new();
         for svc in &self.ecs.services {
             let mut tasks: Vec<&EcsTask> = self
@@ -257,11 +153,4 @@ fn task_row(svc: &EcsService, t: &EcsTask) -> Workload {
         revision: Some(t.task_revision),
         created: t.created,
     }
-}
-
-fn oom(p: &Pod) -> bool {
-    p.container
-        .last_termination
-        .as_ref()
-        .is_some_and(|t| t.reason == "OOMKilled")
 }
