@@ -125,13 +125,7 @@ impl WorkloadSource for SimEcsWorkloads {
     }
 
     async fn workloads(&self) -> Result<Vec<Workload>, SourceError> {
-        use crate::domain::WorkloadKind;
-        Ok(self
-            .0
-            .with(|w| w.workloads())
-            .into_iter()
-            .filter(|r| matches!(r.id.kind, WorkloadKind::EcsService | WorkloadKind::EcsTask))
-            .collect())
+        Ok(self.0.with(|w| w.ecs_workloads()))
     }
 }
 

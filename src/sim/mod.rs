@@ -4,7 +4,9 @@
 //! [`World`] is a plain state machine stepped in fixed one-second ticks: the
 //! same scenario, seed, steps and actions always give the same state. The
 //! [`backend`] module serves it through the [`crate::source`] traits, stepping
-//! it lazily to the wall clock.
+//! it lazily to the wall clock; [`kube_api`] serves its Kubernetes objects
+//! as a Kubernetes API server, and its Kubernetes workload rows are those
+//! objects converted by [`crate::kube::convert`], as a real cluster's are.
 
 pub mod backend;
 mod chatter;

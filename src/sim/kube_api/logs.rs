@@ -7,13 +7,15 @@ use std::time::{Duration, SystemTime};
 
 use axum::body::Bytes;
 use axum::response::Response;
+use tokio::sync::mpsc;
 
 use crate::domain::LogLine;
+use crate::sim::World;
 use crate::sim::k8s::{ContainerState, Pod};
 
 use super::objects::rfc3339_nanos;
 use super::status::ApiError;
-use super::watch::channel_body;
+use super::stream::channel_body;
 use super::{Api, Call};
 
 const POLL: Duration = Duration::from_millis(100);
@@ -70,27 +72,44 @@ fn format_line(l: &LogLine, timestamps: bool) -> String {
     }
 }
 
-pub(crate) fn serve(api: Arc<Api>, call: &Call, name: &str) -> Result<Response, ApiError> {
-    let ns = call.target.namespace.clone().unwrap_or_default();
-    let previous = call.params.flag("previous");
-    let follow = call.params.flag("follow");
-    let timestamps = call.params.flag("timestamps");
-    let tail = call.params.number("tailLines").map(|n| n as usize);
-    let since = call.params.number("sinceSeconds").map(Duration::from_secs);
-    let limit_bytes = call.params.number("limitBytes").map(|n| n as usize);
-    let container = call.params.get("container").map(str::to_string);
-    let name = name.to_string();
-    let (text, cursor, window, restarts) = api.world(|w| {
-        let now = w.now();
-        let (all, cursor) = w.logs_since(0);
-        let k = w.k8s();
-        let p = k
-            .pods
-            .iter()
-            .find(|p| p.meta.name == name && p.meta.namespace == ns)
-            .ok_or_else(|| ApiError::not_found("", "pods", &name))?;
-        let c = &p.container.name;
-        if let Some(want) = &container {
+/// What a log request asked for.
+struct LogRequest {
+    ns: String,
+    name: String,
+    container: Option<String>,
+    previous: bool,
+    follow: bool,
+    timestamps: bool,
+    tail: Option<usize>,
+    since: Option<Duration>,
+    limit_bytes: Option<usize>,
+}
+
+/// The answer so far: the text, the log cursor to follow from, the
+/// container instance's window and the pod's restart count.
+type Snapshot = (String, u64, Window, u32);
+
+impl LogRequest {
+    fn of(call: &Call, name: &str) -> LogRequest {
+        let p = &call.params;
+        LogRequest {
+            ns: call.target.namespace.clone().unwrap_or_default(),
+            name: name.to_string(),
+            container: p.get("container").map(str::to_string),
+            previous: p.flag("previous"),
+            follow: p.flag("follow"),
+            timestamps: p.flag("timestamps"),
+            tail: p.number("tailLines").map(|n| n as usize),
+            since: p.number("sinceSeconds").map(Duration::from_secs),
+            limit_bytes: p.number("limitBytes").map(|n| n as usize),
+        }
+    }
+
+    /// The window of the container instance asked for: the current one, or
+    /// the previous one with `previous`.
+    fn window(&self, p: &Pod) -> Result<Window, ApiError> {
+        let (name, c) = (&self.name, &p.container.name);
+        if let Some(want) = &self.container {
             if want != c {
                 return Err(ApiError::bad_request(format!(
                     "container {want} is not valid for pod {name}"
@@ -98,38 +117,50 @@ pub(crate) fn serve(api: Arc<Api>, call: &Call, name: &str) -> Result<Response, 
             }
         }
         let (current, prev) = windows(p);
-        let window = if previous {
-            prev.ok_or_else(|| {
+        if self.previous {
+            return prev.ok_or_else(|| {
                 ApiError::bad_request(format!(
                     "previous terminated container \"{c}\" in pod \"{name}\" not found"
                 ))
-            })?
-        } else {
-            if matches!(&p.container.state, ContainerState::Waiting { .. })
-                && p.container.restart_count == 0
-            {
-                let reason = match &p.container.state {
-                    ContainerState::Waiting { reason } => reason.clone(),
-                    _ => String::new(),
-                };
+            });
+        }
+        if let ContainerState::Waiting { reason } = &p.container.state {
+            if p.container.restart_count == 0 {
                 return Err(ApiError::bad_request(format!(
                     "container \"{c}\" in pod \"{name}\" is waiting to start: {reason}"
                 )));
             }
-            current
-        };
-        let from = since.and_then(|s| now.checked_sub(s));
+        }
+        Ok(current)
+    }
+
+    /// The lines logged so far, cut by sinceSeconds, tailLines and
+    /// limitBytes.
+    fn read(&self, w: &World) -> Result<Snapshot, ApiError> {
+        let now = w.now();
+        let (all, cursor) = w.logs_since(0);
+        let p = w
+            .k8s()
+            .pods
+            .iter()
+            .find(|p| p.meta.name == self.name && p.meta.namespace == self.ns)
+            .ok_or_else(|| ApiError::not_found("", "pods", &self.name))?;
+        let window = self.window(p)?;
+        let from = self.since.and_then(|s| now.checked_sub(s));
         let mut lines: Vec<&LogLine> = all
             .iter()
-            .filter(|l| l.source == name && window.contains(l.time))
+            .filter(|l| l.source == self.name && window.contains(l.time))
             .filter(|l| from.is_none_or(|f| l.time >= f))
             .collect();
-        if let Some(n) = tail {
+        if let Some(n) = self.tail {
             let skip = lines.len().saturating_sub(n);
             lines.drain(..skip);
         }
-        let mut text: String = lines.iter().map(|l| format_line(l, timestamps)).collect();
-        if let Some(max) = limit_bytes {
+        let mut text: String = lines
+            .iter()
+            .map(|l| format_line(l, self.timestamps))
+            .collect();
+        if let Some(max) = self.limit_bytes {
             let mut cut = max.min(text.len());
             while !text.is_char_boundary(cut) {
                 cut -= 1;
@@ -137,43 +168,58 @@ pub(crate) fn serve(api: Arc<Api>, call: &Call, name: &str) -> Result<Response, 
             text.truncate(cut);
         }
         Ok((text, cursor, window, p.container.restart_count))
-    })?;
+    }
+}
+
+pub(crate) fn serve(api: Arc<Api>, call: &Call, name: &str) -> Result<Response, ApiError> {
+    let req = LogRequest::of(call, name);
+    let (text, cursor, window, restarts) = api.world(|w| req.read(w))?;
     let (tx, resp) = channel_body("text/plain");
-    let follow = follow && !previous && window.to.is_none();
-    let cancel = api.cancel.clone();
+    let follow = req.follow && !req.previous && window.to.is_none();
     tokio::spawn(async move {
         if !text.is_empty() && tx.send(Bytes::from(text)).await.is_err() {
             return;
         }
-        if !follow {
-            return;
-        }
-        let mut cursor = cursor;
-        loop {
-            tokio::select! {
-                _ = cancel.cancelled() => return,
-                _ = tokio::time::sleep(POLL) => {}
-            }
-            let (lines, next, alive) = api.estate.with(|w| {
-                let (lines, next) = w.logs_since(cursor);
-                let alive = w.k8s().pods.iter().any(|p| {
-                    p.meta.name == name && !p.terminating() && p.container.restart_count == restarts
-                });
-                let text: String = lines
-                    .iter()
-                    .filter(|l| l.source == name)
-                    .map(|l| format_line(l, timestamps))
-                    .collect();
-                (text, next, alive)
-            });
-            cursor = next;
-            if !lines.is_empty() && tx.send(Bytes::from(lines)).await.is_err() {
-                return;
-            }
-            if !alive {
-                return;
-            }
+        if follow {
+            follow_lines(api, req, cursor, restarts, tx).await;
         }
     });
     Ok(resp)
+}
+
+/// Send the pod's new lines as they are logged, until its container
+/// restarts or the pod goes.
+async fn follow_lines(
+    api: Arc<Api>,
+    req: LogRequest,
+    mut cursor: u64,
+    restarts: u32,
+    tx: mpsc::Sender<Bytes>,
+) {
+    let cancel = api.cancel.clone();
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(POLL) => {}
+        }
+        let (lines, next, alive) = api.estate.with(|w| {
+            let (lines, next) = w.logs_since(cursor);
+            let alive = w.k8s().pods.iter().any(|p| {
+                p.meta.name == req.name && !p.terminating() && p.container.restart_count == restarts
+            });
+            let text: String = lines
+                .iter()
+                .filter(|l| l.source == req.name)
+                .map(|l| format_line(l, req.timestamps))
+                .collect();
+            (text, next, alive)
+        });
+        cursor = next;
+        if !lines.is_empty() && tx.send(Bytes::from(lines)).await.is_err() {
+            return;
+        }
+        if !alive {
+            return;
+        }
+    }
 }

@@ -7,19 +7,24 @@
 //! through the simulation's own controllers: a changed deployment template
 //! makes (or reuses) a ReplicaSet on the next tick, exactly as a rollout.
 
+mod delete;
 mod discovery;
 mod logs;
-mod objects;
+mod metrics;
+pub(crate) mod objects;
 mod patch;
 mod rbac;
+mod request;
 mod rest;
+mod scale;
 mod select;
 mod serve;
 mod status;
+mod stream;
 mod table;
 mod watch;
+mod write;
 
-use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
@@ -28,7 +33,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method};
+use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
@@ -41,8 +46,10 @@ use super::world::World;
 
 pub use objects::Res;
 pub use rbac::{ADMIN_TOKEN, VIEWER_TOKEN};
+pub(crate) use request::Call;
 
 use rbac::User;
+use request::{Params, Route, route, verb};
 use status::{ApiError, json_response};
 
 /// Largest request body accepted.
@@ -219,185 +226,6 @@ pub fn normalised_deployment(estate: &SimEstate, namespace: &str, name: &str) ->
     })
 }
 
-/// Query parameters (last one wins).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Params(HashMap<String, String>);
-
-impl Params {
-    fn parse(query: Option<&str>) -> Params {
-        let mut m = HashMap::new();
-        for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            m.insert(decode(k), decode(v));
-        }
-        Params(m)
-    }
-
-    pub fn get(&self, k: &str) -> Option<&str> {
-        self.0.get(k).map(String::as_str).filter(|v| !v.is_empty())
-    }
-
-    pub fn flag(&self, k: &str) -> bool {
-        matches!(
-            self.0.get(k).map(String::as_str),
-            Some("true" | "1" | "True")
-        )
-    }
-
-    pub fn number(&self, k: &str) -> Option<u64> {
-        self.get(k).and_then(|v| v.parse().ok())
-    }
-}
-
-/// Percent-decoding of a query component (`+` is a space).
-fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-                match u8::from_str_radix(hex, 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// A parsed request to a resource path.
-#[derive(Debug, Clone)]
-pub(crate) struct Target {
-    pub res: Res,
-    pub namespace: Option<String>,
-    pub name: Option<String>,
-    pub sub: Option<String>,
-}
-
-/// Everything a resource handler needs.
-pub(crate) struct Call {
-    pub method: Method,
-    pub target: Target,
-    pub params: Params,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-}
-
-impl Call {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    pub fn dry_run(&self) -> bool {
-        self.params.get("dryRun").is_some_and(|v| v == "All")
-    }
-}
-
-enum Route {
-    Version,
-    ApiVersions,
-    GroupList,
-    Group(String),
-    ResourceList(String, String),
-    Review,
-    Metrics {
-        namespace: Option<String>,
-        name: Option<String>,
-    },
-    Resource(Target),
-}
-
-fn route(path: &str) -> Option<Route> {
-    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let (group, version, rest) = match segs.as_slice() {
-        ["version"] => return Some(Route::Version),
-        ["api"] => return Some(Route::ApiVersions),
-        ["apis"] => return Some(Route::GroupList),
-        ["apis", g] => return Some(Route::Group((*g).into())),
-        ["api", "v1"] => return Some(Route::ResourceList(String::new(), "v1".into())),
-        ["apis", g, v] => return Some(Route::ResourceList((*g).into(), (*v).into())),
-        ["api", "v1", rest @ ..] => ("", "v1", rest),
-        ["apis", g, v, rest @ ..] => (*g, *v, rest),
-        _ => return None,
-    };
-    if group == "authorization.k8s.io" && version == "v1" {
-        return (rest == ["selfsubjectaccessreviews"]).then_some(Route::Review);
-    }
-    if group == "metrics.k8s.io" && version == "v1beta1" {
-        return match rest {
-            ["pods"] => Some(Route::Metrics {
-                namespace: None,
-                name: None,
-            }),
-            ["namespaces", ns, "pods"] => Some(Route::Metrics {
-                namespace: Some((*ns).into()),
-                name: None,
-            }),
-            ["namespaces", ns, "pods", name] => Some(Route::Metrics {
-                namespace: Some((*ns).into()),
-                name: Some((*name).into()),
-            }),
-            _ => None,
-        };
-    }
-    if version != "v1" || !matches!(group, "" | "apps") {
-        return None;
-    }
-    let target = |res: &str, ns: Option<&str>, name: Option<&str>, sub: Option<&str>| {
-        Res::from_path(group, res).map(|res| Target {
-            res,
-            namespace: ns.map(Into::into),
-            name: name.map(Into::into),
-            sub: sub.map(Into::into),
-        })
-    };
-    let t = match rest {
-        ["namespaces"] if group.is_empty() => target("namespaces", None, None, None),
-        ["namespaces", name] if group.is_empty() => target("namespaces", None, Some(name), None),
-        [res] => target(res, None, None, None),
-        ["namespaces", ns, res] => target(res, Some(ns), None, None),
-        ["namespaces", ns, res, name] => target(res, Some(ns), Some(name), None),
-        ["namespaces", ns, res, name, sub] => target(res, Some(ns), Some(name), Some(sub)),
-        _ => None,
-    }?;
-    Some(Route::Resource(t))
-}
-
-/// The RBAC verb of a request.
-fn verb(method: &Method, t: &Target, params: &Params) -> &'static str {
-    match *method {
-        Method::GET | Method::HEAD => {
-            if t.name.is_some() {
-                "get"
-            } else if params.flag("watch") {
-                "watch"
-            } else {
-                "list"
-            }
-        }
-        Method::POST => "create",
-        Method::PUT => "update",
-        Method::PATCH => "patch",
-        Method::DELETE => {
-            if t.name.is_some() {
-                "delete"
-            } else {
-                "deletecollection"
-            }
-        }
-        _ => "unknown",
-    }
-}
-
 async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
@@ -436,61 +264,14 @@ async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
             Some(doc) => get_only(doc),
             None => ApiError::path_not_found().into_response(),
         },
-        Route::Review => {
-            if parts.method != Method::POST {
-                return ApiError::method_not_allowed("only create is allowed").into_response();
-            }
-            let parsed = if body.starts_with(b"k8s\0") {
-                rbac::review_from_protobuf(&body)
-                    .ok_or_else(|| "cannot decode the protobuf body".to_string())
-            } else {
-                serde_json::from_slice::<Value>(&body).map_err(|e| e.to_string())
-            };
-            match parsed {
-                Ok(v) => json_response(201, &rbac::review(user, &v)),
-                Err(e) => ApiError::bad_request(format!("invalid SelfSubjectAccessReview: {e}"))
-                    .into_response(),
-            }
-        }
+        Route::Review => review(&parts.method, user, &body),
         Route::Metrics { namespace, name } => {
             if parts.method != Method::GET {
                 return ApiError::method_not_allowed("metrics are read-only").into_response();
             }
-            rest::pod_metrics(&api, namespace.as_deref(), name.as_deref())
+            metrics::pod_metrics(&api, namespace.as_deref(), name.as_deref())
         }
         Route::Resource(target) => {
-            let v = verb(&parts.method, &target, &params);
-            if !user.allows(v) {
-                let resource = match &target.sub {
-                    Some(s) => format!("{}/{s}", target.res.plural()),
-                    None => target.res.plural().to_string(),
-                };
-                let msg = user.forbidden_message(
-                    v,
-                    target.res.group(),
-                    &resource,
-                    target.name.as_deref(),
-                    target.namespace.as_deref(),
-                );
-                return ApiError::forbidden(
-                    target.res.group(),
-                    target.res.plural(),
-                    target.name.as_deref().unwrap_or(""),
-                    msg,
-                )
-                .into_response();
-            }
-            let protobuf = parts
-                .headers
-                .get(axum::http::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|ct| ct.contains("protobuf"));
-            if protobuf && !body.is_empty() {
-                return ApiError::unsupported_media(
-                    "this server accepts JSON bodies only, not application/vnd.kubernetes.protobuf",
-                )
-                .into_response();
-            }
             let call = Call {
                 method: parts.method.clone(),
                 target,
@@ -498,7 +279,64 @@ async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
                 headers: parts.headers.clone(),
                 body,
             };
-            rest::dispatch(&api, call).await
+            match admit(user, &call) {
+                Ok(()) => rest::dispatch(&api, call).await,
+                Err(e) => e.into_response(),
+            }
         }
     }
+}
+
+/// A SelfSubjectAccessReview (JSON or protobuf): what the user may do.
+fn review(method: &Method, user: User, body: &Bytes) -> Response {
+    if *method != Method::POST {
+        return ApiError::method_not_allowed("only create is allowed").into_response();
+    }
+    let parsed = if body.starts_with(b"k8s\0") {
+        rbac::review_from_protobuf(body)
+            .ok_or_else(|| "cannot decode the protobuf body".to_string())
+    } else {
+        serde_json::from_slice::<Value>(body).map_err(|e| e.to_string())
+    };
+    match parsed {
+        Ok(v) => json_response(201, &rbac::review(user, &v)),
+        Err(e) => {
+            ApiError::bad_request(format!("invalid SelfSubjectAccessReview: {e}")).into_response()
+        }
+    }
+}
+
+/// Whether the user may make a resource request, and its body is one the
+/// server reads (JSON).
+fn admit(user: User, call: &Call) -> Result<(), ApiError> {
+    let target = &call.target;
+    let v = verb(&call.method, target, &call.params);
+    if !user.allows(v) {
+        let resource = match &target.sub {
+            Some(s) => format!("{}/{s}", target.res.plural()),
+            None => target.res.plural().to_string(),
+        };
+        let msg = user.forbidden_message(
+            v,
+            target.res.group(),
+            &resource,
+            target.name.as_deref(),
+            target.namespace.as_deref(),
+        );
+        return Err(ApiError::forbidden(
+            target.res.group(),
+            target.res.plural(),
+            target.name.as_deref().unwrap_or(""),
+            msg,
+        ));
+    }
+    let protobuf = call
+        .header("content-type")
+        .is_some_and(|ct| ct.contains("protobuf"));
+    if protobuf && !call.body.is_empty() {
+        return Err(ApiError::unsupported_media(
+            "this server accepts JSON bodies only, not application/vnd.kubernetes.protobuf",
+        ));
+    }
+    Ok(())
 }

@@ -1,7 +1,13 @@
-//! Label and field selectors, evaluated on the served JSON objects.
+//! Label and field selectors, evaluated on the served JSON objects, and the
+//! objects of a list or watch that they select.
+
+use std::time::SystemTime;
 
 use serde_json::Value;
 
+use crate::sim::k8s::K8sState;
+
+use super::objects::{self, Res};
 use super::status::ApiError;
 
 /// One requirement of a label selector.
@@ -156,6 +162,24 @@ impl Selectors {
     pub fn matches(&self, obj: &Value) -> bool {
         self.labels.matches(obj.pointer("/metadata/labels")) && self.fields.matches(obj)
     }
+}
+
+/// Items of a list request: the target's namespace, matching the selectors.
+pub(crate) fn matching(
+    k: &K8sState,
+    res: Res,
+    ns: Option<&str>,
+    sel: &Selectors,
+    now: SystemTime,
+) -> Vec<Value> {
+    objects::all(k, res, now)
+        .into_iter()
+        .filter(|v| in_namespace(v, ns) && sel.matches(v))
+        .collect()
+}
+
+pub(crate) fn in_namespace(v: &Value, ns: Option<&str>) -> bool {
+    ns.is_none_or(|ns| v.pointer("/metadata/namespace").and_then(Value::as_str) == Some(ns))
 }
 
 #[cfg(test)]

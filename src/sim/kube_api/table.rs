@@ -90,160 +90,180 @@ pub fn columns(res: Res) -> Vec<Value> {
         "CreationTimestamp is a timestamp representing the server time when this object was created.",
     );
     match res {
-        Res::Pods => vec![
-            name,
-            col(
-                "Ready",
-                "string",
-                0,
-                "The aggregate readiness state of this pod for accepting traffic.",
-            ),
-            col(
-                "Status",
-                "string",
-                0,
-                "The aggregate status of the containers in this pod.",
-            ),
-            col(
-                "Restarts",
-                "string",
-                0,
-                "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.",
-            ),
-            age,
-            col(
-                "IP",
-                "string",
-                1,
-                "IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.",
-            ),
-            col(
-                "Node",
-                "string",
-                1,
-                "NodeName is a request to schedule this pod onto a specific node.",
-            ),
-            col(
-                "Nominated Node",
-                "string",
-                1,
-                "nominatedNodeName is set only when this pod preempts other pods on the node.",
-            ),
-            col(
-                "Readiness Gates",
-                "string",
-                1,
-                "If specified, all readiness gates will be evaluated for pod readiness.",
-            ),
-        ],
-        Res::Deployments => vec![
-            name,
-            col("Ready", "string", 0, "Number of the pod with ready state"),
-            col(
-                "Up-to-date",
-                "string",
-                0,
-                "Total number of non-terminated pods targeted by this deployment that have the desired template spec.",
-            ),
-            col(
-                "Available",
-                "string",
-                0,
-                "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.",
-            ),
-            age,
-            col(
-                "Containers",
-                "string",
-                1,
-                "Names of each container in the template.",
-            ),
-            col(
-                "Images",
-                "string",
-                1,
-                "Images referenced by each container in the template.",
-            ),
-            col(
-                "Selector",
-                "string",
-                1,
-                "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.",
-            ),
-        ],
-        Res::ReplicaSets => vec![
-            name,
-            col(
-                "Desired",
-                "integer",
-                0,
-                "Replicas is the number of desired replicas.",
-            ),
-            col(
-                "Current",
-                "integer",
-                0,
-                "Replicas is the most recently observed number of replicas.",
-            ),
-            col(
-                "Ready",
-                "integer",
-                0,
-                "The number of ready replicas for this replica set.",
-            ),
-            age,
-            col(
-                "Containers",
-                "string",
-                1,
-                "Names of each container in the template.",
-            ),
-            col(
-                "Images",
-                "string",
-                1,
-                "Images referenced by each container in the template.",
-            ),
-            col(
-                "Selector",
-                "string",
-                1,
-                "Selector is a label query over pods that should match the replica count.",
-            ),
-        ],
-        Res::Events => vec![
-            col(
-                "Last Seen",
-                "string",
-                0,
-                "Time when this Event was last observed.",
-            ),
-            col(
-                "Type",
-                "string",
-                0,
-                "Type of this event (Normal, Warning), new types could be added in the future.",
-            ),
-            col("Reason", "string", 0, "Reason is why the action was taken."),
-            col(
-                "Object",
-                "string",
-                0,
-                "The object that this event is about.",
-            ),
-            col(
-                "Message",
-                "string",
-                0,
-                "A human-readable description of the status of this operation.",
-            ),
-        ],
-        Res::Namespaces => vec![
-            name,
-            col("Status", "string", 0, "The status of the namespace"),
-            age,
-        ],
+        Res::Pods => pod_columns(name, age),
+        Res::Deployments => deployment_columns(name, age),
+        Res::ReplicaSets => replica_set_columns(name, age),
+        Res::Events => event_columns(),
+        Res::Namespaces => namespace_columns(name, age),
     }
+}
+
+fn pod_columns(name: Value, age: Value) -> Vec<Value> {
+    vec![
+        name,
+        col(
+            "Ready",
+            "string",
+            0,
+            "The aggregate readiness state of this pod for accepting traffic.",
+        ),
+        col(
+            "Status",
+            "string",
+            0,
+            "The aggregate status of the containers in this pod.",
+        ),
+        col(
+            "Restarts",
+            "string",
+            0,
+            "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.",
+        ),
+        age,
+        col(
+            "IP",
+            "string",
+            1,
+            "IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.",
+        ),
+        col(
+            "Node",
+            "string",
+            1,
+            "NodeName is a request to schedule this pod onto a specific node.",
+        ),
+        col(
+            "Nominated Node",
+            "string",
+            1,
+            "nominatedNodeName is set only when this pod preempts other pods on the node.",
+        ),
+        col(
+            "Readiness Gates",
+            "string",
+            1,
+            "If specified, all readiness gates will be evaluated for pod readiness.",
+        ),
+    ]
+}
+
+fn deployment_columns(name: Value, age: Value) -> Vec<Value> {
+    vec![
+        name,
+        col("Ready", "string", 0, "Number of the pod with ready state"),
+        col(
+            "Up-to-date",
+            "string",
+            0,
+            "Total number of non-terminated pods targeted by this deployment that have the desired template spec.",
+        ),
+        col(
+            "Available",
+            "string",
+            0,
+            "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.",
+        ),
+        age,
+        col(
+            "Containers",
+            "string",
+            1,
+            "Names of each container in the template.",
+        ),
+        col(
+            "Images",
+            "string",
+            1,
+            "Images referenced by each container in the template.",
+        ),
+        col(
+            "Selector",
+            "string",
+            1,
+            "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.",
+        ),
+    ]
+}
+
+fn replica_set_columns(name: Value, age: Value) -> Vec<Value> {
+    vec![
+        name,
+        col(
+            "Desired",
+            "integer",
+            0,
+            "Replicas is the number of desired replicas.",
+        ),
+        col(
+            "Current",
+            "integer",
+            0,
+            "Replicas is the most recently observed number of replicas.",
+        ),
+        col(
+            "Ready",
+            "integer",
+            0,
+            "The number of ready replicas for this replica set.",
+        ),
+        age,
+        col(
+            "Containers",
+            "string",
+            1,
+            "Names of each container in the template.",
+        ),
+        col(
+            "Images",
+            "string",
+            1,
+            "Images referenced by each container in the template.",
+        ),
+        col(
+            "Selector",
+            "string",
+            1,
+            "Selector is a label query over pods that should match the replica count.",
+        ),
+    ]
+}
+
+fn event_columns() -> Vec<Value> {
+    vec![
+        col(
+            "Last Seen",
+            "string",
+            0,
+            "Time when this Event was last observed.",
+        ),
+        col(
+            "Type",
+            "string",
+            0,
+            "Type of this event (Normal, Warning), new types could be added in the future.",
+        ),
+        col("Reason", "string", 0, "Reason is why the action was taken."),
+        col(
+            "Object",
+            "string",
+            0,
+            "The object that this event is about.",
+        ),
+        col(
+            "Message",
+            "string",
+            0,
+            "A human-readable description of the status of this operation.",
+        ),
+    ]
+}
+
+fn namespace_columns(name: Value, age: Value) -> Vec<Value> {
+    vec![
+        name,
+        col("Status", "string", 0, "The status of the namespace"),
+        age,
+    ]
 }
 
 fn s<'a>(v: &'a Value, ptr: &str) -> &'a str {

@@ -1,0 +1,413 @@
+//! Actions on the estate, applied the way the real APIs would: one
+//! function per kind of change.
+
+use std::time::SystemTime;
+
+use crate::domain::{
+    Change, ChangeOutcome, QueryRule, SessionState, SessionTarget, WorkloadKind, WorkloadRef,
+};
+use crate::sim::k8s::{PodTemplate, RESTARTED_AT_ANNOTATION};
+use crate::source::SourceError;
+
+use super::{CLUSTER, NAMESPACE, World};
+
+impl World {
+    /// Run an action the way the real API would.
+    pub fn apply(&mut self, request: &Change) -> Result<ChangeOutcome, SourceError> {
+        let now = self.now();
+        match request {
+            Change::Scale { target, from, to } => match target.kind {
+                WorkloadKind::Deployment => self.scale_deployment(target, *from, *to),
+                WorkloadKind::EcsService => self.scale_service(target, *from, *to, now),
+                _ => Err(SourceError::Blocked(format!(
+                    "cannot scale a {}",
+                    target.kind.noun()
+                ))),
+            },
+            Change::RolloutUndo {
+                target,
+                to_revision,
+            } if target.kind == WorkloadKind::EcsService => {
+                self.roll_back_service(target, *to_revision, now)
+            }
+            Change::RolloutUndo {
+                target,
+                to_revision,
+            } => self.roll_back_deployment(target, *to_revision),
+            Change::RolloutRestart { target } => self.restart_deployment(target, now),
+            Change::DeletePod { target } => self.delete_pod(target, now),
+            Change::StopTask { target } => self.stop_task(target, now),
+            Change::ForceNewDeployment { target } => self.force_new_deployment(target, now),
+            Change::CancelQuery { database, session } => {
+                self.end_session(database, session, true, now)
+            }
+            Change::TerminateSession { database, session } => {
+                self.end_session(database, session, false, now)
+            }
+            Change::TerminateQueries {
+                database,
+                rule,
+                sessions,
+            } => self.terminate_queries(database, rule, sessions, now),
+        }
+    }
+
+    fn scale_deployment(
+        &mut self,
+        target: &WorkloadRef,
+        from: u32,
+        to: u32,
+    ) -> Result<ChangeOutcome, SourceError> {
+        self.check_scope(target, NAMESPACE)?;
+        self.k8s
+            .deployment(&target.name)
+            .ok_or_else(|| not_found(target))?;
+        let rv = self.k8s.next_rv();
+        let d = self
+            .k8s
+            .deployment_mut(&target.name)
+            .ok_or_else(|| not_found(target))?;
+        let was = d.replicas;
+        d.replicas = to;
+        d.meta.generation += 1;
+        d.meta.resource_version = rv;
+        Ok(scaled(target, was, from, to))
+    }
+
+    fn scale_service(
+        &mut self,
+        target: &WorkloadRef,
+        from: u32,
+        to: u32,
+        now: SystemTime,
+    ) -> Result<ChangeOutcome, SourceError> {
+        self.check_scope(target, CLUSTER)?;
+        let svc = self
+            .ecs
+            .service_mut(&target.name)
+            .ok_or_else(|| not_found(target))?;
+        let was = svc.desired;
+        svc.desired = to;
+        let text = format!(
+            "(service {}) desired count changed from {was} to {to}.",
+            svc.name
+        );
+        svc.events.push((now, text));
+        Ok(scaled(target, was, from, to))
+    }
+
+    /// An ECS service back to a task definition revision (the one before
+    /// the current one by default), as a new deployment.
+    fn roll_back_service(
+        &mut self,
+        target: &WorkloadRef,
+        to_revision: Option<u64>,
+        now: SystemTime,
+    ) -> Result<ChangeOutcome, SourceError> {
+        self.check_scope(target, CLUSTER)?;
+        let current = self
+            .ecs
+            .service(&target.name)
+            .map(|s| s.task_revision)
+            .ok_or_else(|| not_found(target))?;
+        let to = match to_revision {
+            Some(r) if r == current => {
+                return Err(SourceError::Blocked(format!(
+                    "{target} already runs revision {r}"
+                )));
+            }
+            Some(r) => r,
+            None if current > 1 => current - 1,
+            None => {
+                return Err(SourceError::Blocked(format!(
+                    "{target} has no revision before {current}"
+                )));
+            }
+        };
+        let id = self
+            .ecs
+            .deploy(&mut self.rng, &target.name, Some(to), now)
+            .ok_or_else(|| not_found(target))?;
+        Ok(ChangeOutcome {
+            summary: format!("rolled {target} back to revision {to}"),
+            details: vec![
+                format!("was revision {current}"),
+                format!("deployment {id}"),
+            ],
+        })
+    }
+
+    /// A deployment's template back to a ReplicaSet's (the previous
+    /// revision by default), as `kubectl rollout undo` does.
+    fn roll_back_deployment(
+        &mut self,
+        target: &WorkloadRef,
+        to_revision: Option<u64>,
+    ) -> Result<ChangeOutcome, SourceError> {
+        self.expect_kind(target, WorkloadKind::Deployment)?;
+        self.check_scope(target, NAMESPACE)?;
+        let d = self
+            .k8s
+            .deployment(&target.name)
+            .ok_or_else(|| not_found(target))?;
+        let current = d.revision();
+        let mut history: Vec<(u64, PodTemplate)> = self
+            .k8s
+            .replica_sets_of(&d.meta.uid)
+            .map(|rs| (rs.revision(), rs.template.clone()))
+            .collect();
+        history.sort_by_key(|(r, _)| *r);
+        let (rev, template) = match to_revision {
+            Some(r) => history
+                .iter()
+                .find(|(h, _)| *h == r)
+                .cloned()
+                .ok_or_else(|| SourceError::NotFound(format!("revision {r} of {target}")))?,
+            None => history
+                .iter()
+                .rev()
+                .find(|(h, _)| *h < current)
+                .cloned()
+                .ok_or_else(|| {
+                    SourceError::Other(format!("{target} has no previous revision to roll back to"))
+                })?,
+        };
+        if rev == current {
+            return Err(SourceError::Other(format!(
+                "{target} is already at revision {rev}"
+            )));
+        }
+        let image = template.image.clone();
+        let rv = self.k8s.next_rv();
+        let d = self
+            .k8s
+            .deployment_mut(&target.name)
+            .ok_or_else(|| not_found(target))?;
+        d.template = template;
+        d.meta.generation += 1;
+        d.meta.resource_version = rv;
+        Ok(ChangeOutcome {
+            summary: format!(
+                "rolled back {target} to revision {rev} (becomes revision {})",
+                current + 1
+            ),
+            details: vec![format!("template from revision {rev}: image {image}")],
+        })
+    }
+
+    /// `kubectl rollout restart`: a restartedAt annotation on the template.
+    fn restart_deployment(
+        &mut self,
+        target: &WorkloadRef,
+        now: SystemTime,
+    ) -> Result<ChangeOutcome, SourceError> {
+        self.expect_kind(target, WorkloadKind::Deployment)?;
+        self.check_scope(target, NAMESPACE)?;
+        self.k8s
+            .deployment(&target.name)
+            .ok_or_else(|| not_found(target))?;
+        let rv = self.k8s.next_rv();
+        let stamp = humantime::format_rfc3339_seconds(now).to_string();
+        let d = self
+            .k8s
+            .deployment_mut(&target.name)
+            .ok_or_else(|| not_found(target))?;
+        d.template
+            .annotations
+            .insert(RESTARTED_AT_ANNOTATION.into(), stamp.clone());
+        d.meta.generation += 1;
+        d.meta.resource_version = rv;
+        Ok(ChangeOutcome {
+            summary: format!("restarted {target}"),
+            details: vec![format!("{RESTARTED_AT_ANNOTATION}={stamp}")],
+        })
+    }
+
+    fn delete_pod(
+        &mut self,
+        target: &WorkloadRef,
+        now: SystemTime,
+    ) -> Result<ChangeOutcome, SourceError> {
+        self.expect_kind(target, WorkloadKind::Pod)?;
+        self.check_scope(target, NAMESPACE)?;
+        let i = self
+            .k8s
+            .pods
+            .iter()
+            .position(|p| p.meta.name == target.name && !p.terminating())
+            .ok_or_else(|| not_found(target))?;
+        self.k8s.delete_pod_at(i, now);
+        Ok(ChangeOutcome {
+            summary: format!("deleted {target}"),
+            details: vec!["its ReplicaSet will create a replacement".into()],
+        })
+    }
+
+    fn stop_task(
+        &mut self,
+        target: &WorkloadRef,
+        now: SystemTime,
+    ) -> Result<ChangeOutcome, SourceError> {
+        self.expect_kind(target, WorkloadKind::EcsTask)?;
+        self.check_scope(target, CLUSTER)?;
+        let i = self
+            .ecs
+            .tasks
+            .iter()
+            .position(|t| t.id == target.name && t.active())
+            .ok_or_else(|| not_found(target))?;
+        self.ecs
+            .stop(i, now, "Task stopped by opsdeck", "UserInitiated");
+        Ok(ChangeOutcome {
+            summary: format!("stopped {target}"),
+            details: vec!["the service scheduler will start a replacement".into()],
+        })
+    }
+
+    fn force_new_deployment(
+        &mut self,
+        target: &WorkloadRef,
+        now: SystemTime,
+    ) -> Result<ChangeOutcome, SourceError> {
+        self.expect_kind(target, WorkloadKind::EcsService)?;
+        self.check_scope(target, CLUSTER)?;
+        let id = self
+            .ecs
+            .force_new_deployment(&mut self.rng, &target.name, now)
+            .ok_or_else(|| not_found(target))?;
+        Ok(ChangeOutcome {
+            summary: format!("started a new deployment of {target}"),
+            details: vec![format!("deployment {id}")],
+        })
+    }
+
+    /// Cancel one session's query (it stays connected, idle) or terminate
+    /// the session; the pid must still belong to the same backend.
+    fn end_session(
+        &mut self,
+        database: &str,
+        session: &SessionTarget,
+        cancel: bool,
+        now: SystemTime,
+    ) -> Result<ChangeOutcome, SourceError> {
+        if database != self.db.name {
+            return Err(SourceError::NotFound(format!("database {database}")));
+        }
+        let found = self
+            .db
+            .sessions
+            .iter()
+            .position(|x| x.pid == session.pid && x.backend_start == session.backend_start);
+        let Some(i) = found else {
+            return Err(SourceError::NotFound(format!(
+                "pid {} on {database}: no such session (it ended, or the pid now belongs to another session)",
+                session.pid
+            )));
+        };
+        if cancel {
+            // The query ends; the connection stays, idle.
+            let s = &mut self.db.sessions[i];
+            s.state = SessionState::Idle;
+            s.wait_event = Some("ClientRead".into());
+            s.query_start = now;
+            Ok(ChangeOutcome {
+                summary: format!("cancelled the query of pid {} on {database}", session.pid),
+                details: vec![format!("pid {}: cancelled", session.pid)],
+            })
+        } else {
+            self.db.sessions.remove(i);
+            Ok(ChangeOutcome {
+                summary: format!("terminated pid {} on {database}", session.pid),
+                details: vec![format!("pid {}: terminated", session.pid)],
+            })
+        }
+    }
+
+    /// Terminate the listed sessions that still match the rule; the others
+    /// are skipped, each with the reason.
+    fn terminate_queries(
+        &mut self,
+        database: &str,
+        rule: &QueryRule,
+        sessions: &[SessionTarget],
+        now: SystemTime,
+    ) -> Result<ChangeOutcome, SourceError> {
+        if database != self.db.name {
+            return Err(SourceError::NotFound(format!("database {database}")));
+        }
+        let snapshot = self.db.snapshot(now);
+        let mut details = Vec::new();
+        let mut done = 0;
+        for target in sessions {
+            let Some(s) = snapshot.sessions.iter().find(|s| s.pid == target.pid) else {
+                details.push(format!("pid {}: skipped: no longer connected", target.pid));
+                continue;
+            };
+            if s.backend_start != target.backend_start {
+                details.push(format!(
+                    "pid {}: skipped: pid now belongs to another session (backend started {})",
+                    target.pid,
+                    humantime::format_rfc3339_seconds(s.backend_start)
+                ));
+                continue;
+            }
+            if !rule.matches(s) {
+                details.push(format!(
+                    "pid {}: skipped: no longer matches {rule}",
+                    target.pid
+                ));
+                continue;
+            }
+            self.db
+                .sessions
+                .retain(|x| !(x.pid == target.pid && x.backend_start == target.backend_start));
+            done += 1;
+            details.push(format!(
+                "pid {}: terminated ({} {})",
+                target.pid, s.user, s.application
+            ));
+        }
+        Ok(ChangeOutcome {
+            summary: format!(
+                "terminated {done} of {} sessions on {database}",
+                sessions.len()
+            ),
+            details,
+        })
+    }
+
+    fn check_scope(&self, target: &WorkloadRef, scope: &str) -> Result<(), SourceError> {
+        if target.scope == scope {
+            Ok(())
+        } else {
+            Err(not_found(target))
+        }
+    }
+
+    fn expect_kind(&self, target: &WorkloadRef, kind: WorkloadKind) -> Result<(), SourceError> {
+        if target.kind == kind {
+            Ok(())
+        } else {
+            Err(SourceError::Blocked(format!(
+                "this action needs a {}, not a {}",
+                kind.noun(),
+                target.kind.noun()
+            )))
+        }
+    }
+}
+
+fn not_found(target: &WorkloadRef) -> SourceError {
+    SourceError::NotFound(target.to_string())
+}
+
+fn scaled(target: &WorkloadRef, was: u32, from: u32, to: u32) -> ChangeOutcome {
+    let mut details = Vec::new();
+    if was != from {
+        details.push(format!("it had {was} replicas when applied (not {from})"));
+    }
+    ChangeOutcome {
+        summary: format!("scaled {target} {was} -> {to}"),
+        details,
+    }
+}
