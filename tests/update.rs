@@ -675,7 +675,12 @@ fn database_pane_lists_longest_active_first_and_pins_sessions() {
     assert_eq!(order, vec![104, 102, 101, 103]);
     // Cancel the selected (longest) query: no name to type, default No.
     let effects = key(&mut s, 'c');
-    let [Effect::CheckChange { change: request, .. }] = effects.as_slice() else {
+    let [
+        Effect::CheckChange {
+            change: request, ..
+        },
+    ] = effects.as_slice()
+    else {
         panic!("{effects:?}")
     };
     let expected_session = SessionTarget {
@@ -698,7 +703,12 @@ fn database_pane_lists_longest_active_first_and_pins_sessions() {
     // Terminate the next one down: destructive, the database's name must be typed.
     special(&mut s, KeyCode::Down);
     let effects = key(&mut s, 'x');
-    let [Effect::CheckChange { change: request, .. }] = effects.as_slice() else {
+    let [
+        Effect::CheckChange {
+            change: request, ..
+        },
+    ] = effects.as_slice()
+    else {
         panic!("{effects:?}")
     };
     assert!(matches!(request, Change::TerminateSession { session, .. } if session.pid == 102));
@@ -729,7 +739,12 @@ fn terminate_matching_hits_exactly_the_active_queries_over_the_threshold() {
     };
     assert_eq!(i.text, "10m", "defaults to the runbook's 10 minutes");
     let effects = special(&mut s, KeyCode::Enter);
-    let [Effect::CheckChange { change: request, .. }] = effects.as_slice() else {
+    let [
+        Effect::CheckChange {
+            change: request, ..
+        },
+    ] = effects.as_slice()
+    else {
         panic!("{effects:?}")
     };
     let Change::TerminateQueries { sessions, rule, .. } = request else {

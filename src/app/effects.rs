@@ -32,7 +32,10 @@ pub(super) fn handle(state: &mut State, msg: Msg, running: &Running, io: &Io) {
             Effect::Refresh => {
                 io.refresh.send_modify(|n| *n += 1);
             }
-            Effect::RunChange { id, change: request } => {
+            Effect::RunChange {
+                id,
+                change: request,
+            } => {
                 let tx = io.tx.clone();
                 let executor = running.executor.clone();
                 let audit = io.audit.clone();
@@ -43,7 +46,10 @@ pub(super) fn handle(state: &mut State, msg: Msg, running: &Running, io: &Io) {
                     let _ = tx.send(Msg::ChangeFinished { id, result }).await;
                 });
             }
-            Effect::CheckChange { id, change: request } => {
+            Effect::CheckChange {
+                id,
+                change: request,
+            } => {
                 let tx = io.tx.clone();
                 let executor = running.executor.clone();
                 tokio::spawn(async move {

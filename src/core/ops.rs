@@ -50,10 +50,7 @@ pub fn ask(state: &mut State, change: Change) -> Vec<Effect> {
     let mut confirm = Confirm::new(change.clone());
     confirm.check_id = id;
     state.layer = Some(Layer::Confirm(confirm));
-    vec![Effect::CheckChange {
-        id,
-        change,
-    }]
+    vec![Effect::CheckChange { id, change }]
 }
 
 /// Move a selection `cur` by `delta` within `n` rows.

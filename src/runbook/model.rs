@@ -2,8 +2,7 @@
 //! changes their actions make. Pure data and evaluation, no parsing.
 
 use crate::domain::{
-    Change, DbSnapshot, Health, MetricSeries, QueryRule, SessionTarget, Workload, WorkloadKind,
-    WorkloadRef,
+    Change, DbSnapshot, Health, MetricSeries, QueryRule, Workload, WorkloadKind, WorkloadRef,
 };
 
 /// One parsed runbook.

@@ -70,8 +70,10 @@ impl SimEstate {
     }
 }
 
-/// Backends for `opsdeck --demo <scenario>`: a world started `prewarm` ago
-/// and stepped through it, so the incident is on screen at once.
+/// The whole simulated estate behind the source traits, with no Kubernetes
+/// API in between: a world started `prewarm` ago and stepped through it, so
+/// the incident is under way at once. (`opsdeck demo` reaches the cluster
+/// through the kube backend instead; see `crate::demo`.)
 pub fn demo_backends(scenario: Scenario, seed: u64, prewarm: Duration) -> Backends {
     let start = SystemTime::now()
         .checked_sub(prewarm)

@@ -5,7 +5,7 @@
 //! force-deploys, stops tasks and rolls a service back to its previous task
 //! definition revision.
 //!
-//! The rows have the same shape as the simulator's (`src/sim/world.rs`):
+//! The rows have the same shape as the simulator's (`src/sim/world/rows.rs`):
 //! a service row (`ACTIVE`, running/desired) followed by its tasks
 //! (`RUNNING HEALTHY`, `STOPPED` with the stopped reason).
 //!
