@@ -389,22 +389,27 @@ mod live {
                     .await
                     .unwrap_or_default(),
             );
-            if let Some(l) = seen
+            // Events arrive in no set order: wait for a BackOff warning and
+            // for a Normal event (shown as info).
+            let backoff = seen
                 .iter()
-                .find(|l| l.text.starts_with("Warning BackOff pod/worker-"))
-            {
+                .find(|l| l.text.starts_with("Warning BackOff pod/worker-"));
+            let normal = seen.iter().any(|l| l.text.starts_with("Normal "));
+            if let (Some(l), true) = (backoff, normal) {
                 break l.clone();
             }
             assert!(
                 Instant::now() < deadline,
-                "no BackOff warning event in {seen:?}"
+                "no BackOff warning and Normal event in {seen:?}"
             );
         };
         assert_eq!(line.source, "events");
         assert_eq!(line.level, Level::Warn);
         assert!(seen.iter().all(|l| l.source == "events"));
         assert!(
-            seen.iter().any(|l| l.level == Level::Info),
+            seen.iter()
+                .filter(|l| l.text.starts_with("Normal "))
+                .all(|l| l.level == Level::Info),
             "Normal events are info"
         );
         // While the API server is down the stream reports it.
