@@ -582,6 +582,29 @@ fn layers_point_down() {
     );
 }
 
+/// Nothing outside the simulator reaches it but the demo (and `main.rs`,
+/// the binary, which is not part of the library).
+#[test]
+fn only_the_demo_reaches_the_simulator() {
+    let g = graph();
+    let mut bad = Vec::new();
+    for (i, f) in g.files.iter().enumerate() {
+        if matches!(f.module.first().map(String::as_str), Some("sim" | "demo")) {
+            continue;
+        }
+        for &j in &g.edges[i] {
+            if g.files[j].module.first().map(String::as_str) == Some("sim") {
+                bad.push(format!("{} -> {}", name(&g, i), name(&g, j)));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "the simulator reached from:\n{}",
+        bad.join("\n")
+    );
+}
+
 /// Lines before a file's test module.
 const MAX_LINES: usize = 500;
 
