@@ -6,6 +6,7 @@ pub mod app;
 pub mod audit;
 pub mod aws;
 pub mod backoff;
+pub mod commands;
 pub mod config;
 pub mod core;
 pub mod demo;

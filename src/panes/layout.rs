@@ -3,7 +3,7 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use super::registry::{Column, REGISTRY};
+use super::{Column, REGISTRY};
 use super::{Pane, spec};
 use crate::core::State;
 

@@ -1,32 +1,185 @@
 //! The panes of the screen, one module each: its view state, what it does
 //! with its actions (its part of `update`) and how it is drawn.
 //!
-//! A pane is named by a [`Pane`] constant its module defines, and listed
-//! once in [`REGISTRY`]: title, keymap mode, focus action, place in the
-//! grid and its functions. The digit keys, the grid, the hints and the
-//! help all come from the registry. To add a pane: a module here, its line
-//! in the registry, its mode and focus action in `crate::action` with its
-//! bindings in `keymaps/`, and theme slots if it needs new ones.
+//! This file is the one list of panes: the modules, and [`REGISTRY`] with
+//! each pane's title, keymap mode, focus action, place in the grid and
+//! functions. Order in the registry gives the digit keys (1 = first) and the
+//! focus cycle; [`Place`] gives the grid. To add a pane: a module here and
+//! its registry entry, a field for its view in `crate::core::State`, its
+//! mode and focus action in `crate::action` (with a key table in
+//! `keymaps/` if it binds keys), and theme slots if it needs new ones.
 
 pub mod database;
+mod id;
 pub mod layout;
 pub mod logs;
 pub mod metrics;
-mod registry;
 pub mod runbook;
 pub mod widgets;
 pub mod workloads;
 
-pub use registry::{Column, PaneSpec, Place, REGISTRY, digit, spec};
+use ratatui::Frame;
+use ratatui::layout::Rect;
 
-/// One pane, by name. Each pane module defines its constant
-/// (`Pane::WORKLOADS`, `Pane::LOGS`, ...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Pane(&'static str);
+pub use id::Pane;
 
-impl Pane {
-    /// The pane's name (`workloads`).
-    pub fn name(self) -> &'static str {
-        self.0
-    }
+use crate::action::{Action, Mode};
+use crate::core::Effect;
+use crate::core::State;
+use crate::theme::Theme;
+
+/// Left or right half of the grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Left,
+    Right,
+}
+
+/// Where a pane sits in the grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub column: Column,
+    /// Order from the top within the column.
+    pub row: u8,
+    /// Share of the column's height (percent) on a tall screen.
+    pub tall: u16,
+    /// Share on a short screen (below 40 rows).
+    pub short: u16,
+    /// On a short screen the shared panes of a column take turns in one
+    /// slot, showing the one focused last.
+    pub shared: bool,
+}
+
+/// Everything the core and the UI need to know of a pane.
+pub struct PaneSpec {
+    pub pane: Pane,
+    pub title: &'static str,
+    /// The keymap table used while the pane has focus.
+    pub mode: Mode,
+    /// The action that focuses it (its digit comes from its position).
+    pub focus: Action,
+    pub place: Place,
+    /// The actions it offers on its selection (keys, hints, help).
+    pub offered: fn(&State) -> Vec<Action>,
+    /// Handle an action; `None` when the action is not this pane's.
+    pub on_action: fn(&mut State, Action) -> Option<Vec<Effect>>,
+    /// Move the selection or scroll by `delta` rows (`Top`/`Bottom` by the action).
+    pub navigate: fn(&mut State, Action, isize),
+    /// Title and state summary for the border.
+    pub title_of: fn(&State) -> (String, String),
+    pub render: fn(&mut Frame, Rect, &State, &Theme),
+}
+
+fn nothing_offered(_: &State) -> Vec<Action> {
+    Vec::new()
+}
+
+/// Every pane, in digit order.
+pub static REGISTRY: [PaneSpec; 5] = [
+    PaneSpec {
+        pane: Pane::WORKLOADS,
+        title: "Workloads",
+        mode: Mode::Workloads,
+        focus: Action::FocusWorkloads,
+        place: Place {
+            column: Column::Left,
+            row: 0,
+            tall: 50,
+            short: 50,
+            shared: false,
+        },
+        offered: workloads::offered,
+        on_action: workloads::on_action,
+        navigate: workloads::navigate,
+        title_of: workloads::title,
+        render: workloads::render,
+    },
+    PaneSpec {
+        pane: Pane::LOGS,
+        title: "Logs",
+        mode: Mode::Logs,
+        focus: Action::FocusLogs,
+        place: Place {
+            column: Column::Left,
+            row: 1,
+            tall: 50,
+            short: 50,
+            shared: false,
+        },
+        offered: nothing_offered,
+        on_action: logs::on_action,
+        navigate: logs::navigate,
+        title_of: logs::title,
+        render: logs::render,
+    },
+    PaneSpec {
+        pane: Pane::METRICS,
+        title: "Metrics",
+        mode: Mode::Metrics,
+        focus: Action::FocusMetrics,
+        place: Place {
+            column: Column::Right,
+            row: 1,
+            tall: 30,
+            short: 50,
+            shared: true,
+        },
+        offered: nothing_offered,
+        on_action: metrics::on_action,
+        navigate: metrics::navigate,
+        title_of: metrics::title,
+        render: metrics::render,
+    },
+    PaneSpec {
+        pane: Pane::RUNBOOK,
+        title: "Runbook",
+        mode: Mode::Runbook,
+        focus: Action::FocusRunbook,
+        place: Place {
+            column: Column::Right,
+            row: 0,
+            tall: 40,
+            short: 50,
+            shared: false,
+        },
+        offered: runbook::offered,
+        on_action: runbook::on_action,
+        navigate: runbook::navigate,
+        title_of: runbook::title,
+        render: runbook::render,
+    },
+    PaneSpec {
+        pane: Pane::DATABASE,
+        title: "Database",
+        mode: Mode::Database,
+        focus: Action::FocusDatabase,
+        place: Place {
+            column: Column::Right,
+            row: 2,
+            tall: 30,
+            short: 50,
+            shared: true,
+        },
+        offered: database::offered,
+        on_action: database::on_action,
+        navigate: database::navigate,
+        title_of: database::title,
+        render: database::render,
+    },
+];
+
+/// The spec of a pane (the first pane's for one not registered).
+pub fn spec(pane: Pane) -> &'static PaneSpec {
+    REGISTRY
+        .iter()
+        .find(|s| s.pane == pane)
+        .unwrap_or(&REGISTRY[0])
+}
+
+/// The pane's 1-based digit.
+pub fn digit(pane: Pane) -> usize {
+    REGISTRY
+        .iter()
+        .position(|s| s.pane == pane)
+        .map_or(0, |i| i + 1)
 }

@@ -174,15 +174,3 @@ fn hint_line(state: &State) -> String {
     }
     format!(" {}", parts.join("  "))
 }
-
-/// A centred rectangle of at most `w` x `h` inside `area`.
-pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    }
-}

@@ -6,7 +6,6 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::centered;
 use crate::action::{Action, Mode};
 use crate::core::{CheckState, Confirm, ConfirmStatus, Input, Layer, State};
 use crate::sanitize;
@@ -453,4 +452,16 @@ fn picker(
         Paragraph::new(lines).block(dialog(theme, &sanitize::line(title), false)),
         rect,
     );
+}
+
+/// A centred rectangle of at most `w` x `h` inside `area`.
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
 }

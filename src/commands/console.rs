@@ -1,0 +1,133 @@
+//! What every console session needs besides its backends: directories,
+//! opsdeck's own log, the configuration, read-only mode and the runbook;
+//! then the runtime, the audit log and the UI.
+
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use crate::audit::{AuditLog, os_user};
+use crate::config::{self, LoadOptions, Paths};
+use crate::core::State;
+use crate::runbook::Runbook;
+use crate::source::{Backends, SourceError};
+
+/// What every console session needs besides its backends.
+pub(super) struct Console {
+    pub(super) paths: Paths,
+    pub(super) theme: crate::theme::Theme,
+    pub(super) keymap: crate::keymap::Keymap,
+    pub(super) audit_log: Option<std::path::PathBuf>,
+    pub(super) problems: Vec<crate::problem::Problem>,
+    pub(super) read_only: bool,
+    pub(super) runbook: Option<Runbook>,
+}
+
+impl Console {
+    /// What every session starts from: directories, opsdeck's own log, the
+    /// configuration (with its problems) and read-only mode.
+    pub(super) fn prepare(
+        opts: &LoadOptions,
+        read_only_flag: bool,
+    ) -> Result<(Console, config::Config), ExitCode> {
+        let paths = Paths::resolve(opts.config_dir.as_deref()).map_err(|e| {
+            eprintln!("opsdeck: {e}");
+            ExitCode::FAILURE
+        })?;
+        init_tracing(&paths);
+        let loaded = config::load(opts);
+        let read_only = read_only_flag || loaded.config.read_only.unwrap_or(false);
+        let console = Console {
+            paths,
+            theme: loaded.theme,
+            keymap: loaded.keymap,
+            audit_log: loaded.config.audit_log.clone(),
+            problems: loaded.problems,
+            read_only,
+            runbook: None,
+        };
+        Ok((console, loaded.config))
+    }
+
+    /// Connect (inside the runtime), then run the UI until the user quits.
+    pub(super) fn run<F, Fut>(self, connect: F) -> ExitCode
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<(Option<crate::demo::Demo>, Backends), SourceError>>,
+    {
+        let rt = match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("opsdeck: cannot start the runtime: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let result = rt.block_on(async move {
+            let (demo, backends) = connect().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let backends = if self.read_only {
+                crate::source::read_only(backends)
+            } else {
+                backends
+            };
+            let target = backends.target.clone();
+            let mut state = State::new(self.keymap, target.clone(), SystemTime::now());
+            if let Some(book) = self.runbook {
+                state = state.with_runbook(book);
+            }
+            if let Some(sw) = &backends.switcher {
+                state.contexts = sw.contexts();
+                let (context_noun, namespace_noun) = sw.nouns();
+                state.switch_nouns = (context_noun.into(), namespace_noun.into());
+            }
+            state.read_only = self.read_only;
+            state.problems = self.problems;
+            let audit_path = self
+                .audit_log
+                .unwrap_or_else(|| self.paths.data_dir.join("audit.jsonl"));
+            let audit = AuditLog::new(audit_path, os_user(), target.label());
+            let result = crate::app::run(state, self.theme, backends, audit).await;
+            if let Some(demo) = demo {
+                demo.server.shutdown().await;
+            }
+            result
+        });
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!(error = %e, "opsdeck failed");
+                eprintln!("opsdeck: {e:#}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+/// Log to `opsdeck.log` in the state directory; never to the terminal while the UI is up.
+fn init_tracing(paths: &Paths) {
+    if init_tracing_file(paths).is_none() {
+        // No log file is no reason to refuse to run; say so on stderr before the UI starts.
+        eprintln!(
+            "opsdeck: cannot write {}; running without a log",
+            paths.state_dir.join("opsdeck.log").display()
+        );
+    }
+}
+
+fn init_tracing_file(paths: &Paths) -> Option<()> {
+    std::fs::create_dir_all(&paths.state_dir).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(paths.state_dir.join("opsdeck.log"))
+        .ok()?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("OPSDECK_LOG")
+        .unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init()
+        .ok()
+}
