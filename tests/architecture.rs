@@ -303,31 +303,12 @@ fn paths_named(file: &SourceFile, children: &BTreeSet<String>) -> Vec<(ModPath, 
         let child = Some(&at[..ident_end]).filter(|c| {
             file.is_dir_module && at[ident_end..].starts_with("::") && children.contains(*c)
         });
-        if let Some(c) = child {
-            let rest = &at[c.len() + 2..];
-            let end = rest
-                .find(|ch: char| !(is_ident(ch) || ch == ':'))
-                .unwrap_or(rest.len());
-            let tail: Vec<String> = rest[..end]
-                .split("::")
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect();
-            if let Some(p) = absolute(file, c, tail) {
-                out.push((p, false));
-            }
+        if let Some(p) = child.and_then(|c| absolute(file, c, path_tail(&at[c.len() + 2..]))) {
+            out.push((p, false));
         }
         for prefix in ["crate::", "super::"] {
             if let Some(rest) = at.strip_prefix(prefix) {
-                let end = rest
-                    .find(|c: char| !(is_ident(c) || c == ':'))
-                    .unwrap_or(rest.len());
-                let tail: Vec<String> = rest[..end]
-                    .split("::")
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect();
-                if let Some(p) = absolute(file, prefix.trim_end_matches(':'), tail) {
+                if let Some(p) = absolute(file, prefix.trim_end_matches(':'), path_tail(rest)) {
                     out.push((p, false));
                 }
             }
@@ -335,6 +316,18 @@ fn paths_named(file: &SourceFile, children: &BTreeSet<String>) -> Vec<(ModPath, 
         i += at.chars().next().map_or(1, char::len_utf8);
     }
     out
+}
+
+/// The segments of a path in code: `a::b::c` up to the first other character.
+fn path_tail(rest: &str) -> Vec<String> {
+    let end = rest
+        .find(|c: char| !(is_ident(c) || c == ':'))
+        .unwrap_or(rest.len());
+    rest[..end]
+        .split("::")
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 struct Graph {

@@ -54,15 +54,9 @@ impl Console {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<(Option<crate::demo::Demo>, Backends), SourceError>>,
     {
-        let rt = match tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-        {
+        let rt = match runtime() {
             Ok(rt) => rt,
-            Err(e) => {
-                eprintln!("opsdeck: cannot start the runtime: {e}");
-                return ExitCode::FAILURE;
-            }
+            Err(code) => return code,
         };
         let result = rt.block_on(async move {
             let (demo, backends) = connect().await.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -130,4 +124,15 @@ fn init_tracing_file(paths: &Paths) -> Option<()> {
         .with_writer(std::sync::Mutex::new(file))
         .try_init()
         .ok()
+}
+
+/// The tokio runtime every command runs in; says why on failure.
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("opsdeck: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        })
 }

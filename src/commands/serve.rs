@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
+use super::console::runtime;
 use crate::domain::{Change, WorkloadKind, WorkloadRef};
 use crate::sim::kube_api::{ApiServer, ServeOptions};
 use crate::sim::{Scenario, SimEstate, World};
@@ -44,15 +45,9 @@ pub fn sim_serve(
         }
     }
     let estate = SimEstate::new(world, speed);
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("opsdeck: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     rt.block_on(async move {
         let server = match ApiServer::start(estate, ServeOptions { port }).await {
