@@ -84,7 +84,7 @@ fn select(s: &mut State, name: &str) {
         .iter()
         .position(|w| w.id.name == name)
         .expect("row present");
-    s.workloads.selected = i;
+    s.workloads.select(i);
 }
 
 #[test]
@@ -1129,4 +1129,132 @@ fn a_page_is_the_focused_panes_height() {
             "{size:?} zoom {zoom}"
         );
     }
+}
+
+#[test]
+fn the_workload_cursor_follows_its_object_across_refresh_sort_and_filter() {
+    let mut s = state();
+    select(&mut s, "api-6d4f-abcde");
+    // A refresh that makes another row the worst moves rows around: the
+    // cursor stays on the pod it was on.
+    update(
+        &mut s,
+        Msg::Workloads(vec![
+            row(WorkloadKind::Deployment, "api", 3, 3, Health::Ok),
+            row(WorkloadKind::Deployment, "web", 0, 2, Health::Critical),
+            row(WorkloadKind::Pod, "api-6d4f-abcde", 1, 1, Health::Ok),
+            row(WorkloadKind::EcsTask, "9f3c2a", 1, 1, Health::Ok),
+        ]),
+    );
+    let on = |s: &State| s.workloads.selected_row().map(|w| w.id.name.clone());
+    assert_eq!(on(&s).as_deref(), Some("api-6d4f-abcde"));
+    key(&mut s, 'o');
+    assert_eq!(on(&s).as_deref(), Some("api-6d4f-abcde"), "after sorting");
+    key(&mut s, 'O');
+    assert_eq!(on(&s).as_deref(), Some("api-6d4f-abcde"), "after reversing");
+    // A filter that still shows it keeps it; one that hides it moves to the first row shown.
+    s.workloads.filter = "api".into();
+    s.workloads.reselect();
+    assert_eq!(on(&s).as_deref(), Some("api-6d4f-abcde"));
+    s.workloads.filter = "web".into();
+    s.workloads.reselect();
+    assert_eq!(on(&s).as_deref(), Some("web"));
+    s.workloads.filter.clear();
+    s.workloads.reselect();
+    assert_eq!(
+        on(&s).as_deref(),
+        Some("web"),
+        "clearing keeps the new choice"
+    );
+}
+
+#[test]
+fn a_vanished_workload_is_said_and_no_action_reaches_another_row() {
+    let mut s = state();
+    select(&mut s, "api-6d4f-abcde");
+    // The pod is replaced by a new one: the cursor must not slide onto it.
+    update(
+        &mut s,
+        Msg::Workloads(vec![
+            row(WorkloadKind::Deployment, "api", 3, 3, Health::Ok),
+            row(WorkloadKind::Pod, "api-6d4f-zzzzz", 1, 1, Health::Ok),
+            row(WorkloadKind::EcsTask, "9f3c2a", 1, 1, Health::Ok),
+        ]),
+    );
+    assert!(s.workloads.selected_row().is_none());
+    assert_eq!(
+        s.workloads.gone.as_ref().map(|id| id.name.as_str()),
+        Some("api-6d4f-abcde")
+    );
+    assert!(key(&mut s, 'x').is_empty(), "delete_pod acts on nothing");
+    assert!(s.layer.is_none());
+    let flash = s.flash.clone().expect("says why");
+    assert!(
+        flash.error && flash.text.contains("api-6d4f-abcde is gone"),
+        "{}",
+        flash.text
+    );
+    let (_, extra) = (opsdeck::panes::spec(Pane::WORKLOADS).title_of)(&s);
+    assert!(extra.starts_with("pod api-6d4f-abcde gone"), "{extra}");
+    // Choosing a row again clears it.
+    special(&mut s, KeyCode::Down);
+    assert!(s.workloads.gone.is_none());
+    assert!(s.workloads.selected_row().is_some());
+}
+
+#[test]
+fn the_database_cursor_follows_its_session_and_refuses_an_ended_one() {
+    let mut s = state();
+    with_db(&mut s);
+    key(&mut s, '5');
+    special(&mut s, KeyCode::Down);
+    let pid = |s: &State| {
+        s.database
+            .selected_session(&s.metrics.databases)
+            .map(|(_, x)| x.pid)
+    };
+    assert_eq!(pid(&s), Some(102));
+    // Running times change every refresh and reorder the table.
+    let snapshot = |sessions: Vec<DbSession>| {
+        Msg::Databases(vec![DbSnapshot {
+            name: "orders-db".into(),
+            max_connections: 100,
+            sessions,
+        }])
+    };
+    update(
+        &mut s,
+        snapshot(vec![
+            db_session(101, SessionState::Active, 3000),
+            db_session(102, SessionState::Active, 902),
+            db_session(104, SessionState::Active, 1202),
+        ]),
+    );
+    assert_eq!(pid(&s), Some(102), "the cursor stays on pid 102");
+    let effects = key(&mut s, 'x');
+    assert!(
+        matches!(effects.as_slice(), [Effect::CheckChange { change: Change::TerminateSession { session, .. }, .. }] if session.pid == 102),
+        "{effects:?}"
+    );
+    special(&mut s, KeyCode::Esc);
+    // The session ends; its pid is reused by a new session.
+    let mut reused = db_session(102, SessionState::Active, 1);
+    reused.backend_start = t0();
+    update(
+        &mut s,
+        snapshot(vec![db_session(101, SessionState::Active, 3001), reused]),
+    );
+    assert_eq!(pid(&s), None);
+    assert!(
+        key(&mut s, 'x').is_empty(),
+        "no terminate on the new pid 102"
+    );
+    assert!(s.layer.is_none());
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("session 102 on orders-db has ended"))
+    );
+    let (_, extra) = (opsdeck::panes::spec(Pane::DATABASE).title_of)(&s);
+    assert!(extra.starts_with("pid 102 ended"), "{extra}");
 }

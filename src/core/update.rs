@@ -34,8 +34,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Workloads(rows) => {
             state.workloads.rows = rows;
-            let n = state.workloads.visible().len();
-            state.workloads.selected = state.workloads.selected.min(n.saturating_sub(1));
+            state.workloads.reselect();
             feed_ok(state, Feed::Workloads);
         }
         Msg::Logs(lines) => {
@@ -49,8 +48,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Databases(dbs) => {
             state.database.record(&dbs);
             state.metrics.databases = dbs;
-            let n = crate::panes::database::db_rows(&state.metrics.databases).len();
-            state.database.selected = state.database.selected.min(n.saturating_sub(1));
+            state.database.reselect(&state.metrics.databases);
             feed_ok(state, Feed::Database);
         }
         Msg::FeedFailed { feed, error } => {
@@ -76,7 +74,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Switched(target) => {
             state.target = target;
             state.workloads.rows.clear();
-            state.workloads.selected = 0;
+            state.workloads.select(0);
             state.logs = LogsView::default();
             for (_, f) in &mut state.feeds {
                 *f = FeedStatus::default();

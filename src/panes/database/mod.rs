@@ -10,7 +10,7 @@ use super::Pane;
 pub use render::{render, title};
 pub use update::{navigate, on_action};
 pub use update::{offered, terminate_matching};
-pub use view::{DB_HISTORY, DatabaseView, db_rows};
+pub use view::{DB_HISTORY, DatabaseView, SessionKey, db_rows};
 
 impl Pane {
     /// Sessions, locks and connections of each database.

@@ -6,6 +6,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
+use super::view::db_rows;
 use crate::core::State;
 use crate::domain::Health;
 use crate::panes::Pane;
@@ -15,10 +16,12 @@ use crate::theme::{Slot, Theme};
 
 /// The pane's title and its state summary.
 pub fn title(state: &State) -> (String, String) {
-    {
-        let n = crate::core::db_rows(&state.metrics.databases).len();
-        ("Database".into(), format!("{n} sessions"))
-    }
+    let n = db_rows(&state.metrics.databases).len();
+    let extra = match &state.database.gone {
+        Some(k) => format!("pid {} ended · {n} sessions", k.pid),
+        None => format!("{n} sessions"),
+    };
+    ("Database".into(), extra)
 }
 
 /// The Database pane: connections against max_connections (sparkline,
@@ -111,7 +114,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             ));
         }
     }
-    let rows = crate::core::db_rows(dbs);
+    let rows = db_rows(dbs);
     let head = lines.len() as u16;
     let [top, table_area] =
         ratatui::layout::Layout::vertical([Constraint::Length(head), Constraint::Fill(1)])
@@ -173,7 +176,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             cells.push(Cell::from(running).style(state_style));
             cells.push(Cell::from(query));
             let row = Row::new(cells);
-            if i == sel && state.focus == Pane::DATABASE {
+            if i == sel && state.focus == Pane::DATABASE && state.database.gone.is_none() {
                 row.style(theme.style(Slot::Selection))
             } else {
                 row

@@ -51,14 +51,21 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
 /// Move the selected session.
 pub fn navigate(state: &mut State, _action: Action, delta: isize) {
     let n = db_rows(&state.metrics.databases).len();
-    state.database.selected = step(state.database.selected, delta, n);
+    let i = step(state.database.selected, delta, n);
+    state.database.select(&state.metrics.databases, i);
 }
 
 /// Cancel or terminate the selected database session, pinned by pid and backend start.
 fn session_change(state: &mut State, action: Action) -> Vec<Effect> {
-    let rows = db_rows(&state.metrics.databases);
-    let Some((database, s)) = rows.get(state.database.selected) else {
-        flash(state, "no database session selected", true);
+    let Some((database, s)) = state.database.selected_session(&state.metrics.databases) else {
+        let why = match &state.database.gone {
+            Some(k) => format!(
+                "session {} on {} has ended; choose another row",
+                k.pid, k.database
+            ),
+            None => "no database session selected".to_string(),
+        };
+        flash(state, why, true);
         return Vec::new();
     };
     let database = database.to_string();

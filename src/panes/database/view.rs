@@ -2,6 +2,7 @@
 //! connection history behind its sparkline.
 
 use std::collections::VecDeque;
+use std::time::SystemTime;
 
 use crate::domain::{DbSession, DbSnapshot, SessionState};
 
@@ -11,12 +12,76 @@ pub const DB_HISTORY: usize = 120;
 /// The Database pane: selection in the session table and connection history.
 #[derive(Debug, Clone, Default)]
 pub struct DatabaseView {
+    /// Index into [`db_rows`]: where the cursor is drawn.
     pub selected: usize,
+    /// The session the cursor is on; refreshes move the cursor to follow it.
+    pub pinned: Option<SessionKey>,
+    /// The pinned session has ended: the pane says so and actions on it are
+    /// refused until another row is chosen.
+    pub gone: Option<SessionKey>,
     /// Per database: connections in use at each snapshot, oldest first.
     pub history: Vec<(String, VecDeque<u32>)>,
 }
 
+/// A session's identity: its database, pid and backend start (a pid is
+/// reused by the server once its session ends).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionKey {
+    pub database: String,
+    pub pid: i32,
+    pub backend_start: SystemTime,
+}
+
+impl SessionKey {
+    fn of(database: &str, s: &DbSession) -> Self {
+        Self {
+            database: database.to_string(),
+            pid: s.pid,
+            backend_start: s.backend_start,
+        }
+    }
+}
+
 impl DatabaseView {
+    /// The selected session and its database; None when it has ended.
+    pub fn selected_session<'a>(&self, dbs: &'a [DbSnapshot]) -> Option<(&'a str, &'a DbSession)> {
+        if self.gone.is_some() {
+            return None;
+        }
+        db_rows(dbs).get(self.selected).copied()
+    }
+
+    /// Put the cursor on the `i`th session row and pin that session.
+    pub fn select(&mut self, dbs: &[DbSnapshot], i: usize) {
+        let rows = db_rows(dbs);
+        let i = i.min(rows.len().saturating_sub(1));
+        self.selected = i;
+        self.pinned = rows.get(i).map(|(d, s)| SessionKey::of(d, s));
+        self.gone = None;
+    }
+
+    /// After a refresh: follow the pinned session, or mark it ended.
+    pub fn reselect(&mut self, dbs: &[DbSnapshot]) {
+        let rows = db_rows(dbs);
+        let last = rows.len().saturating_sub(1);
+        match self.pinned.clone() {
+            None => {
+                let i = self.selected.min(last);
+                self.select(dbs, i);
+            }
+            Some(key) => match rows.iter().position(|(d, s)| SessionKey::of(d, s) == key) {
+                Some(i) => {
+                    self.selected = i;
+                    self.gone = None;
+                }
+                None => {
+                    self.selected = self.selected.min(last);
+                    self.gone = Some(key);
+                }
+            },
+        }
+    }
+
     pub fn record(&mut self, snapshots: &[DbSnapshot]) {
         for db in snapshots {
             let used = db.sessions.len() as u32;

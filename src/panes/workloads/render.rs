@@ -16,11 +16,20 @@ use crate::theme::{Slot, Theme};
 pub fn title(state: &State) -> (String, String) {
     {
         let w = &state.workloads;
-        let mut extra = format!(
+        let mut extra = String::new();
+        if let Some(id) = &w.gone {
+            // First, so a narrow title still shows it.
+            extra.push_str(&format!(
+                "{} {} gone · ",
+                id.kind.short(),
+                sanitize::line(&id.name)
+            ));
+        }
+        extra.push_str(&format!(
             "sort:{}{}",
             w.sort.label(),
             if w.reverse { "↑" } else { "" }
-        );
+        ));
         if !w.filter.is_empty() {
             extra.push_str(&format!(" /{}", sanitize::line(&w.filter)));
         }
@@ -104,7 +113,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             }));
             cells.push(Cell::from(age));
             let row = Row::new(cells);
-            if i == sel && state.focus == Pane::WORKLOADS {
+            if i == sel && state.focus == Pane::WORKLOADS && state.workloads.gone.is_none() {
                 row.style(theme.style(Slot::Selection))
             } else {
                 row

@@ -43,14 +43,17 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         }
         Action::ClearFilter => {
             state.workloads.filter.clear();
+            state.workloads.reselect();
             Vec::new()
         }
         Action::CycleSort => {
             state.workloads.sort = state.workloads.sort.next();
+            state.workloads.reselect();
             Vec::new()
         }
         Action::ReverseSort => {
             state.workloads.reverse = !state.workloads.reverse;
+            state.workloads.reselect();
             Vec::new()
         }
         Action::Scale
@@ -81,13 +84,14 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
 /// Move the selection.
 pub fn navigate(state: &mut State, _action: Action, delta: isize) {
     let n = state.workloads.visible().len();
-    state.workloads.selected = step(state.workloads.selected, delta, n);
+    let i = step(state.workloads.selected, delta, n);
+    state.workloads.select(i);
 }
 
 /// A filter typed in the prompt applies as it is typed.
 pub fn set_filter(state: &mut State, text: &str) {
     state.workloads.filter = text.to_string();
-    state.workloads.selected = 0;
+    state.workloads.reselect();
 }
 
 fn previous_logs(state: &mut State) -> Vec<Effect> {
@@ -114,7 +118,11 @@ fn previous_logs(state: &mut State) -> Vec<Effect> {
 /// why it is not available.
 fn workload_change(state: &mut State, action: Action) -> Vec<Effect> {
     let Some(row) = state.workloads.selected_row().cloned() else {
-        flash(state, "nothing selected", true);
+        let why = match &state.workloads.gone {
+            Some(id) => format!("{id} is gone (deleted or replaced); choose another row"),
+            None => "nothing selected".to_string(),
+        };
+        flash(state, why, true);
         return Vec::new();
     };
     if !offered(state).contains(&action) {

@@ -1,6 +1,6 @@
 //! The Workloads pane's state: rows as delivered plus filter, sort and selection.
 
-use crate::domain::Workload;
+use crate::domain::{Workload, WorkloadRef};
 
 /// Sort column of the Workloads pane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +39,14 @@ pub struct WorkloadsView {
     pub filter: String,
     pub sort: SortKey,
     pub reverse: bool,
-    /// Index into [`WorkloadsView::visible`].
+    /// Index into [`WorkloadsView::visible`]: where the cursor is drawn.
     pub selected: usize,
+    /// The object the cursor is on. Refreshes, sorting and filtering move
+    /// the cursor to follow it, never the other way round.
+    pub pinned: Option<WorkloadRef>,
+    /// The pinned object is no longer delivered (deleted, replaced): the
+    /// pane says so and actions on it are refused until another row is chosen.
+    pub gone: Option<WorkloadRef>,
 }
 
 impl Default for WorkloadsView {
@@ -51,6 +57,8 @@ impl Default for WorkloadsView {
             sort: SortKey::Health,
             reverse: false,
             selected: 0,
+            pinned: None,
+            gone: None,
         }
     }
 }
@@ -98,7 +106,45 @@ impl WorkloadsView {
         rows
     }
 
+    /// The selected row; None when nothing is, or the pinned object is gone.
     pub fn selected_row(&self) -> Option<&Workload> {
+        if self.gone.is_some() {
+            return None;
+        }
         self.visible().get(self.selected).copied()
+    }
+
+    /// Put the cursor on the `i`th visible row and pin its object.
+    pub fn select(&mut self, i: usize) {
+        let visible = self.visible();
+        let i = i.min(visible.len().saturating_sub(1));
+        let id = visible.get(i).map(|w| w.id.clone());
+        self.selected = i;
+        self.pinned = id;
+        self.gone = None;
+    }
+
+    /// After the rows, the filter or the sort changed: follow the pinned
+    /// object. One hidden by the filter gives way to the first row shown;
+    /// one no longer delivered is marked gone.
+    pub fn reselect(&mut self) {
+        let visible = self.visible();
+        let last = visible.len().saturating_sub(1);
+        let Some(id) = self.pinned.clone() else {
+            let i = self.selected.min(last);
+            drop(visible);
+            self.select(i);
+            return;
+        };
+        if let Some(i) = visible.iter().position(|w| w.id == id) {
+            self.selected = i;
+            self.gone = None;
+        } else if self.rows.iter().any(|w| w.id == id) {
+            drop(visible);
+            self.select(0);
+        } else {
+            self.selected = self.selected.min(last);
+            self.gone = Some(id);
+        }
     }
 }
