@@ -193,4 +193,8 @@ actions! {
     Cancel = "cancel",
     /// Delete the character before the cursor
     Backspace = "backspace",
+    /// Delete the word before the cursor
+    DeleteWord = "delete_word",
+    /// Delete the whole input
+    ClearLine = "clear_line",
 }

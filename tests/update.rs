@@ -1258,3 +1258,85 @@ fn the_database_cursor_follows_its_session_and_refuses_an_ended_one() {
     let (_, extra) = (opsdeck::panes::spec(Pane::DATABASE).title_of)(&s);
     assert!(extra.starts_with("pid 102 ended"), "{extra}");
 }
+
+fn ctrl(s: &mut State, c: char) -> Vec<Effect> {
+    update(
+        s,
+        Msg::Key(KeyChord::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
+    )
+}
+
+fn prompt_text(s: &State) -> String {
+    let Some(Layer::Input(i)) = &s.layer else {
+        panic!("a prompt is open: {:?}", s.layer)
+    };
+    i.text.clone()
+}
+
+#[test]
+fn a_prefilled_prompt_is_replaced_by_typing_and_edits_like_readline() {
+    let mut s = state();
+    s.target = Target::Aws {
+        profile: "default".into(),
+        region: "eu-west-1".into(),
+    };
+    ctrl(&mut s, 'n');
+    assert_eq!(prompt_text(&s), "eu-west-1", "the current value is offered");
+    typed(&mut s, "us-east-1");
+    assert_eq!(
+        prompt_text(&s),
+        "us-east-1",
+        "typing replaces it, not appends"
+    );
+    typed(&mut s, " b c");
+    ctrl(&mut s, 'w');
+    assert_eq!(prompt_text(&s), "us-east-1 b ");
+    ctrl(&mut s, 'w');
+    ctrl(&mut s, 'w');
+    assert_eq!(prompt_text(&s), "");
+    typed(&mut s, "x y");
+    ctrl(&mut s, 'u');
+    assert_eq!(prompt_text(&s), "");
+    special(&mut s, KeyCode::Esc);
+    // Backspace on the offered value clears it; enter alone accepts it.
+    ctrl(&mut s, 'n');
+    special(&mut s, KeyCode::Backspace);
+    assert_eq!(prompt_text(&s), "");
+    special(&mut s, KeyCode::Esc);
+    ctrl(&mut s, 'n');
+    let effects = special(&mut s, KeyCode::Enter);
+    assert_eq!(
+        effects,
+        vec![Effect::Switch {
+            context: "default".into(),
+            namespace: Some("eu-west-1".into())
+        }]
+    );
+}
+
+#[test]
+fn ctrl_c_quits_from_anywhere_but_asks_while_an_action_runs() {
+    let mut s = state();
+    key(&mut s, '?');
+    assert!(matches!(s.layer, Some(Layer::Help { .. })));
+    assert_eq!(ctrl(&mut s, 'c'), vec![Effect::Quit]);
+    assert!(s.quit);
+
+    let mut s = state();
+    select(&mut s, "api");
+    key(&mut s, 'r');
+    special(&mut s, KeyCode::Tab);
+    let effects = special(&mut s, KeyCode::Enter);
+    assert!(
+        matches!(effects.as_slice(), [Effect::RunChange { .. }]),
+        "{effects:?}"
+    );
+    assert!(ctrl(&mut s, 'c').is_empty(), "the first ctrl-c only warns");
+    assert!(!s.quit);
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("ctrl-c again"))
+    );
+    assert_eq!(ctrl(&mut s, 'c'), vec![Effect::Quit]);
+}

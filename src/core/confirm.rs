@@ -31,6 +31,19 @@ pub struct Input {
     pub original: String,
     /// Shown under the prompt when Submit was refused.
     pub error: Option<String>,
+    /// The text is the current value shown selected (the namespace or
+    /// region prompt): the first character typed replaces it, backspace
+    /// clears it, enter accepts it. Other prompts add to their text.
+    pub selected: bool,
+}
+
+/// `text` without its last word (and the spaces after it), as ctrl-w does.
+pub fn without_last_word(text: &str) -> String {
+    let trimmed = text.trim_end();
+    match trimmed.rfind(char::is_whitespace) {
+        Some(i) => trimmed[..=i].to_string(),
+        None => String::new(),
+    }
 }
 
 /// Where a confirmation stands.

@@ -2,7 +2,7 @@
 //! pickers, the Logs Insights table): which keymap table each uses and
 //! what it does with its actions. The top layer gets keys first.
 
-use super::confirm::{CheckState, ConfirmStatus, InputPurpose};
+use super::confirm::{CheckState, ConfirmStatus, InputPurpose, without_last_word};
 use super::msg::Effect;
 use super::ops::{ask, flash};
 use super::state::{Layer, State};
@@ -57,6 +57,10 @@ pub fn change_finished(state: &mut State, id: u64, result: Result<ChangeOutcome,
 pub fn type_char(state: &mut State, c: char) {
     match &mut state.layer {
         Some(Layer::Input(input)) => {
+            if input.selected {
+                input.text.clear();
+                input.selected = false;
+            }
             input.text.push(c);
             input.error = None;
             live_apply(state);
@@ -92,8 +96,18 @@ fn input_action(state: &mut State, action: Action) -> Vec<Effect> {
         return Vec::new();
     };
     match action {
-        Action::Backspace => {
-            input.text.pop();
+        Action::Backspace | Action::DeleteWord | Action::ClearLine => {
+            input.text = match action {
+                _ if input.selected => String::new(),
+                Action::Backspace => {
+                    let mut t = input.text.clone();
+                    t.pop();
+                    t
+                }
+                Action::DeleteWord => without_last_word(&input.text),
+                _ => String::new(),
+            };
+            input.selected = false;
             input.error = None;
             live_apply(state);
         }
@@ -182,6 +196,14 @@ fn confirm_action(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Backspace => {
             c.typed.pop();
+            false
+        }
+        Action::DeleteWord => {
+            c.typed = without_last_word(&c.typed);
+            false
+        }
+        Action::ClearLine => {
+            c.typed.clear();
             false
         }
         Action::ConfirmYes => !c.is_destructive(),

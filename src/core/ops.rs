@@ -21,6 +21,7 @@ pub fn open_input(state: &mut State, purpose: InputPurpose, prompt: &str, text: 
         purpose,
         prompt: prompt.into(),
         original: text.clone(),
+        selected: false,
         text,
         error: None,
     }));

@@ -107,6 +107,8 @@ pub struct State {
     pub feeds: Vec<(Feed, FeedStatus)>,
     pub layer: Option<Layer>,
     pub pending_keys: Vec<KeyChord>,
+    /// ctrl-c was pressed while an action runs: the next one quits.
+    pub interrupt_armed: bool,
     pub flash: Option<Flash>,
     pub next_action_id: u64,
     /// Terminal size, for page-wise scrolling.
@@ -139,6 +141,7 @@ impl State {
                 .collect(),
             layer: None,
             pending_keys: Vec::new(),
+            interrupt_armed: false,
             flash: None,
             next_action_id: 1,
             size: (80, 24),

@@ -6,7 +6,7 @@
 
 use crossterm::event::{KeyCode, KeyModifiers};
 
-use super::confirm::{CheckState, InputPurpose};
+use super::confirm::{CheckState, ConfirmStatus, InputPurpose};
 use super::layers;
 use super::msg::{Effect, Msg};
 use super::ops::{flash, open_input};
@@ -155,7 +155,38 @@ fn top_mode(state: &State) -> Mode {
     }
 }
 
+/// ctrl-c, and ctrl-\ (which terminals may send as ctrl-4): quit, as in
+/// any terminal program, whatever layer is open and whatever the keymap says.
+fn is_interrupt(chord: KeyChord) -> bool {
+    chord.modifiers == KeyModifiers::CONTROL
+        && matches!(chord.code, KeyCode::Char('c' | '\\' | '4'))
+}
+
+/// Quit; while a confirmed action runs, only on the second press, after
+/// saying that its result will not be waited for.
+fn interrupt(state: &mut State) -> Vec<Effect> {
+    let running = matches!(
+        &state.layer,
+        Some(Layer::Confirm(c)) if matches!(c.status, ConfirmStatus::Running { .. })
+    );
+    if running && !state.interrupt_armed {
+        state.interrupt_armed = true;
+        flash(
+            state,
+            "an action is running: press ctrl-c again to quit without waiting for its result",
+            true,
+        );
+        return Vec::new();
+    }
+    state.quit = true;
+    vec![Effect::Quit]
+}
+
 fn on_key(state: &mut State, chord: KeyChord) -> Vec<Effect> {
+    if is_interrupt(chord) {
+        return interrupt(state);
+    }
+    state.interrupt_armed = false;
     let mode = top_mode(state);
     if state.layer.is_some() {
         // Layers see only their own table; unbound printable keys are text.
@@ -310,6 +341,10 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
                 format!("{} (all = the profile's own)", state.switch_nouns.1)
             };
             open_input(state, InputPurpose::Namespace, &prompt, current);
+            // The current value is offered selected: typing replaces it.
+            if let Some(Layer::Input(i)) = &mut state.layer {
+                i.selected = true;
+            }
             Vec::new()
         }
         _ => to_pane(state, action),

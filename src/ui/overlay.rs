@@ -260,7 +260,14 @@ fn prompt(frame: &mut Frame, area: Rect, theme: &Theme, input: &Input) {
     let h = if input.error.is_some() { 4 } else { 3 };
     let rect = centered(area, 60, h);
     let mut lines = vec![Line::from(vec![
-        Span::styled(sanitize::line(&input.text), theme.style(Slot::Input)),
+        Span::styled(
+            sanitize::line(&input.text),
+            theme.style(if input.selected {
+                Slot::Selection
+            } else {
+                Slot::Input
+            }),
+        ),
         Span::styled(
             "█",
             theme.style(Slot::Input).add_modifier(Modifier::SLOW_BLINK),
