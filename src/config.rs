@@ -34,6 +34,9 @@ pub struct Config {
     pub keymap: Option<String>,
     /// Refuse every mutating action (`None`: not set, i.e. false).
     pub read_only: Option<bool>,
+    /// Set when a safety setting (`read_only`, `audit_log`) could not be
+    /// read: opsdeck then runs read-only (fail-closed) and says why.
+    pub read_only_reason: Option<String>,
     /// Audit log path; `None` means `<data_dir>/audit.jsonl`.
     pub audit_log: Option<PathBuf>,
     /// PostgreSQL databases by display name: `[databases.orders-db]
@@ -44,6 +47,15 @@ pub struct Config {
 }
 
 impl Config {
+    /// Fail closed: a problem in (or hiding) a safety setting makes the
+    /// session read-only, with the problem as the reason.
+    fn force_read_only(&mut self, problem: &Problem) {
+        self.read_only = Some(true);
+        if self.read_only_reason.is_none() {
+            self.read_only_reason = Some(problem.to_string());
+        }
+    }
+
     /// The audit log to write: `audit_log` if set, else `<data_dir>/audit.jsonl`.
     pub fn audit_log_path(&self, paths: &Paths) -> PathBuf {
         self.audit_log.clone().unwrap_or_else(|| paths.audit_log())
@@ -76,6 +88,7 @@ pub fn parse_config(text: &str, file: &str) -> ConfigFile {
     let root = match doc.parse() {
         Ok(t) => t,
         Err(p) => {
+            out.config.force_read_only(&p);
             out.problems.push(p);
             return out;
         }
@@ -93,7 +106,8 @@ pub fn parse_config(text: &str, file: &str) -> ConfigFile {
                 true
             }
             ("read_only", DeValue::Boolean(b)) => {
-                out.config.read_only = Some(*b);
+                // A forced read-only (a bad audit_log above) is not undone.
+                out.config.read_only = Some(*b || out.config.read_only_reason.is_some());
                 true
             }
             ("databases", DeValue::Table(t)) => {
@@ -112,11 +126,17 @@ pub fn parse_config(text: &str, file: &str) -> ConfigFile {
                 false
             }
             ("theme" | "keymap" | "audit_log", _) => {
-                out.problems.push(doc.wrong_type(key, "a string", v));
+                let p = doc.wrong_type(key, "a string", v);
+                if key == "audit_log" {
+                    out.config.force_read_only(&p);
+                }
+                out.problems.push(p);
                 false
             }
             ("read_only", _) => {
-                out.problems.push(doc.wrong_type(key, "true or false", v));
+                let p = doc.wrong_type(key, "true or false", v);
+                out.config.force_read_only(&p);
+                out.problems.push(p);
                 false
             }
             _ => {
@@ -190,6 +210,9 @@ pub struct LoadOptions {
     pub config_dir: Option<PathBuf>,
     /// `--read-only` (`Some(true)` forces it on).
     pub read_only: Option<bool>,
+    /// Set when a safety setting (`read_only`, `audit_log`) could not be
+    /// read: opsdeck then runs read-only (fail-closed) and says why.
+    pub read_only_reason: Option<String>,
     /// `--audit-log`.
     pub audit_log: Option<PathBuf>,
     /// Whether `NO_COLOR` is set; `None` reads the process environment
@@ -319,12 +342,11 @@ fn load_inner(opts: &LoadOptions) -> (Loaded, ThemeLibrary, KeymapLibrary) {
         match fs::read_to_string(&path) {
             Ok(text) => file = parse_config(&text, &config_name),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => problems.push(Problem::new(
-                &config_name,
-                None,
-                None,
-                format!("cannot read: {e}"),
-            )),
+            Err(e) => {
+                let p = Problem::new(&config_name, None, None, format!("cannot read: {e}"));
+                file.config.force_read_only(&p);
+                problems.push(p);
+            }
         }
     }
     problems.append(&mut file.problems);

@@ -795,3 +795,52 @@ fn aws_mistakes_name_the_line_and_key() {
     assert_eq!(parsed.config.aws.log_groups, vec!["/ecs/a"]);
     assert_eq!(parsed.config.theme.as_deref(), Some("default"));
 }
+
+/// A safety setting that cannot be read makes the session read-only, with
+/// the problem as the reason (fail-closed).
+#[test]
+fn bad_safety_settings_fail_closed() {
+    let parse = |text: &str| opsdeck::config::parse_config(text, "config.toml");
+    let f = parse("read_only = \"yes\"\n");
+    assert_eq!(f.config.read_only, Some(true));
+    assert_eq!(
+        f.config.read_only_reason.as_deref(),
+        Some("config.toml:1: read_only: expected true or false, found string")
+    );
+    let f = parse("audit_log = 3\nread_only = false\n");
+    assert_eq!(
+        f.config.read_only,
+        Some(true),
+        "read_only = false does not undo it"
+    );
+    assert!(
+        f.config
+            .read_only_reason
+            .unwrap()
+            .contains("audit_log: expected a string")
+    );
+    let f = parse("theme = \"mono\"\nread_only = [\n");
+    assert_eq!(
+        f.config.read_only,
+        Some(true),
+        "a syntax error hides read_only"
+    );
+    let f = parse("theme = 3\nread_only = false\n");
+    assert_eq!(
+        f.config.read_only,
+        Some(false),
+        "other settings do not force it"
+    );
+    assert_eq!(f.config.read_only_reason, None);
+
+    // Through loading, from a config directory.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "read_only = \"yes\"\n").unwrap();
+    let loaded = opsdeck::config::load(&LoadOptions {
+        config_dir: Some(dir.path().to_path_buf()),
+        no_color: Some(false),
+        ..LoadOptions::default()
+    });
+    assert_eq!(loaded.config.read_only, Some(true));
+    assert!(loaded.config.read_only_reason.is_some());
+}

@@ -226,6 +226,30 @@ fn read_only_and_problems_are_visible() {
     assert_eq!(buf[(x, y)].style().bg, theme.style(Slot::StatusReadonly).bg);
 }
 
+/// A read-only forced by a bad safety setting says why, in full, wrapped.
+#[test]
+fn forced_read_only_shows_its_whole_reason() {
+    let mut s = state_for(Scenario::DbConnections);
+    let reason =
+        "/home/u/.config/opsdeck/config.toml:3: read_only: expected true or false, found string";
+    s.read_only = true;
+    s.read_only_reason = Some(reason.into());
+    let theme = Theme::shipped("default").unwrap();
+    for (w, h) in [(80, 24), (200, 60)] {
+        let buf = draw(&s, &theme, w, h);
+        let screen = text(&buf);
+        let joined: String = screen.lines().skip(1).take(3).collect();
+        assert!(
+            joined.contains(&format!("safety setting could not be read: {reason}")),
+            "{w}x{h}:\n{screen}"
+        );
+        let (x, y) = find(&buf, "READ-ONLY because").unwrap();
+        assert_eq!(y, 1, "just under the header");
+        assert_eq!(buf[(x, y)].style().bg, theme.style(Slot::StatusReadonly).bg);
+        assert!(screen.contains("1 Workloads"), "the panes are still drawn");
+    }
+}
+
 /// Styles come from theme slots: critical rows, focused borders, thresholds.
 #[test]
 fn cells_use_theme_slots() {

@@ -1117,8 +1117,8 @@ fn a_page_is_the_focused_panes_height() {
         s.zoom = zoom;
         s.workloads.selected = 0;
         special(&mut s, KeyCode::PageDown);
-        let [_, body, _] =
-            opsdeck::panes::layout::screen(ratatui::layout::Rect::new(0, 0, size.0, size.1));
+        let [_, _, body, _] =
+            opsdeck::panes::layout::screen(ratatui::layout::Rect::new(0, 0, size.0, size.1), &s);
         let (_, rect) = opsdeck::panes::layout::panes(body, &s)
             .into_iter()
             .find(|(p, _)| *p == Pane::WORKLOADS)
@@ -1339,4 +1339,21 @@ fn ctrl_c_quits_from_anywhere_but_asks_while_an_action_runs() {
             .is_some_and(|f| f.text.contains("ctrl-c again"))
     );
     assert_eq!(ctrl(&mut s, 'c'), vec![Effect::Quit]);
+}
+
+#[test]
+fn a_forced_read_only_says_why_in_the_notice() {
+    let mut s = state();
+    s.read_only = true;
+    s.read_only_reason =
+        Some("config.toml:1: read_only: expected true or false, found string".into());
+    select(&mut s, "api");
+    assert!(key(&mut s, 's').is_empty());
+    let Some(Layer::Notice { text, .. }) = &s.layer else {
+        panic!("{:?}", s.layer)
+    };
+    assert!(
+        text.contains("a safety setting could not be read: config.toml:1: read_only"),
+        "{text}"
+    );
 }

@@ -19,6 +19,8 @@ pub(super) struct Console {
     pub(super) audit_log: Option<std::path::PathBuf>,
     pub(super) problems: Vec<crate::problem::Problem>,
     pub(super) read_only: bool,
+    /// Why read-only was forced (a problem in a safety setting).
+    pub(super) read_only_reason: Option<String>,
     pub(super) runbook: Option<Runbook>,
 }
 
@@ -43,6 +45,7 @@ impl Console {
             audit_log: loaded.config.audit_log.clone(),
             problems: loaded.problems,
             read_only,
+            read_only_reason: loaded.config.read_only_reason.clone(),
             runbook: None,
         };
         Ok((console, loaded.config))
@@ -76,6 +79,7 @@ impl Console {
                 state.switch_nouns = (context_noun.into(), namespace_noun.into());
             }
             state.read_only = self.read_only;
+            state.read_only_reason = self.read_only_reason;
             state.problems = self.problems;
             let audit_path = self
                 .audit_log

@@ -30,11 +30,16 @@ pub fn open_input(state: &mut State, purpose: InputPurpose, prompt: &str, text: 
 /// In read-only mode, show why the action is blocked and return true.
 pub fn blocked_by_read_only(state: &mut State, what: &str) -> bool {
     if state.read_only {
+        let why = match &state.read_only_reason {
+            Some(reason) => {
+                format!("opsdeck is read-only because a safety setting could not be read: {reason}")
+            }
+            None => "opsdeck was started with --read-only: every action is shown but blocked."
+                .to_string(),
+        };
         state.layer = Some(Layer::Notice {
             title: "Blocked: read-only mode".into(),
-            text: format!(
-                "{what} was not run.\nopsdeck was started with --read-only: every action is shown but blocked."
-            ),
+            text: format!("{what} was not run.\n{why}"),
         });
     }
     state.read_only

@@ -85,6 +85,9 @@ pub struct Flash {
 pub struct State {
     pub keymap: Keymap,
     pub read_only: bool,
+    /// Why read-only was forced on (a problem in a safety setting); shown
+    /// in full in a banner.
+    pub read_only_reason: Option<String>,
     /// What the session is connected to (its label is in the header).
     pub target: Target,
     /// The contexts (or AWS profiles) the user can switch to.
@@ -121,6 +124,7 @@ impl State {
         Self {
             keymap,
             read_only: false,
+            read_only_reason: None,
             target,
             contexts: Vec::new(),
             switch_nouns: ("Kubernetes context".into(), "namespace".into()),

@@ -5,19 +5,54 @@ use ratatui::layout::{Constraint, Layout, Rect};
 
 use super::{Column, REGISTRY};
 use super::{Pane, spec};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
 use crate::core::State;
+use crate::sanitize;
 
 /// Below this many body rows, the shared panes of a column take turns.
 pub const TALL: u16 = 40;
 
-/// Header line, body, status line.
-pub fn screen(area: Rect) -> [Rect; 3] {
+/// Header line, banner (the reason read-only was forced, wrapped, never
+/// cut; empty otherwise), body, status line.
+pub fn screen(area: Rect, state: &State) -> [Rect; 4] {
+    // Keep at least three body rows.
+    let banner = u16::try_from(banner_lines(state, area.width).len())
+        .unwrap_or(u16::MAX)
+        .min(area.height.saturating_sub(5));
     Layout::vertical([
         Constraint::Length(1),
+        Constraint::Length(banner),
         Constraint::Min(3),
         Constraint::Length(1),
     ])
     .areas(area)
+}
+
+/// The banner shown when read-only was forced by a configuration problem,
+/// cut into lines of `width` columns (so its height is known); empty when
+/// read-only was not forced.
+pub fn banner_lines(state: &State, width: u16) -> Vec<String> {
+    let Some(reason) = &state.read_only_reason else {
+        return Vec::new();
+    };
+    let text = format!(
+        " READ-ONLY because a safety setting could not be read: {} ",
+        sanitize::line(reason)
+    );
+    let width = usize::from(width.max(2));
+    let mut lines = vec![String::new()];
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        let used = lines.last().map_or(0, |l| l.width());
+        if used + w > width {
+            lines.push(String::new());
+        }
+        if let Some(l) = lines.last_mut() {
+            l.push(c);
+        }
+    }
+    lines
 }
 
 /// Where each visible pane goes in the body: the focused pane alone when
@@ -82,7 +117,7 @@ fn column(area: Rect, which: Column, tall: bool, shown: Pane) -> Vec<(Pane, Rect
 /// Rows inside the focused pane's border on the current terminal (at least 1).
 pub fn focused_rows(state: &State) -> usize {
     let (w, h) = state.size;
-    let [_, body, _] = screen(Rect::new(0, 0, w, h));
+    let [_, _, body, _] = screen(Rect::new(0, 0, w, h), state);
     panes(body, state)
         .into_iter()
         .find(|(p, _)| *p == state.focus)

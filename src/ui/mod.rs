@@ -19,8 +19,18 @@ use crate::theme::{Slot, Theme};
 pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     let area = frame.area();
     frame.render_widget(Block::new().style(theme.style(Slot::Base)), area);
-    let [header, body, status] = layout::screen(area);
+    let [header, banner, body, status] = layout::screen(area, state);
     render_header(frame, header, state, theme);
+    let lines: Vec<Line> = layout::banner_lines(state, area.width)
+        .into_iter()
+        .map(Line::raw)
+        .collect();
+    if !lines.is_empty() {
+        frame.render_widget(
+            Paragraph::new(lines).style(theme.style(Slot::StatusReadonly)),
+            banner,
+        );
+    }
     for (pane, rect) in layout::panes(body, state) {
         render_pane(frame, rect, state, theme, pane);
     }
