@@ -64,22 +64,23 @@ impl DatabaseView {
     pub fn reselect(&mut self, dbs: &[DbSnapshot]) {
         let rows = db_rows(dbs);
         let last = rows.len().saturating_sub(1);
-        match self.pinned.clone() {
+        let (selected, pinned, gone) = match &self.pinned {
             None => {
                 let i = self.selected.min(last);
-                self.select(dbs, i);
+                (i, rows.get(i).map(|(d, s)| SessionKey::of(d, s)), None)
             }
-            Some(key) => match rows.iter().position(|(d, s)| SessionKey::of(d, s) == key) {
-                Some(i) => {
-                    self.selected = i;
-                    self.gone = None;
-                }
-                None => {
-                    self.selected = self.selected.min(last);
-                    self.gone = Some(key);
-                }
+            Some(key) => match rows.iter().position(|(d, s)| SessionKey::of(d, s) == *key) {
+                Some(i) => (i, Some(key.clone()), None),
+                None => (
+                    self.selected.min(last),
+                    Some(key.clone()),
+                    Some(key.clone()),
+                ),
             },
-        }
+        };
+        self.selected = selected;
+        self.pinned = pinned;
+        self.gone = gone;
     }
 
     pub fn record(&mut self, snapshots: &[DbSnapshot]) {

@@ -130,21 +130,20 @@ impl WorkloadsView {
     pub fn reselect(&mut self) {
         let visible = self.visible();
         let last = visible.len().saturating_sub(1);
-        let Some(id) = self.pinned.clone() else {
-            let i = self.selected.min(last);
-            drop(visible);
-            self.select(i);
-            return;
+        let at = |i: usize| visible.get(i).map(|w| w.id.clone());
+        let (selected, pinned, gone) = match &self.pinned {
+            None => {
+                let i = self.selected.min(last);
+                (i, at(i), None)
+            }
+            Some(id) => match visible.iter().position(|w| &w.id == id) {
+                Some(i) => (i, Some(id.clone()), None),
+                None if self.rows.iter().any(|w| &w.id == id) => (0, at(0), None),
+                None => (self.selected.min(last), Some(id.clone()), Some(id.clone())),
+            },
         };
-        if let Some(i) = visible.iter().position(|w| w.id == id) {
-            self.selected = i;
-            self.gone = None;
-        } else if self.rows.iter().any(|w| w.id == id) {
-            drop(visible);
-            self.select(0);
-        } else {
-            self.selected = self.selected.min(last);
-            self.gone = Some(id);
-        }
+        self.selected = selected;
+        self.pinned = pinned;
+        self.gone = gone;
     }
 }
