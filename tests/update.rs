@@ -1195,7 +1195,7 @@ fn a_vanished_workload_is_said_and_no_action_reaches_another_row() {
         flash.text
     );
     let (_, extra) = (opsdeck::panes::spec(Pane::WORKLOADS).title_of)(&s);
-    assert!(extra.starts_with("pod api-6d4f-abcde gone"), "{extra}");
+    assert!(extra.starts_with("gone: pod api-6d4f-abcde"), "{extra}");
     // Choosing a row again clears it.
     special(&mut s, KeyCode::Down);
     assert!(s.workloads.gone.is_none());

@@ -60,15 +60,14 @@ impl DatabaseView {
         self.gone = None;
     }
 
-    /// After a refresh: follow the pinned session, or mark it ended.
+    /// After a refresh: follow the pinned session (the one the user chose;
+    /// until then the cursor keeps its row), or mark it ended.
     pub fn reselect(&mut self, dbs: &[DbSnapshot]) {
         let rows = db_rows(dbs);
         let last = rows.len().saturating_sub(1);
         let (selected, pinned, gone) = match &self.pinned {
-            None => {
-                let i = self.selected.min(last);
-                (i, rows.get(i).map(|(d, s)| SessionKey::of(d, s)), None)
-            }
+            // Nothing chosen yet: the cursor stays where it is.
+            None => (self.selected.min(last), None, None),
             Some(key) => match rows.iter().position(|(d, s)| SessionKey::of(d, s) == *key) {
                 Some(i) => (i, Some(key.clone()), None),
                 None => (

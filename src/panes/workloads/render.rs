@@ -18,11 +18,11 @@ pub fn title(state: &State) -> (String, String) {
         let w = &state.workloads;
         let mut extra = String::new();
         if let Some(id) = &w.gone {
-            // First, so a narrow title still shows it.
+            // First and short, so a narrow title still shows the word.
             extra.push_str(&format!(
-                "{} {} gone · ",
+                "gone: {} {} · ",
                 id.kind.short(),
-                sanitize::line(&id.name)
+                truncate_middle(&sanitize::line(&id.name), 14)
             ));
         }
         extra.push_str(&format!(

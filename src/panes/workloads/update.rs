@@ -91,6 +91,10 @@ pub fn navigate(state: &mut State, _action: Action, delta: isize) {
 /// A filter typed in the prompt applies as it is typed.
 pub fn set_filter(state: &mut State, text: &str) {
     state.workloads.filter = text.to_string();
+    if state.workloads.pinned.is_none() {
+        // Nothing chosen yet: a new filter starts at its first row.
+        state.workloads.selected = 0;
+    }
     state.workloads.reselect();
 }
 

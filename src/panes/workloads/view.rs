@@ -125,17 +125,15 @@ impl WorkloadsView {
     }
 
     /// After the rows, the filter or the sort changed: follow the pinned
-    /// object. One hidden by the filter gives way to the first row shown;
+    /// object (the one the user chose; until then the cursor keeps its row). One hidden by the filter gives way to the first row shown;
     /// one no longer delivered is marked gone.
     pub fn reselect(&mut self) {
         let visible = self.visible();
         let last = visible.len().saturating_sub(1);
         let at = |i: usize| visible.get(i).map(|w| w.id.clone());
         let (selected, pinned, gone) = match &self.pinned {
-            None => {
-                let i = self.selected.min(last);
-                (i, at(i), None)
-            }
+            // Nothing chosen yet: the cursor stays where it is.
+            None => (self.selected.min(last), None, None),
             Some(id) => match visible.iter().position(|w| &w.id == id) {
                 Some(i) => (i, Some(id.clone()), None),
                 None if self.rows.iter().any(|w| &w.id == id) => (0, at(0), None),
