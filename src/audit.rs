@@ -16,9 +16,12 @@ use crate::domain::{Change, ChangeOutcome};
 pub struct Record<'a> {
     pub time: String,
     pub user: &'a str,
-    /// Correlates the `started` and `finished` records of one action.
-    pub id: u64,
+    /// Correlates the `started` and `finished` records of one action: a
+    /// ULID, unique across runs and sessions and sortable by time.
+    pub id: &'a str,
     pub phase: &'static str,
+    /// Where the action ran: the Kubernetes context, the AWS
+    /// profile/region/cluster, the database.
     pub context: &'a str,
     pub target: String,
     pub action: &'static str,
@@ -42,7 +45,43 @@ pub struct AuditResult<'a> {
 pub struct AuditLog {
     path: PathBuf,
     user: String,
+    /// The session's label, for records whose executor names no context.
     context: String,
+}
+
+/// Crockford's base32 alphabet, as ULIDs use it.
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// A new action id: a ULID (48 bits of milliseconds since the epoch, then
+/// 80 random bits) in its 26-character text form. Ids from different runs
+/// never repeat, and they sort by time.
+pub fn new_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let millis = (now.as_millis() as u64) & ((1 << 48) - 1);
+    // RandomState is seeded from the OS's randomness once per thread and
+    // differs on every call; the sequence number and the clock make two
+    // ids of one process differ even if it did not.
+    let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+    let mut random = [0u64; 2];
+    for (i, r) in random.iter_mut().enumerate() {
+        let mut h = std::hash::RandomState::new().build_hasher();
+        h.write_u64(seq);
+        h.write_u128(now.as_nanos());
+        h.write_u32(std::process::id());
+        h.write_usize(i);
+        *r = h.finish();
+    }
+    let bits: u128 =
+        (u128::from(millis) << 80) | (u128::from(random[0] & 0xFFFF) << 64) | u128::from(random[1]);
+    (0..26)
+        .rev()
+        .map(|i| CROCKFORD[((bits >> (i * 5)) & 31) as usize] as char)
+        .collect()
 }
 
 /// The OS user running opsdeck.
@@ -91,17 +130,17 @@ impl AuditLog {
 
     fn record<'a>(
         &'a self,
-        id: u64,
+        action: &'a Audited<'a>,
         phase: &'static str,
-        request: &'a Change,
         result: Option<AuditResult<'a>>,
     ) -> Record<'a> {
+        let request = action.request;
         Record {
             time: humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
             user: &self.user,
-            id,
+            id: &action.id,
             phase,
-            context: &self.context,
+            context: action.context.as_deref().unwrap_or(&self.context),
             target: request.target(),
             action: request.verb(),
             change: request.describe(),
@@ -111,15 +150,14 @@ impl AuditLog {
     }
 
     /// Append the record written before an action runs.
-    pub fn started(&self, id: u64, request: &Change) -> std::io::Result<()> {
-        self.write(&self.record(id, "started", request, None))
+    pub fn started(&self, action: &Audited<'_>) -> std::io::Result<()> {
+        self.write(&self.record(action, "started", None))
     }
 
     /// Append the record of an action's result.
     pub fn finished(
         &self,
-        id: u64,
-        request: &Change,
+        action: &Audited<'_>,
         result: &Result<ChangeOutcome, String>,
     ) -> std::io::Result<()> {
         let res = match result {
@@ -134,8 +172,18 @@ impl AuditLog {
                 details: &[],
             },
         };
-        self.write(&self.record(id, "finished", request, Some(res)))
+        self.write(&self.record(action, "finished", Some(res)))
     }
+}
+
+/// One action as the audit log records it.
+#[derive(Debug, Clone)]
+pub struct Audited<'a> {
+    /// From [`new_id`].
+    pub id: String,
+    /// The executor's context for this request, if it names one.
+    pub context: Option<String>,
+    pub request: &'a Change,
 }
 
 #[cfg(test)]
@@ -152,10 +200,14 @@ mod tests {
             from: 3,
             to: 6,
         };
-        log.started(7, &req).unwrap();
+        let action = Audited {
+            id: new_id(),
+            context: Some("kube:prod".into()),
+            request: &req,
+        };
+        log.started(&action).unwrap();
         log.finished(
-            7,
-            &req,
+            &action,
             &Ok(ChangeOutcome {
                 summary: "scaled".into(),
                 details: vec![],
@@ -177,6 +229,39 @@ mod tests {
         assert!(lines[0].get("result").is_none());
         assert_eq!(lines[1]["phase"], "finished");
         assert_eq!(lines[1]["result"]["ok"], true);
-        assert_eq!(lines[1]["id"], 7);
+        assert_eq!(lines[1]["id"], lines[0]["id"]);
+        assert_eq!(lines[0]["id"].as_str().map(str::len), Some(26));
+        assert_eq!(lines[0]["context"], "kube:prod");
+        // Without an executor's context the session's label stands.
+        let other = Audited {
+            id: new_id(),
+            context: None,
+            request: &req,
+        };
+        log.started(&other).unwrap();
+        let text = std::fs::read_to_string(log.path()).unwrap();
+        let third: serde_json::Value = serde_json::from_str(text.lines().nth(2).unwrap()).unwrap();
+        assert_eq!(third["context"], "sim:test");
+    }
+
+    #[test]
+    fn ids_are_ulids_unique_and_time_ordered() {
+        let ids: Vec<String> = (0..2000).map(|_| new_id()).collect();
+        let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len());
+        for id in &ids {
+            assert_eq!(id.len(), 26);
+            assert!(id.bytes().all(|b| CROCKFORD.contains(&b)), "{id}");
+        }
+        // The first 10 characters are the time: never decreasing.
+        let first = &ids[0][..10];
+        let last = &ids[ids.len() - 1][..10];
+        assert!(first <= last);
+        // 2026 starts with 01K…; a ULID of the epoch would be all zeros.
+        assert!(
+            ids[0].starts_with('0') && &ids[0][..2] != "00",
+            "{}",
+            ids[0]
+        );
     }
 }

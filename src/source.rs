@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use thiserror::Error;
 
-use crate::domain::{Change, ChangeOutcome, DbSnapshot, LogLine, MetricSeries, Workload};
+use crate::domain::{Change, ChangeOutcome, DbSnapshot, LogLine, MetricSeries, Preview, Workload};
 
 /// Why a source or an action failed. Shown to the user as-is (after sanitising).
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
@@ -80,7 +80,7 @@ pub trait ChangeExecutor: Send + Sync {
     /// What the backend says the action would do, without doing it (the
     /// Kubernetes API's `dryRun=All`), for the confirmation. `Ok(None)` when
     /// the backend offers no dry run.
-    async fn preview(&self, _request: &Change) -> Result<Option<String>, SourceError> {
+    async fn preview(&self, _request: &Change) -> Result<Option<Preview>, SourceError> {
         Ok(None)
     }
 
@@ -88,6 +88,12 @@ pub trait ChangeExecutor: Send + Sync {
     /// on Kubernetes). `Err` carries the reason it is unavailable.
     async fn allowed(&self, _request: &Change) -> Result<(), String> {
         Ok(())
+    }
+
+    /// Where `request` runs, for the audit log (`kube:prod`, `aws:default/eu-west-1
+    /// cluster shop`); `None` leaves the session's label.
+    fn context(&self, _request: &Change) -> Option<String> {
+        None
     }
 }
 
@@ -209,7 +215,7 @@ impl ChangeExecutor for RoutingExecutor {
         self.route(request)?.execute(request).await
     }
 
-    async fn preview(&self, request: &Change) -> Result<Option<String>, SourceError> {
+    async fn preview(&self, request: &Change) -> Result<Option<Preview>, SourceError> {
         self.route(request)?.preview(request).await
     }
 
@@ -218,6 +224,10 @@ impl ChangeExecutor for RoutingExecutor {
             Ok(e) => e.allowed(request).await,
             Err(e) => Err(e.to_string()),
         }
+    }
+
+    fn context(&self, request: &Change) -> Option<String> {
+        self.route(request).ok()?.context(request)
     }
 }
 

@@ -32,6 +32,8 @@ fn db_connections_runbook_resolves_the_incident() {
     s.wait_for("Confirm destructive action", T);
     s.wait_for("on orders-db", T);
     s.wait_for("Type orders-db to confirm", T);
+    // The backend has answered the permission check.
+    s.wait_for("no dry run", T);
     // Enter with the wrong name does nothing.
     s.send("orders\r");
     s.wait_for("type orders-db exactly to confirm", T);
@@ -72,6 +74,15 @@ fn bad_deploy_rollout_undo_from_the_workloads_pane() {
     s.send("\r");
     s.send("u");
     s.wait_for("rollout undo deployment shop/api", T);
+    // The server's dry run resolves the rollback: both revisions and both
+    // images are in the dialog, and that is what runs.
+    s.wait_for("server dry run", T);
+    s.wait_for("-> revision", T);
+    let dialog = s.contents();
+    assert!(
+        dialog.contains("revision 3") && dialog.contains("-> revision 2"),
+        "{dialog}"
+    );
     s.send("api\r");
     s.wait_for("done: ", T);
     s.wait_for("RESOLVED", Duration::from_secs(60));
@@ -81,6 +92,17 @@ fn bad_deploy_rollout_undo_from_the_workloads_pane() {
     let audit = s.audit_lines();
     assert_eq!(audit.len(), 2);
     assert_eq!(audit[0]["action"], "rollout_undo");
+    assert_eq!(audit[0]["context"], "kube:sim");
+    assert_eq!(audit[0]["parameters"]["to_revision"], 2, "{audit:?}");
+    assert_eq!(audit[0]["parameters"]["plan"]["from_revision"], 3);
+    assert_eq!(
+        audit[0]["parameters"]["plan"]["to"],
+        "registry.example.com/shop/api:1.8.2"
+    );
+    assert!(
+        audit[0]["id"].as_str().is_some_and(|id| id.len() == 26),
+        "a ULID: {audit:?}"
+    );
     assert_eq!(audit[1]["result"]["ok"], true);
 }
 
@@ -136,10 +158,11 @@ fn switching_to_a_read_only_context_shows_actions_as_unavailable() {
     s.wait_for("Workloads (1)", T);
     s.send("\rr");
     s.wait_for("rollout restart deployment shop/worker", T);
-    s.wait_for("unavailable:", T);
+    s.wait_for("not allowed:", T);
+    s.wait_for("this action cannot be run", T);
+    assert!(!s.contents().contains("Yes ("), "no Yes is offered");
     s.send("y");
-    s.send("\t\r");
-    s.wait_for("unavailable:", T);
+    s.wait_for("cannot be run: ", T);
     s.send("\x1b");
     s.wait_gone("rollout restart deployment shop/worker", T);
     s.send("q");
@@ -183,6 +206,7 @@ fn database_pane_terminates_queries_over_a_threshold() {
     s.send("\r");
     s.wait_for("running > 10m on orders-db", T);
     s.wait_for("pid ", T);
+    s.wait_for("no dry run", T);
     s.send("orders-db\r");
     s.wait_for("done: terminated", T);
     s.send("q");

@@ -226,7 +226,7 @@ async fn services_and_tasks_become_rows_and_actions_change_them() {
     assert_eq!(lone.revision, Some(1));
     assert_eq!(rows.last(), Some(lone), "tasks of no service come last");
 
-    let exec = EcsExecutor::new(client.clone());
+    let exec = EcsExecutor::new(client.clone(), "aws:test@us-east-1");
     let target = WorkloadRef::new(WorkloadKind::EcsService, "prod", "checkout");
 
     // Scale 2 -> 4.
@@ -262,11 +262,47 @@ async fn services_and_tasks_become_rows_and_actions_change_them() {
     let undo = Change::RolloutUndo {
         target: target.clone(),
         to_revision: None,
+        plan: None,
     };
-    let preview = exec.preview(&undo).await.expect("preview");
+    let preview = exec
+        .preview(&undo)
+        .await
+        .expect("preview")
+        .expect("a preview");
+    assert_eq!(preview.summary, "task definition checkout:2 -> checkout:1");
+    // The preview resolves the revision, and that is what the confirmation runs.
+    let Some(resolved) = preview.resolved else {
+        panic!("no resolved rollback")
+    };
     assert_eq!(
-        preview.as_deref(),
-        Some("task definition checkout:2 -> checkout:1")
+        resolved.describe(),
+        format!(
+            "rollout undo {}: revision 2 (checkout:2) -> revision 1 (checkout:1)",
+            {
+                let t = &target;
+                format!("{} {}/{}", t.kind.noun(), t.scope, t.name)
+            }
+        )
+    );
+    // Once the service has moved on, that plan is refused.
+    let Change::RolloutUndo {
+        plan: Some(plan), ..
+    } = &resolved
+    else {
+        panic!()
+    };
+    let mut stale = plan.clone();
+    stale.from = "checkout:9".into();
+    let refused = exec
+        .execute(&Change::RolloutUndo {
+            target: target.clone(),
+            to_revision: Some(1),
+            plan: Some(stale),
+        })
+        .await;
+    assert!(
+        matches!(&refused, Err(SourceError::Blocked(m)) if m.contains("now runs checkout:2, not checkout:9")),
+        "{refused:?}"
     );
     let out = exec.execute(&undo).await.expect("roll back");
     assert_eq!(out.summary, format!("rolled {target} back to checkout:1"));
@@ -295,6 +331,7 @@ async fn services_and_tasks_become_rows_and_actions_change_them() {
     exec.execute(&Change::RolloutUndo {
         target: target.clone(),
         to_revision: Some(2),
+        plan: None,
     })
     .await
     .expect("to revision 2");

@@ -869,6 +869,7 @@ mod live {
             .execute(&Change::RolloutUndo {
                 target: deployment("api"),
                 to_revision,
+                plan: None,
             })
             .await
             .unwrap();
@@ -1071,7 +1072,7 @@ mod live {
             .await
             .unwrap();
         assert_eq!(
-            preview.as_deref(),
+            preview.map(|p| p.summary).as_deref(),
             Some(
                 format!(
                     "server dry run: deployment shop/api replicas {n} -> {} accepted",
@@ -1084,13 +1085,43 @@ mod live {
             .preview(&Change::RolloutUndo {
                 target: deployment("api"),
                 to_revision: None,
+                plan: None,
             })
             .await
             .unwrap()
             .unwrap();
         assert!(
-            preview.starts_with("server dry run: deployment shop/api rollback to revision 1 ("),
-            "{preview}"
+            preview
+                .summary
+                .starts_with("server dry run: deployment shop/api rollback to revision 1 ("),
+            "{preview:?}"
+        );
+        // The dry run resolves what "previous" means, with both ends' images:
+        // that is what the confirmation shows and what then runs.
+        let Some(Change::RolloutUndo {
+            to_revision: Some(1),
+            plan: Some(plan),
+            ..
+        }) = &preview.resolved
+        else {
+            panic!("rollback not resolved: {preview:?}")
+        };
+        assert_eq!(plan.from_revision, 2);
+        assert_ne!(plan.from, plan.to);
+        assert!(!plan.to.is_empty() && !plan.from.is_empty(), "{plan:?}");
+        // A plan the deployment has moved on from is refused, and nothing changes.
+        let mut stale = plan.clone();
+        stale.from_revision = 7;
+        let refused = ex
+            .execute(&Change::RolloutUndo {
+                target: deployment("api"),
+                to_revision: Some(1),
+                plan: Some(stale),
+            })
+            .await;
+        assert!(
+            matches!(&refused, Err(opsdeck::source::SourceError::Blocked(m)) if m.contains("now at revision 2, not 7")),
+            "{refused:?}"
         );
         let preview = ex
             .preview(&Change::RolloutRestart {
@@ -1100,8 +1131,10 @@ mod live {
             .unwrap()
             .unwrap();
         assert!(
-            preview.starts_with("server dry run: deployment shop/api restart"),
-            "{preview}"
+            preview
+                .summary
+                .starts_with("server dry run: deployment shop/api restart"),
+            "{preview:?}"
         );
         let pod = live_pods_of(&rows, "api")[0].id.name.clone();
         let preview = ex
@@ -1111,7 +1144,7 @@ mod live {
             .await
             .unwrap();
         assert_eq!(
-            preview,
+            preview.map(|p| p.summary),
             Some(format!("server dry run: delete pod shop/{pod} accepted"))
         );
 

@@ -255,7 +255,7 @@ async fn terminate_queries_hits_only_the_sessions_older_than_the_rule() {
         rule: rule.clone(),
         sessions,
     };
-    let preview = exec.preview(&req).await.unwrap().unwrap();
+    let preview = exec.preview(&req).await.unwrap().unwrap().summary;
     assert!(
         preview.starts_with(&format!(
             "would terminate 2 of 5 sessions on orders-db (pid {}, {})",

@@ -481,10 +481,12 @@ fn missing_targets_are_not_found() {
         Change::RolloutUndo {
             target: dep("nope"),
             to_revision: None,
+            plan: None,
         },
         Change::RolloutUndo {
             target: dep("api"),
             to_revision: Some(9),
+            plan: None,
         },
         Change::RolloutRestart {
             target: dep("nope"),

@@ -162,7 +162,7 @@ fn terminate_confirmation_80x24_and_160x48() {
     );
     let big = text(&draw(&s, &theme, 160, 48));
     assert!(
-        big.contains("unavailable: sim-viewer cannot delete pods in shop"),
+        big.contains("not allowed: sim-viewer cannot delete pods in shop"),
         "{big}"
     );
     insta::assert_snapshot!("confirm_160x48", big);
@@ -414,4 +414,74 @@ fn sim_target(scenario: &str) -> opsdeck::domain::Target {
     opsdeck::domain::Target::Sim {
         scenario: scenario.to_string(),
     }
+}
+
+#[test]
+fn rollback_confirmation_shows_both_ends_in_full_at_80x24() {
+    use opsdeck::domain::{Change, Preview, RollbackPlan, WorkloadKind, WorkloadRef};
+    let mut s = state_for(Scenario::BadDeploy);
+    key(&mut s, '1');
+    let api = WorkloadRef::new(WorkloadKind::Deployment, "shop", "api");
+    let row = s
+        .workloads
+        .visible()
+        .iter()
+        .position(|w| w.id == api)
+        .expect("deployment api");
+    s.workloads.select(row);
+    let effects = update(
+        &mut s,
+        Msg::Key(KeyChord::new(KeyCode::Char('u'), KeyModifiers::NONE)),
+    );
+    let [opsdeck::core::Effect::CheckChange { id, .. }] = effects.as_slice() else {
+        panic!("the rollback asks the backend first: {effects:?}")
+    };
+    let from = "registry.example.com/platform/shop/api@sha256:9f86d081884c7d659a2feaa0c55ad015";
+    let to = "registry.example.com/platform/shop/api@sha256:3a7bd3e2360a3d29eea436fcfb7e44c7";
+    update(
+        &mut s,
+        Msg::ChangeChecked {
+            id: *id,
+            allowed: Ok(()),
+            preview: Ok(Some(Preview {
+                summary: "server dry run: deployment shop/api rollback to revision 4 accepted"
+                    .into(),
+                resolved: Some(Change::RolloutUndo {
+                    target: api,
+                    to_revision: Some(4),
+                    plan: Some(RollbackPlan {
+                        from_revision: 5,
+                        from: from.into(),
+                        to: to.into(),
+                    }),
+                }),
+            })),
+        },
+    );
+    let theme = Theme::shipped("default").unwrap();
+    let buf = draw(&s, &theme, 80, 24);
+    let screen = text(&buf);
+    // The dialog's inside, line by line.
+    let (x, y) = find(&buf, "┌ Confirm destructive action").expect("the dialog");
+    let inside: Vec<String> = (y + 1..buf.area.height)
+        .take_while(|&row| buf[(x, row)].symbol() != "└")
+        .map(|row| {
+            (x + 1..x + 75)
+                .map(|col| buf[(col, row)].symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect();
+    // Nothing is cut: both revisions and both images are there in full.
+    let flat = inside.join(" ");
+    assert!(flat.contains("revision 5"), "{screen}");
+    assert!(flat.contains("revision 4"), "{screen}");
+    // Long words wrap inside the word: joined back, they are whole.
+    let joined: String = inside.concat();
+    assert!(joined.contains(from), "{screen}");
+    assert!(joined.contains(to), "{screen}");
+    assert!(!flat.contains('…'), "{screen}");
+    assert!(screen.contains("Type api to confirm"), "{screen}");
+    insta::assert_snapshot!("rollback_confirm_80x24", screen);
 }

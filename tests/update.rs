@@ -5,8 +5,8 @@ use std::time::{Duration, SystemTime};
 use crossterm::event::{KeyCode, KeyModifiers};
 use opsdeck::core::{CheckState, ConfirmStatus, Effect, Feed, Layer, Msg, Pane, State, update};
 use opsdeck::domain::{
-    Change, ChangeOutcome, DbSession, DbSnapshot, Health, Level, LogLine, SessionState,
-    SessionTarget, Target, Workload, WorkloadKind, WorkloadRef,
+    Change, ChangeOutcome, DbSession, DbSnapshot, Health, Level, LogLine, Preview, PreviewError,
+    RollbackPlan, SessionState, SessionTarget, Target, Workload, WorkloadKind, WorkloadRef,
 };
 use opsdeck::keymap::{KeyChord, Keymap};
 
@@ -73,6 +73,22 @@ fn special(s: &mut State, code: KeyCode) -> Vec<Effect> {
     update(s, Msg::Key(KeyChord::new(code, KeyModifiers::NONE)))
 }
 
+/// The backend allows the open confirmation's action and offers no dry run.
+fn answered(s: &mut State) {
+    let Some(Layer::Confirm(c)) = &s.layer else {
+        panic!("no confirmation open")
+    };
+    let id = c.check_id;
+    update(
+        s,
+        Msg::ChangeChecked {
+            id,
+            allowed: Ok(()),
+            preview: Ok(None),
+        },
+    );
+}
+
 fn typed(s: &mut State, text: &str) -> Vec<Effect> {
     text.chars().flat_map(|c| key(s, c)).collect()
 }
@@ -117,6 +133,11 @@ fn scale_yields_exactly_one_effect_only_after_confirmation() {
     assert_eq!(c.headline, "scale deployment shop/api 3 -> 6");
     assert!(!c.yes, "the default answer is No");
     assert!(!c.is_destructive(), "scale does not ask for the name");
+    assert!(
+        key(&mut s, 'y').is_empty(),
+        "nothing runs before the backend has answered"
+    );
+    answered(&mut s);
 
     let effects = key(&mut s, 'y');
     assert_eq!(
@@ -156,6 +177,7 @@ fn toggling_to_yes_and_enter_runs() {
     key(&mut s, 's');
     typed(&mut s, "2");
     special(&mut s, KeyCode::Enter);
+    answered(&mut s);
     special(&mut s, KeyCode::Tab);
     let effects = special(&mut s, KeyCode::Enter);
     assert_eq!(effects.len(), 1);
@@ -217,6 +239,7 @@ fn destructive_action_needs_the_name_typed() {
         "rollout undo deployment shop/api to its previous revision"
     );
     assert_eq!(c.required_name(), Some("api"));
+    answered(&mut s);
     // `y` is just a character here, not a yes.
     assert!(key(&mut s, 'y').is_empty());
     assert!(
@@ -242,7 +265,8 @@ fn destructive_action_needs_the_name_typed() {
             id: 2,
             change: Change::RolloutUndo {
                 target: WorkloadRef::new(WorkloadKind::Deployment, "shop", "api"),
-                to_revision: None
+                to_revision: None,
+                plan: None,
             }
         }]
     );
@@ -253,6 +277,7 @@ fn action_result_closes_or_stays_in_the_dialog() {
     let mut s = state();
     select(&mut s, "api-6d4f-abcde");
     key(&mut s, 'x');
+    answered(&mut s);
     typed(&mut s, "api-6d4f-abcde");
     let effects = special(&mut s, KeyCode::Enter);
     let [Effect::RunChange { id, .. }] = effects.as_slice() else {
@@ -276,6 +301,7 @@ fn action_result_closes_or_stays_in_the_dialog() {
     assert!(s.layer.is_none());
 
     key(&mut s, 'x');
+    answered(&mut s);
     typed(&mut s, "api-6d4f-abcde");
     let effects = special(&mut s, KeyCode::Enter);
     let [Effect::RunChange { id, .. }] = effects.as_slice() else {
@@ -473,15 +499,18 @@ fn denied_actions_cannot_be_confirmed_and_say_why() {
         CheckState::Denied("sim-viewer cannot patch deployments in shop".into())
     );
     assert!(key(&mut s, 'y').is_empty(), "a denied action never runs");
-    special(&mut s, KeyCode::Tab);
-    assert!(special(&mut s, KeyCode::Enter).is_empty());
+    assert!(special(&mut s, KeyCode::Tab).is_empty());
     let Some(Layer::Confirm(c)) = &s.layer else {
         panic!("still open")
     };
+    assert!(!c.yes, "there is no Yes to move to");
     assert_eq!(
         c.hint.as_deref(),
-        Some("unavailable: sim-viewer cannot patch deployments in shop")
+        Some("cannot be run: sim-viewer cannot patch deployments in shop")
     );
+    // Enter closes the dialog; nothing ran.
+    assert!(special(&mut s, KeyCode::Enter).is_empty());
+    assert!(s.layer.is_none());
 }
 
 #[test]
@@ -511,7 +540,7 @@ fn dry_run_answer_lands_in_its_own_dialog_only() {
         Msg::ChangeChecked {
             id,
             allowed: Ok(()),
-            preview: Ok(Some("server dry run: accepted".into())),
+            preview: Ok(Some(Preview::says("server dry run: accepted"))),
         },
     );
     let Some(Layer::Confirm(c)) = &s.layer else {
@@ -520,6 +549,158 @@ fn dry_run_answer_lands_in_its_own_dialog_only() {
     assert_eq!(
         c.check,
         CheckState::Allowed(Some("server dry run: accepted".into()))
+    );
+    assert_eq!(key(&mut s, 'y').len(), 1);
+}
+
+/// Open the rollback confirmation on deployment api; returns its check id.
+fn open_rollback(s: &mut State) -> u64 {
+    select(s, "api");
+    let effects = key(s, 'u');
+    let [Effect::CheckChange { id, .. }] = effects.as_slice() else {
+        panic!("check expected: {effects:?}")
+    };
+    *id
+}
+
+#[test]
+fn a_rollback_runs_the_revision_its_dry_run_resolved_and_shows_both_ends() {
+    let mut s = state();
+    let id = open_rollback(&mut s);
+    // Before the backend answers, nothing can be confirmed: what runs is
+    // what the dialog will show.
+    for c in "api".chars() {
+        key(&mut s, c);
+    }
+    assert!(special(&mut s, KeyCode::Enter).is_empty());
+    let resolved = Change::RolloutUndo {
+        target: WorkloadRef::new(WorkloadKind::Deployment, "shop", "api"),
+        to_revision: Some(4),
+        plan: Some(RollbackPlan {
+            from_revision: 5,
+            from: "registry.example.com/shop/api:1.8.0".into(),
+            to: "registry.example.com/shop/api:1.7.3".into(),
+        }),
+    };
+    update(
+        &mut s,
+        Msg::ChangeChecked {
+            id,
+            allowed: Ok(()),
+            preview: Ok(Some(Preview {
+                summary: "server dry run: accepted".into(),
+                resolved: Some(resolved.clone()),
+            })),
+        },
+    );
+    let Some(Layer::Confirm(c)) = &s.layer else {
+        panic!("still open")
+    };
+    assert_eq!(
+        c.headline,
+        "rollout undo deployment shop/api: revision 5 (registry.example.com/shop/api:1.8.0) -> \
+         revision 4 (registry.example.com/shop/api:1.7.3)"
+    );
+    let effects = special(&mut s, KeyCode::Enter);
+    let [Effect::RunChange { change, .. }] = effects.as_slice() else {
+        panic!("run expected: {effects:?}")
+    };
+    assert_eq!(
+        change, &resolved,
+        "the resolved request runs, not 'previous'"
+    );
+}
+
+#[test]
+fn a_resolution_for_another_target_is_ignored() {
+    let mut s = state();
+    let id = open_rollback(&mut s);
+    update(
+        &mut s,
+        Msg::ChangeChecked {
+            id,
+            allowed: Ok(()),
+            preview: Ok(Some(Preview {
+                summary: "ok".into(),
+                resolved: Some(Change::RolloutUndo {
+                    target: WorkloadRef::new(WorkloadKind::Deployment, "shop", "web"),
+                    to_revision: Some(1),
+                    plan: None,
+                }),
+            })),
+        },
+    );
+    let Some(Layer::Confirm(c)) = &s.layer else {
+        panic!()
+    };
+    assert_eq!(
+        c.change,
+        Change::RolloutUndo {
+            target: WorkloadRef::new(WorkloadKind::Deployment, "shop", "api"),
+            to_revision: None,
+            plan: None,
+        }
+    );
+}
+
+#[test]
+fn a_dry_run_refusal_offers_no_yes_and_asks_for_no_name() {
+    let mut s = state();
+    let id = open_rollback(&mut s);
+    update(
+        &mut s,
+        Msg::ChangeChecked {
+            id,
+            allowed: Ok(()),
+            preview: Err(PreviewError::Refused(
+                "deployment shop/api has no previous revision to roll back to".into(),
+            )),
+        },
+    );
+    let Some(Layer::Confirm(c)) = &s.layer else {
+        panic!()
+    };
+    assert!(matches!(c.check, CheckState::Blocked(_)));
+    // Keys are answers now, not the typed name: y is refused with the reason.
+    for c in "api".chars() {
+        assert!(key(&mut s, c).is_empty());
+    }
+    assert!(key(&mut s, 'y').is_empty());
+    let Some(Layer::Confirm(c)) = &s.layer else {
+        panic!()
+    };
+    assert!(c.typed.is_empty());
+    assert_eq!(
+        c.hint.as_deref(),
+        Some("cannot be run: deployment shop/api has no previous revision to roll back to")
+    );
+    special(&mut s, KeyCode::Esc);
+    assert!(s.layer.is_none());
+}
+
+#[test]
+fn an_unavailable_dry_run_still_lets_the_user_decide() {
+    let mut s = state();
+    select(&mut s, "api");
+    let effects = key(&mut s, 'r');
+    let [Effect::CheckChange { id, .. }] = effects.as_slice() else {
+        panic!()
+    };
+    let id = *id;
+    update(
+        &mut s,
+        Msg::ChangeChecked {
+            id,
+            allowed: Ok(()),
+            preview: Err(PreviewError::Unavailable("unreachable: timed out".into())),
+        },
+    );
+    let Some(Layer::Confirm(c)) = &s.layer else {
+        panic!()
+    };
+    assert_eq!(
+        c.check,
+        CheckState::PreviewFailed("unreachable: timed out".into())
     );
     assert_eq!(key(&mut s, 'y').len(), 1);
 }
@@ -717,6 +898,7 @@ fn database_pane_lists_longest_active_first_and_pins_sessions() {
     };
     assert_eq!(c.headline, "terminate session pid 102 on orders-db");
     assert_eq!(c.required_name(), Some("orders-db"));
+    answered(&mut s);
     typed(&mut s, "orders-db");
     let effects = special(&mut s, KeyCode::Enter);
     assert!(matches!(
@@ -1325,6 +1507,7 @@ fn ctrl_c_quits_from_anywhere_but_asks_while_an_action_runs() {
     let mut s = state();
     select(&mut s, "api");
     key(&mut s, 'r');
+    answered(&mut s);
     special(&mut s, KeyCode::Tab);
     let effects = special(&mut s, KeyCode::Enter);
     assert!(

@@ -9,8 +9,9 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::tasks::Running;
-use crate::audit::AuditLog;
+use crate::audit::{AuditLog, Audited, new_id};
 use crate::core::{Effect, Msg, State, update};
+use crate::domain::PreviewError;
 use crate::source::{Backends, ChangeExecutor, SourceError};
 
 /// The result of reopening the backends for a context/namespace.
@@ -41,7 +42,7 @@ pub(super) fn handle(state: &mut State, msg: Msg, running: &Running, io: &Io) {
                 let audit = io.audit.clone();
                 let refresh = io.refresh.clone();
                 tokio::spawn(async move {
-                    let result = run_audited(&*executor, &audit, id, &request).await;
+                    let result = run_audited(&*executor, &audit, &request).await;
                     refresh.send_modify(|n| *n += 1);
                     let _ = tx.send(Msg::ChangeFinished { id, result }).await;
                 });
@@ -55,7 +56,12 @@ pub(super) fn handle(state: &mut State, msg: Msg, running: &Running, io: &Io) {
                 tokio::spawn(async move {
                     let allowed = executor.allowed(&request).await;
                     let preview = if allowed.is_ok() {
-                        executor.preview(&request).await.map_err(|e| e.to_string())
+                        executor.preview(&request).await.map_err(|e| match e {
+                            SourceError::Unreachable(_) | SourceError::Throttled(_) => {
+                                PreviewError::Unavailable(e.to_string())
+                            }
+                            _ => PreviewError::Refused(e.to_string()),
+                        })
                     } else {
                         Ok(None)
                     };
@@ -217,14 +223,21 @@ pub async fn follow_query(
 }
 
 /// Write the audit record, run the action, write its result. The action does
-/// not run if the first record cannot be written.
+/// not run if the first record cannot be written. Both records carry a new
+/// ULID and the executor's context for the request (the Kubernetes context,
+/// the AWS profile, region and cluster), else the session's.
 pub async fn run_audited(
     executor: &dyn ChangeExecutor,
     audit: &AuditLog,
-    id: u64,
     request: &crate::domain::Change,
 ) -> Result<crate::domain::ChangeOutcome, String> {
-    if let Err(e) = audit.started(id, request) {
+    let action = Audited {
+        id: new_id(),
+        context: executor.context(request),
+        request,
+    };
+    let id = action.id.as_str();
+    if let Err(e) = audit.started(&action) {
         tracing::error!(error = %e, path = %audit.path().display(), "audit log not writable; action not run");
         return Err(format!(
             "not run: the audit log {} cannot be written: {e}",
@@ -233,7 +246,7 @@ pub async fn run_audited(
     }
     tracing::info!(id, change = %request.describe(), "action started");
     let result = executor.execute(request).await.map_err(|e| e.to_string());
-    if let Err(e) = audit.finished(id, request, &result) {
+    if let Err(e) = audit.finished(&action, &result) {
         tracing::error!(error = %e, "audit log: result not written");
         return match result {
             Ok(o) => Err(format!(

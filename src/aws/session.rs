@@ -83,13 +83,14 @@ pub async fn open(opts: &AwsOptions, settings: &AwsSettings) -> Result<Backends,
             AlarmSeries::Active,
         );
     let profile = opts.profile.clone().unwrap_or_else(|| "default".into());
+    let executor = EcsExecutor::new(ecs, format!("aws:{profile}@{region}"));
     Ok(Backends {
         target: crate::domain::Target::Aws { profile, region },
         workloads: vec![Box::new(workloads)],
         logs,
         metrics: vec![Box::new(metrics)],
         databases: Vec::new(),
-        executor: Box::new(EcsExecutor::new(ecs)),
+        executor: Box::new(executor),
         switcher: Some(Arc::new(AwsSwitcher {
             opts: opts.clone(),
             settings: settings.clone(),

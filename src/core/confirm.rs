@@ -1,6 +1,6 @@
 //! Text prompts and confirmation dialogs, as data.
 
-use crate::domain::{Change, WorkloadKind, WorkloadRef};
+use crate::domain::{Change, Preview, PreviewError, WorkloadKind, WorkloadRef};
 
 /// Why a text prompt is open; decides what Submit does with the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,8 +66,22 @@ pub enum CheckState {
     Allowed(Option<String>),
     /// Not allowed (RBAC); the action cannot be confirmed.
     Denied(String),
-    /// Allowed as far as we know, but the dry run failed.
+    /// The backend's dry run refused the request itself (no earlier
+    /// revision, a paused deployment): running it would fail the same way,
+    /// so it cannot be confirmed.
+    Blocked(String),
+    /// Allowed as far as we know, but the dry run could not be had.
     PreviewFailed(String),
+}
+
+impl CheckState {
+    /// Why the action cannot be confirmed, if it cannot.
+    pub fn refusal(&self) -> Option<&str> {
+        match self {
+            CheckState::Denied(why) | CheckState::Blocked(why) => Some(why),
+            _ => None,
+        }
+    }
 }
 
 /// A confirmation: built when the prompt opens, it holds the exact change
@@ -116,6 +130,33 @@ impl Confirm {
     pub fn is_destructive(&self) -> bool {
         self.required_name().is_some()
     }
+
+    /// Take the backend's answer. A dry run that resolved the request (the
+    /// revision a rollback goes to, both ends' images) replaces it, so what
+    /// is confirmed, run and audited is what the dialog shows; an answer for
+    /// another action or target is ignored.
+    pub fn checked(
+        &mut self,
+        allowed: Result<(), String>,
+        preview: Result<Option<Preview>, PreviewError>,
+    ) {
+        self.check = match (allowed, preview) {
+            (Err(why), _) => CheckState::Denied(why),
+            (Ok(()), Ok(None)) => CheckState::Allowed(None),
+            (Ok(()), Ok(Some(p))) => {
+                if let Some(resolved) = p.resolved.filter(|r| {
+                    r.verb() == self.change.verb() && r.target() == self.change.target()
+                }) {
+                    self.headline = resolved.describe();
+                    self.details = details_of(&resolved);
+                    self.change = resolved;
+                }
+                CheckState::Allowed(Some(p.summary))
+            }
+            (Ok(()), Err(PreviewError::Refused(e))) => CheckState::Blocked(e),
+            (Ok(()), Err(PreviewError::Unavailable(e))) => CheckState::PreviewFailed(e),
+        };
+    }
 }
 
 fn details_of(request: &Change) -> Vec<String> {
@@ -134,6 +175,15 @@ fn details_of(request: &Change) -> Vec<String> {
         Change::RolloutUndo { target, .. } if target.kind == WorkloadKind::EcsService => {
             vec![format!(
                 "{target} is deployed again with its previous task definition revision; its tasks are replaced"
+            )]
+        }
+        Change::RolloutUndo {
+            target,
+            to_revision: Some(r),
+            ..
+        } => {
+            vec![format!(
+                "the pods of {target} are replaced by revision {r}'s"
             )]
         }
         Change::RolloutUndo { target, .. } => {

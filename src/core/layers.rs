@@ -15,7 +15,14 @@ pub fn mode(layer: &Layer) -> Mode {
     match layer {
         Layer::Help { .. } | Layer::Notice { .. } | Layer::Insights => Mode::Help,
         Layer::Input(_) | Layer::Picker { .. } => Mode::Input,
-        Layer::Confirm(c) if c.is_destructive() && c.status == ConfirmStatus::Asking => Mode::Input,
+        // Typing the name, until the backend refuses (then there is nothing to type).
+        Layer::Confirm(c)
+            if c.is_destructive()
+                && c.status == ConfirmStatus::Asking
+                && c.check.refusal().is_none() =>
+        {
+            Mode::Input
+        }
         Layer::Confirm(_) => Mode::Confirm,
     }
 }
@@ -65,7 +72,7 @@ pub fn type_char(state: &mut State, c: char) {
             input.error = None;
             live_apply(state);
         }
-        Some(Layer::Confirm(confirm)) => {
+        Some(Layer::Confirm(confirm)) if confirm.check.refusal().is_none() => {
             confirm.typed.push(c);
             confirm.hint = None;
         }
@@ -185,6 +192,17 @@ fn confirm_action(state: &mut State, action: Action) -> Vec<Effect> {
         }
         ConfirmStatus::Asking => {}
     }
+    if let Some(why) = c.check.refusal() {
+        // Denied or refused by the dry run: there is no Yes, only closing.
+        match action {
+            Action::Cancel | Action::ConfirmNo | Action::Submit => state.layer = None,
+            Action::ConfirmYes | Action::ToggleChoice => {
+                c.hint = Some(format!("cannot be run: {why}"));
+            }
+            _ => {}
+        }
+        return Vec::new();
+    }
     let go = match action {
         Action::Cancel | Action::ConfirmNo => {
             state.layer = None;
@@ -232,8 +250,10 @@ fn confirm_action(state: &mut State, action: Action) -> Vec<Effect> {
         state.layer = None;
         return Vec::new();
     }
-    if let CheckState::Denied(why) = &c.check {
-        c.hint = Some(format!("unavailable: {why}"));
+    if c.check == CheckState::Pending {
+        // What runs is what the dialog shows once the backend has answered
+        // (a rollback's revision is resolved by its dry run).
+        c.hint = Some("wait: the permission check and dry run have not answered yet".into());
         return Vec::new();
     }
     let id = state.next_action_id;

@@ -4,7 +4,9 @@
 use std::time::{Duration, SystemTime};
 
 use super::state::Feed;
-use crate::domain::{Change, ChangeOutcome, DbSnapshot, LogLine, MetricSeries, Workload};
+use crate::domain::{
+    Change, ChangeOutcome, DbSnapshot, LogLine, MetricSeries, Preview, PreviewError, Workload,
+};
 use crate::keymap::KeyChord;
 
 /// Everything that can happen to the core.
@@ -27,7 +29,7 @@ pub enum Msg {
     ChangeChecked {
         id: u64,
         allowed: Result<(), String>,
-        preview: Result<Option<String>, String>,
+        preview: Result<Option<Preview>, PreviewError>,
     },
     /// The driver reopened the backends for another context/namespace.
     Switched(crate::domain::Target),

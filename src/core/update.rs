@@ -6,7 +6,7 @@
 
 use crossterm::event::{KeyCode, KeyModifiers};
 
-use super::confirm::{CheckState, ConfirmStatus, InputPurpose};
+use super::confirm::{ConfirmStatus, InputPurpose};
 use super::layers;
 use super::msg::{Effect, Msg};
 use super::ops::{flash, open_input};
@@ -63,11 +63,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         } => {
             if let Some(Layer::Confirm(c)) = &mut state.layer {
                 if c.check_id == id {
-                    c.check = match (allowed, preview) {
-                        (Err(why), _) => CheckState::Denied(why),
-                        (Ok(()), Ok(p)) => CheckState::Allowed(p),
-                        (Ok(()), Err(e)) => CheckState::PreviewFailed(e),
-                    };
+                    c.checked(allowed, preview);
                 }
             }
         }

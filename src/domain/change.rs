@@ -20,6 +20,11 @@ pub enum Change {
     RolloutUndo {
         target: WorkloadRef,
         to_revision: Option<u64>,
+        /// What the backend's dry run resolved: the revision running now and
+        /// what runs at each end. Once set, the executor refuses to run if the
+        /// workload is no longer at `from_revision`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        plan: Option<RollbackPlan>,
     },
     /// Restart every pod of a deployment.
     RolloutRestart { target: WorkloadRef },
@@ -78,6 +83,21 @@ impl Change {
         }
     }
 
+    /// The workload it acts on (none for database actions).
+    pub fn workload(&self) -> Option<&WorkloadRef> {
+        match self {
+            Change::Scale { target, .. }
+            | Change::RolloutUndo { target, .. }
+            | Change::RolloutRestart { target }
+            | Change::DeletePod { target }
+            | Change::StopTask { target }
+            | Change::ForceNewDeployment { target } => Some(target),
+            Change::TerminateQueries { .. }
+            | Change::CancelQuery { .. }
+            | Change::TerminateSession { .. } => None,
+        }
+    }
+
     /// The name a user must type to confirm a destructive action, if it is one.
     pub fn confirm_name(&self) -> Option<&str> {
         match self {
@@ -106,7 +126,21 @@ impl Change {
             }
             Change::RolloutUndo {
                 target,
+                to_revision: Some(r),
+                plan: Some(plan),
+            } => format!(
+                "rollout undo {} {}/{}: revision {} ({}) -> revision {r} ({})",
+                target.kind.noun(),
+                target.scope,
+                target.name,
+                plan.from_revision,
+                plan.from,
+                plan.to
+            ),
+            Change::RolloutUndo {
+                target,
                 to_revision,
+                ..
             } => match to_revision {
                 Some(r) => format!(
                     "rollout undo {} {}/{} to revision {r}",
@@ -144,6 +178,48 @@ impl Change {
             }
         }
     }
+}
+
+/// Both ends of a rollback, as the confirmation shows them and the audit log
+/// records them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollbackPlan {
+    /// The revision running now.
+    pub from_revision: u64,
+    /// What runs now: the images (Kubernetes) or the task definition (ECS).
+    pub from: String,
+    /// What runs after the rollback.
+    pub to: String,
+}
+
+/// A backend's dry-run answer for a confirmation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preview {
+    /// One line: what the server said it would do.
+    pub summary: String,
+    /// The request with what the backend resolved filled in (the revision a
+    /// rollback goes to and both ends' images). Confirming runs this one.
+    pub resolved: Option<Change>,
+}
+
+impl Preview {
+    pub fn says(summary: impl Into<String>) -> Self {
+        Self {
+            summary: summary.into(),
+            resolved: None,
+        }
+    }
+}
+
+/// Why a dry run gave no preview.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PreviewError {
+    /// The backend refused the request itself (nothing to roll back to, a
+    /// paused deployment, a vanished target): running it would fail the same way.
+    Refused(String),
+    /// The dry run could not be had (unreachable, throttled); the action
+    /// itself may still work.
+    Unavailable(String),
 }
 
 /// What an executor reports after running an action.

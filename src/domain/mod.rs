@@ -10,7 +10,7 @@ mod target;
 mod telemetry;
 mod workload;
 
-pub use change::{Change, ChangeOutcome};
+pub use change::{Change, ChangeOutcome, Preview, PreviewError, RollbackPlan};
 pub use database::{DbSession, DbSnapshot, QueryRule, SessionState, SessionTarget};
 pub use insights::{QueryResults, QueryStatus};
 pub use target::Target;

@@ -19,7 +19,7 @@ use super::config::map_kube_error;
 use super::convert::{
     RESTARTED_AT_ANNOTATION, REVISION_ANNOTATION, TEMPLATE_HASH_LABEL, controller_of, revision_of,
 };
-use crate::domain::{Change, ChangeOutcome, WorkloadKind, WorkloadRef};
+use crate::domain::{Change, ChangeOutcome, Preview, RollbackPlan, WorkloadKind, WorkloadRef};
 use crate::source::{ChangeExecutor, SourceError};
 
 /// The field manager opsdeck's writes are recorded under.
@@ -41,6 +41,8 @@ const ANNOTATIONS_TO_SKIP: &[&str] = &[
 pub struct KubeExecutor {
     client: Client,
     user: String,
+    /// `kube:CONTEXT`, for the audit log.
+    context: String,
 }
 
 /// One API permission an action needs.
@@ -231,21 +233,37 @@ pub fn rollback_patch(
 }
 
 impl KubeExecutor {
-    pub fn new(client: Client, user: String) -> KubeExecutor {
-        KubeExecutor { client, user }
+    pub fn new(client: Client, user: String, context: String) -> KubeExecutor {
+        KubeExecutor {
+            client,
+            user,
+            context,
+        }
     }
 
-    /// Run `request` (or only dry-run it). Returns the one-line summary.
-    async fn run(&self, request: &Change, dry_run: bool) -> Result<String, SourceError> {
+    /// Run `request` (or only dry-run it). Returns the one-line summary and,
+    /// for a rollback, the request with its revisions resolved.
+    async fn run(&self, request: &Change, dry_run: bool) -> Result<Preview, SourceError> {
         permissions(request)?;
         match request {
-            Change::Scale { target, from, to } => self.scale(target, *from, *to, dry_run).await,
+            Change::Scale { target, from, to } => self
+                .scale(target, *from, *to, dry_run)
+                .await
+                .map(Preview::says),
             Change::RolloutUndo {
                 target,
                 to_revision,
-            } => self.undo(target, *to_revision, dry_run).await,
-            Change::RolloutRestart { target } => self.restart(target, dry_run).await,
-            Change::DeletePod { target } => self.delete_pod(target, dry_run).await,
+                plan,
+            } => {
+                self.undo(target, *to_revision, plan.as_ref(), dry_run)
+                    .await
+            }
+            Change::RolloutRestart { target } => {
+                self.restart(target, dry_run).await.map(Preview::says)
+            }
+            Change::DeletePod { target } => {
+                self.delete_pod(target, dry_run).await.map(Preview::says)
+            }
             other => Err(not_kube(other)),
         }
     }
@@ -288,12 +306,16 @@ impl KubeExecutor {
         })
     }
 
+    /// Roll back to `to_revision` (the previous one when `None`). With a
+    /// `plan` (what the confirmation showed), refuse if the deployment has
+    /// moved on from the plan's revision since.
     async fn undo(
         &self,
         target: &WorkloadRef,
         to_revision: Option<u64>,
+        plan: Option<&RollbackPlan>,
         dry_run: bool,
-    ) -> Result<String, SourceError> {
+    ) -> Result<Preview, SourceError> {
         let what = format!("rollout undo {target}");
         let api: Api<Deployment> = Api::namespaced(self.client.clone(), &target.scope);
         let d = api
@@ -318,6 +340,15 @@ impl KubeExecutor {
             .iter()
             .filter(|rs| controller_of(&rs.metadata).is_some_and(|o| o.uid == uid))
             .collect();
+        let now = revision_of(&d.metadata).unwrap_or(0);
+        if let Some(plan) = plan {
+            if plan.from_revision != now {
+                return Err(SourceError::Blocked(format!(
+                    "{target} is now at revision {now}, not {} as confirmed; nothing was changed",
+                    plan.from_revision
+                )));
+            }
+        }
         let rs = rollback_target(&owned, to_revision)
             .map_err(|e| SourceError::NotFound(format!("{what}: {e}")))?;
         let revision = revision_of(&rs.metadata).unwrap_or(0);
@@ -339,10 +370,23 @@ impl KubeExecutor {
         let same = serde_json::to_value(without_hash(&current)).ok()
             == serde_json::to_value(without_hash(&template)).ok();
         let image = images(&template);
+        let resolved = Change::RolloutUndo {
+            target: target.clone(),
+            to_revision: Some(revision),
+            plan: Some(RollbackPlan {
+                from_revision: now,
+                from: images(&current),
+                to: image.clone(),
+            }),
+        };
+        let said = |summary: String| Preview {
+            summary,
+            resolved: Some(resolved.clone()),
+        };
         if same {
-            return Ok(format!(
+            return Ok(said(format!(
                 "skipped rollback of {target}: the current template already matches revision {revision}"
-            ));
+            )));
         }
         let annotations = rollback_annotations(&d, rs);
         let patch = Patch::Json::<()>(
@@ -352,11 +396,11 @@ impl KubeExecutor {
         api.patch(&target.name, &patch_params(dry_run), &patch)
             .await
             .map_err(|e| map_kube_error(&what, &e))?;
-        Ok(if dry_run {
+        Ok(said(if dry_run {
             format!("server dry run: {target} rollback to revision {revision} ({image}) accepted")
         } else {
             format!("rolled back {target} to revision {revision} ({image})")
-        })
+        }))
     }
 
     async fn restart(&self, target: &WorkloadRef, dry_run: bool) -> Result<String, SourceError> {
@@ -447,15 +491,19 @@ impl KubeExecutor {
 
 #[async_trait]
 impl ChangeExecutor for KubeExecutor {
+    fn context(&self, _request: &Change) -> Option<String> {
+        Some(self.context.clone())
+    }
+
     async fn execute(&self, request: &Change) -> Result<ChangeOutcome, SourceError> {
-        let summary = self.run(request, false).await?;
+        let summary = self.run(request, false).await?.summary;
         Ok(ChangeOutcome {
             summary,
             details: Vec::new(),
         })
     }
 
-    async fn preview(&self, request: &Change) -> Result<Option<String>, SourceError> {
+    async fn preview(&self, request: &Change) -> Result<Option<Preview>, SourceError> {
         self.run(request, true).await.map(Some)
     }
 

@@ -124,7 +124,11 @@ impl KubeBackend {
 
     /// The action executor for this context.
     pub fn executor(&self) -> KubeExecutor {
-        KubeExecutor::new(self.client.clone(), self.user.clone())
+        KubeExecutor::new(
+            self.client.clone(),
+            self.user.clone(),
+            format!("kube:{}", self.context),
+        )
     }
 
     /// The logs of the previous (terminated) instance of a container.

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 
 use super::conn::Conn;
-use crate::domain::{Change, ChangeOutcome, QueryRule, SessionTarget};
+use crate::domain::{Change, ChangeOutcome, Preview, QueryRule, SessionTarget};
 use crate::source::{ChangeExecutor, SourceError};
 
 /// Cancel or terminate one session, if `(pid, backend_start)` still names
@@ -356,6 +356,10 @@ impl PgExecutor {
 
 #[async_trait]
 impl ChangeExecutor for PgExecutor {
+    fn context(&self, _request: &Change) -> Option<String> {
+        Some(format!("pg:{}", self.conn.name))
+    }
+
     async fn execute(&self, request: &Change) -> Result<ChangeOutcome, SourceError> {
         match request {
             Change::CancelQuery { database, session } => {
@@ -377,7 +381,7 @@ impl ChangeExecutor for PgExecutor {
     }
 
     /// For a rule-based terminate: which targets still match right now.
-    async fn preview(&self, request: &Change) -> Result<Option<String>, SourceError> {
+    async fn preview(&self, request: &Change) -> Result<Option<Preview>, SourceError> {
         let Change::TerminateQueries {
             database,
             rule,
@@ -414,7 +418,7 @@ impl ChangeExecutor for PgExecutor {
         if !skipped.is_empty() {
             text.push_str(&format!("; {}", skipped.join("; ")));
         }
-        Ok(Some(text))
+        Ok(Some(Preview::says(text)))
     }
 
     async fn allowed(&self, request: &Change) -> Result<(), String> {

@@ -201,6 +201,7 @@ impl ChangeSpec {
                 Ok(Change::RolloutUndo {
                     target: target.clone(),
                     to_revision: *to_revision,
+                    plan: None,
                 })
             }
             ActionKind::RolloutRestart { target } => {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 
-use crate::domain::{Change, ChangeOutcome, DbSnapshot, LogLine, MetricSeries, Workload};
+use crate::domain::{Change, ChangeOutcome, DbSnapshot, LogLine, MetricSeries, Preview, Workload};
 use crate::source::{
     Backends, ChangeExecutor, DatabaseSource, LogSource, MetricSource, SourceError, WorkloadSource,
 };
@@ -243,8 +243,40 @@ pub struct SimExecutor(pub SimEstate);
 
 #[async_trait]
 impl ChangeExecutor for SimExecutor {
+    fn context(&self, request: &Change) -> Option<String> {
+        use crate::domain::WorkloadKind;
+        let target = request.workload()?;
+        matches!(
+            target.kind,
+            WorkloadKind::EcsService | WorkloadKind::EcsTask
+        )
+        .then(|| format!("sim:ecs cluster {}", target.scope))
+    }
+
     async fn execute(&self, request: &Change) -> Result<ChangeOutcome, SourceError> {
         self.0.with(|w| w.apply(request))
+    }
+
+    /// Rollbacks resolve their revision and both ends, as a server dry run
+    /// would; other actions have no dry run here.
+    async fn preview(&self, request: &Change) -> Result<Option<Preview>, SourceError> {
+        let Change::RolloutUndo {
+            target,
+            to_revision,
+            ..
+        } = request
+        else {
+            return Ok(None);
+        };
+        let (to, plan) = self.0.with(|w| w.rollback_plan(target, *to_revision))?;
+        Ok(Some(Preview {
+            summary: format!("dry run: {target} would roll back to revision {to}"),
+            resolved: Some(Change::RolloutUndo {
+                target: target.clone(),
+                to_revision: Some(to),
+                plan: Some(plan),
+            }),
+        }))
     }
 }
 

@@ -7,7 +7,7 @@ use aws_sdk_ecs::types::{SortOrder, TaskDefinitionStatus};
 use super::paging::all_pages;
 use super::rows::{count, last_segment};
 use crate::aws::error::map_sdk_error;
-use crate::domain::{Change, ChangeOutcome, WorkloadKind, WorkloadRef};
+use crate::domain::{Change, ChangeOutcome, Preview, RollbackPlan, WorkloadKind, WorkloadRef};
 use crate::source::{ChangeExecutor, SourceError};
 
 /// The reason StopTask records (shown by the console and `aws ecs describe-tasks`).
@@ -18,11 +18,16 @@ pub const STOP_REASON: &str = "stopped by opsdeck";
 #[derive(Debug, Clone)]
 pub struct EcsExecutor {
     client: Client,
+    /// `aws:PROFILE@REGION`, for the audit log (the cluster is added per request).
+    context: String,
 }
 
 impl EcsExecutor {
-    pub fn new(client: Client) -> Self {
-        Self { client }
+    pub fn new(client: Client, context: impl Into<String>) -> Self {
+        Self {
+            client,
+            context: context.into(),
+        }
     }
 
     /// The service's current task definition (`family:revision`) and the one
@@ -129,6 +134,13 @@ fn check(request: &Change) -> Result<(), SourceError> {
 
 #[async_trait]
 impl ChangeExecutor for EcsExecutor {
+    fn context(&self, request: &Change) -> Option<String> {
+        Some(match request.workload() {
+            Some(target) => format!("{} cluster {}", self.context, target.scope),
+            None => self.context.clone(),
+        })
+    }
+
     async fn execute(&self, request: &Change) -> Result<ChangeOutcome, SourceError> {
         check(request)?;
         let what = request.describe();
@@ -199,8 +211,17 @@ impl ChangeExecutor for EcsExecutor {
             Change::RolloutUndo {
                 target,
                 to_revision,
+                plan,
             } => {
                 let (from, to) = self.rollback_plan(target, *to_revision).await?;
+                if let Some(plan) = plan {
+                    if plan.from != from {
+                        return Err(SourceError::Blocked(format!(
+                            "{target} now runs {from}, not {} as confirmed; nothing was changed",
+                            plan.from
+                        )));
+                    }
+                }
                 self.client
                     .update_service()
                     .cluster(&target.scope)
@@ -220,15 +241,33 @@ impl ChangeExecutor for EcsExecutor {
         }
     }
 
-    async fn preview(&self, request: &Change) -> Result<Option<String>, SourceError> {
+    async fn preview(&self, request: &Change) -> Result<Option<Preview>, SourceError> {
         match request {
             Change::RolloutUndo {
                 target,
                 to_revision,
+                ..
             } => {
                 check(request)?;
                 let (from, to) = self.rollback_plan(target, *to_revision).await?;
-                Ok(Some(format!("task definition {from} -> {to}")))
+                let revision =
+                    |td: &str| td.rsplit_once(':').and_then(|(_, r)| r.parse::<u64>().ok());
+                let resolved = match (revision(&from), revision(&to)) {
+                    (Some(from_revision), Some(to_revision)) => Some(Change::RolloutUndo {
+                        target: target.clone(),
+                        to_revision: Some(to_revision),
+                        plan: Some(RollbackPlan {
+                            from_revision,
+                            from: from.clone(),
+                            to: to.clone(),
+                        }),
+                    }),
+                    _ => None,
+                };
+                Ok(Some(Preview {
+                    summary: format!("task definition {from} -> {to}"),
+                    resolved,
+                }))
             }
             _ => Ok(None),
         }

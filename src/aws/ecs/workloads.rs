@@ -34,7 +34,13 @@ pub async fn ecs_backends(opts: &AwsOptions, clusters: Vec<String>) -> (EcsWorkl
     (
         EcsWorkloads::new(client.clone(), &region, clusters)
             .with_target_health(elbv2::Client::new(&config)),
-        EcsExecutor::new(client),
+        EcsExecutor::new(
+            client,
+            format!(
+                "aws:{}@{region}",
+                opts.profile.as_deref().unwrap_or("default")
+            ),
+        ),
     )
 }
 

@@ -160,6 +160,7 @@ fn workload_change(state: &mut State, action: Action) -> Vec<Effect> {
             Change::RolloutUndo {
                 target,
                 to_revision: None,
+                plan: None,
             },
         ),
         Action::RolloutRestart => ask(state, Change::RolloutRestart { target }),

@@ -4,7 +4,8 @@
 use std::time::SystemTime;
 
 use crate::domain::{
-    Change, ChangeOutcome, QueryRule, SessionState, SessionTarget, WorkloadKind, WorkloadRef,
+    Change, ChangeOutcome, QueryRule, RollbackPlan, SessionState, SessionTarget, WorkloadKind,
+    WorkloadRef,
 };
 use crate::sim::k8s::{PodTemplate, RESTARTED_AT_ANNOTATION};
 use crate::source::SourceError;
@@ -27,13 +28,23 @@ impl World {
             Change::RolloutUndo {
                 target,
                 to_revision,
-            } if target.kind == WorkloadKind::EcsService => {
-                self.roll_back_service(target, *to_revision, now)
+                plan,
+            } => {
+                let (to, resolved) = self.rollback_plan(target, *to_revision)?;
+                if let Some(plan) = plan {
+                    if plan.from_revision != resolved.from_revision {
+                        return Err(SourceError::Blocked(format!(
+                            "{target} is now at revision {}, not {} as confirmed; nothing was changed",
+                            resolved.from_revision, plan.from_revision
+                        )));
+                    }
+                }
+                if target.kind == WorkloadKind::EcsService {
+                    self.roll_back_service(target, Some(to), now)
+                } else {
+                    self.roll_back_deployment(target, Some(to))
+                }
             }
-            Change::RolloutUndo {
-                target,
-                to_revision,
-            } => self.roll_back_deployment(target, *to_revision),
             Change::RolloutRestart { target } => self.restart_deployment(target, now),
             Change::DeletePod { target } => self.delete_pod(target, now),
             Change::StopTask { target } => self.stop_task(target, now),
@@ -98,6 +109,89 @@ impl World {
 
     /// An ECS service back to a task definition revision (the one before
     /// the current one by default), as a new deployment.
+    /// The revision a rollback of `target` goes to (`to_revision`, else the
+    /// one before the current), with both ends, as a dry run answers.
+    pub fn rollback_plan(
+        &self,
+        target: &WorkloadRef,
+        to_revision: Option<u64>,
+    ) -> Result<(u64, RollbackPlan), SourceError> {
+        if target.kind == WorkloadKind::EcsService {
+            self.check_scope(target, CLUSTER)?;
+            let svc = self
+                .ecs
+                .service(&target.name)
+                .ok_or_else(|| not_found(target))?;
+            let current = svc.task_revision;
+            let to = match to_revision {
+                Some(r) if r == current => {
+                    return Err(SourceError::Blocked(format!(
+                        "{target} already runs revision {r}"
+                    )));
+                }
+                Some(r) => r,
+                None if current > 1 => current - 1,
+                None => {
+                    return Err(SourceError::Blocked(format!(
+                        "{target} has no revision before {current}"
+                    )));
+                }
+            };
+            let family = &svc.task_family;
+            return Ok((
+                to,
+                RollbackPlan {
+                    from_revision: current,
+                    from: format!("task definition {family}:{current}"),
+                    to: format!("task definition {family}:{to}"),
+                },
+            ));
+        }
+        self.expect_kind(target, WorkloadKind::Deployment)?;
+        self.check_scope(target, NAMESPACE)?;
+        let d = self
+            .k8s
+            .deployment(&target.name)
+            .ok_or_else(|| not_found(target))?;
+        let current = d.revision();
+        let mut history: Vec<(u64, String)> = self
+            .k8s
+            .replica_sets_of(&d.meta.uid)
+            .map(|rs| (rs.revision(), rs.template.image.clone()))
+            .collect();
+        history.sort_by_key(|(r, _)| *r);
+        let (rev, image) = match to_revision {
+            Some(r) => history
+                .iter()
+                .find(|(h, _)| *h == r)
+                .cloned()
+                .ok_or_else(|| SourceError::NotFound(format!("revision {r} of {target}")))?,
+            None => history
+                .iter()
+                .rev()
+                .find(|(h, _)| *h < current)
+                .cloned()
+                .ok_or_else(|| {
+                    SourceError::Blocked(format!(
+                        "{target} has no previous revision to roll back to"
+                    ))
+                })?,
+        };
+        if rev == current {
+            return Err(SourceError::Blocked(format!(
+                "{target} is already at revision {rev}"
+            )));
+        }
+        Ok((
+            rev,
+            RollbackPlan {
+                from_revision: current,
+                from: d.template.image.clone(),
+                to: image,
+            },
+        ))
+    }
+
     fn roll_back_service(
         &mut self,
         target: &WorkloadRef,
