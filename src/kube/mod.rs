@@ -21,6 +21,7 @@ pub mod events;
 pub mod logs;
 pub mod metrics;
 mod options;
+mod rollback;
 pub mod watch;
 
 pub use actions::KubeExecutor;

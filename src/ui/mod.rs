@@ -1,6 +1,8 @@
 //! Pure rendering: `render(frame, &State, &Theme)` draws everything from the
 //! state and touches nothing else.
 
+mod confirm;
+mod dialog;
 mod overlay;
 
 use ratatui::Frame;

@@ -2,12 +2,13 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
 
+use super::dialog::{centered, dialog, key_of};
 use crate::action::{Action, Mode};
-use crate::core::{CheckState, Confirm, ConfirmStatus, Input, Layer, State};
+use crate::core::{Input, Layer, State};
 use crate::sanitize;
 use crate::theme::{Slot, Theme};
 
@@ -16,7 +17,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         None => {}
         Some(Layer::Help { scroll }) => help(frame, area, state, theme, *scroll),
         Some(Layer::Input(input)) => prompt(frame, area, theme, input),
-        Some(Layer::Confirm(c)) => confirm(frame, area, state, theme, c),
+        Some(Layer::Confirm(c)) => super::confirm::render(frame, area, state, theme, c),
         Some(Layer::Notice { title, text }) => notice(frame, area, state, theme, title, text),
         Some(Layer::Picker {
             title,
@@ -153,40 +154,6 @@ fn insights(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     );
 }
 
-fn dialog<'a>(theme: &Theme, title: &str, danger: bool) -> Block<'a> {
-    Block::new()
-        .borders(Borders::ALL)
-        .border_style(theme.style(if danger {
-            Slot::Danger
-        } else {
-            Slot::DialogBorder
-        }))
-        .title(Span::styled(
-            format!(" {title} "),
-            theme.style(if danger {
-                Slot::Danger
-            } else {
-                Slot::TitleFocused
-            }),
-        ))
-        .style(theme.style(Slot::Dialog))
-}
-
-/// The key to show for an action: `esc`/`enter` where bound for cancel/submit
-/// (what users expect), else the shortest.
-fn key_of(state: &State, mode: Mode, action: Action) -> String {
-    let keys = state.keymap.keys_for(mode, action);
-    let preferred = match action {
-        Action::Cancel => Some("esc"),
-        Action::Submit => Some("enter"),
-        _ => None,
-    };
-    preferred
-        .and_then(|p| keys.iter().find(|k| k.as_str() == p).cloned())
-        .or_else(|| keys.into_iter().next())
-        .unwrap_or_else(|| action.name().to_string())
-}
-
 /// Help lines for one mode: one line per action, in the order actions are
 /// declared, with every key bound to it.
 pub fn help_lines(state: &State, mode: Mode) -> Vec<(String, &'static str)> {
@@ -286,158 +253,6 @@ fn prompt(frame: &mut Frame, area: Rect, theme: &Theme, input: &Input) {
     );
 }
 
-fn confirm(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, c: &Confirm) {
-    let danger = c.is_destructive();
-    let width = 76.min(area.width);
-    let inner_w = width.saturating_sub(2) as usize;
-    // Every line wraps: what the action does is never cut off.
-    // Continuation lines of an indented item are indented two more.
-    let wrapped = |s: &str, indent: &str, style: Style| -> Vec<Line<'static>> {
-        let more = if indent.is_empty() { "" } else { "  " };
-        crate::panes::widgets::wrap_words(
-            &sanitize::line(s),
-            inner_w.saturating_sub(indent.len() + more.len()),
-        )
-        .into_iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let lead = if i == 0 { "" } else { more };
-            Line::styled(format!("{indent}{lead}{l}"), style)
-        })
-        .collect()
-    };
-    let mut tail: Vec<Line> = Vec::new();
-    match &c.check {
-        CheckState::Pending => tail.extend(wrapped(
-            "checking permission and dry run…",
-            "",
-            theme.style(Slot::Hint),
-        )),
-        CheckState::Allowed(Some(p)) => tail.extend(wrapped(p, "", theme.style(Slot::HealthOk))),
-        CheckState::Allowed(None) => tail.extend(wrapped(
-            "allowed; this backend has no dry run for this action",
-            "",
-            theme.style(Slot::Hint),
-        )),
-        CheckState::Denied(why) => tail.extend(wrapped(
-            &format!("not allowed: {why}"),
-            "",
-            theme.style(Slot::StatusProblem),
-        )),
-        CheckState::Blocked(why) => tail.extend(wrapped(
-            &format!("refused by the dry run: {why}"),
-            "",
-            theme.style(Slot::StatusProblem),
-        )),
-        CheckState::PreviewFailed(e) => tail.extend(wrapped(
-            &format!("dry run unavailable: {e}"),
-            "",
-            theme.style(Slot::HealthWarn),
-        )),
-    }
-    tail.push(Line::raw(""));
-    let hint = |tail: &mut Vec<Line>| {
-        if let Some(h) = &c.hint {
-            tail.extend(wrapped(h, "", theme.style(Slot::StatusProblem)));
-        }
-    };
-    match &c.status {
-        ConfirmStatus::Asking if c.check.refusal().is_some() => {
-            hint(&mut tail);
-            let cancel = key_of(state, Mode::Confirm, Action::Cancel);
-            tail.push(Line::styled(
-                format!("this action cannot be run · {cancel} close"),
-                theme.style(Slot::Hint),
-            ));
-        }
-        ConfirmStatus::Asking => {
-            if let Some(name) = c.required_name() {
-                tail.push(Line::from(vec![
-                    Span::raw("Type "),
-                    Span::styled(
-                        sanitize::line(name),
-                        theme.style(Slot::Danger).add_modifier(Modifier::BOLD),
-                    ),
-                    Span::raw(" to confirm: "),
-                    Span::styled(sanitize::line(&c.typed), theme.style(Slot::Input)),
-                    Span::styled("█", theme.style(Slot::Input)),
-                ]));
-                hint(&mut tail);
-                let submit = key_of(state, Mode::Input, Action::Submit);
-                let cancel = key_of(state, Mode::Input, Action::Cancel);
-                tail.push(Line::styled(
-                    format!("{submit} run · {cancel} cancel"),
-                    theme.style(Slot::Hint),
-                ));
-            } else {
-                hint(&mut tail);
-                let sel = theme.style(Slot::Selection);
-                let plain = theme.style(Slot::Dialog);
-                let yes = key_of(state, Mode::Confirm, Action::ConfirmYes);
-                let no = key_of(state, Mode::Confirm, Action::ConfirmNo);
-                tail.push(Line::from(vec![
-                    Span::styled(format!(" No ({no}) "), if c.yes { plain } else { sel }),
-                    Span::raw("   "),
-                    Span::styled(format!(" Yes ({yes}) "), if c.yes { sel } else { plain }),
-                ]));
-            }
-        }
-        ConfirmStatus::Running { .. } => {
-            tail.push(Line::styled("running…", theme.style(Slot::Hint)))
-        }
-        ConfirmStatus::Failed(e) => {
-            tail.extend(wrapped(
-                &format!("failed: {e}"),
-                "",
-                theme.style(Slot::StatusProblem),
-            ));
-            let cancel = key_of(state, Mode::Confirm, Action::Cancel);
-            tail.push(Line::styled(
-                format!("{cancel} close"),
-                theme.style(Slot::Hint),
-            ));
-        }
-    }
-    // The headline and the answer lines always show; details take what is left.
-    let mut lines: Vec<Line> = wrapped(
-        &c.headline,
-        "",
-        theme.style(Slot::Header).add_modifier(Modifier::BOLD),
-    );
-    let room = (area.height as usize).saturating_sub(2 + lines.len() + tail.len());
-    let mut details: Vec<Line> = Vec::new();
-    let mut shown = 0;
-    for d in &c.details {
-        let more = wrapped(d, "  ", theme.style(Slot::Dialog));
-        let left = c.details.len() - shown - 1;
-        let reserve = usize::from(left > 0);
-        if details.len() + more.len() + reserve > room {
-            break;
-        }
-        details.extend(more);
-        shown += 1;
-    }
-    lines.extend(details);
-    if shown < c.details.len() {
-        lines.push(Line::styled(
-            format!("  … and {} more", c.details.len() - shown),
-            theme.style(Slot::Hint),
-        ));
-    }
-    lines.extend(tail);
-    let rect = centered(area, width, lines.len() as u16 + 2);
-    frame.render_widget(Clear, rect);
-    let title = if danger {
-        "Confirm destructive action"
-    } else {
-        "Confirm"
-    };
-    frame.render_widget(
-        Paragraph::new(lines).block(dialog(theme, title, danger)),
-        rect,
-    );
-}
-
 fn notice(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, title: &str, text: &str) {
     let mut lines: Vec<Line> = text.lines().map(|l| Line::raw(sanitize::line(l))).collect();
     let close = key_of(state, Mode::Help, Action::Cancel);
@@ -498,16 +313,4 @@ fn picker(
         Paragraph::new(lines).block(dialog(theme, &sanitize::line(title), false)),
         rect,
     );
-}
-
-/// A centred rectangle of at most `w` x `h` inside `area`.
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    }
 }

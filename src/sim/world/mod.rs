@@ -8,6 +8,7 @@
 mod apply;
 mod database;
 mod metrics;
+mod rollback;
 mod rows;
 mod script;
 pub(super) mod signals;
