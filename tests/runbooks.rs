@@ -411,3 +411,85 @@ fn check_dir_reports_problems_per_file() {
     );
     assert!(runbook::check_dir(&dir.path().join("absent"), &Scenario::names()).is_empty());
 }
+
+/// RESOLVED needs the runbook's workloads settled, not only its checks: a
+/// service at 1/1 whose new task is still starting (health UNKNOWN) is not.
+#[test]
+fn resolution_waits_for_the_runbooks_workloads_to_settle() {
+    let text = r#"
+id = "ecs"
+title = "ECS"
+resolved_when = [ { workload = "ecs-service prod/checkout", ready_at_least_desired = true } ]
+resolved_hold = "2m"
+[[steps]]
+title = "Redeploy"
+text = "x"
+[[steps.actions]]
+label = "Force"
+kind = "force_new_deployment"
+target = "ecs-service prod/checkout"
+"#;
+    let book = Runbook::parse("ecs.toml", text).unwrap_or_else(|ps| panic!("{ps:?}"));
+    assert_eq!(book.resolved_hold, Duration::from_secs(120));
+    let service = row(
+        WorkloadKind::EcsService,
+        "prod",
+        "checkout",
+        1,
+        1,
+        Health::Ok,
+        None,
+    );
+    let mut task = row(
+        WorkloadKind::EcsTask,
+        "prod",
+        "4f1c",
+        0,
+        1,
+        Health::Unknown,
+        Some("checkout"),
+    );
+    task.status = "PROVISIONING".into();
+    let mut stopped = row(
+        WorkloadKind::EcsTask,
+        "prod",
+        "9a2b",
+        0,
+        1,
+        Health::Critical,
+        Some("checkout"),
+    );
+    stopped.status = "STOPPED".into();
+    let rows = vec![service.clone(), task.clone(), stopped.clone()];
+    let view = EstateView {
+        workloads: &rows,
+        metrics: &[],
+        databases: &[],
+    };
+    assert_eq!(
+        book.resolution(&view),
+        Err("ecs-task prod/4f1c is PROVISIONING".into())
+    );
+    task.health = Health::Ok;
+    task.status = "RUNNING".into();
+    let rows = vec![service, task, stopped];
+    let view = EstateView {
+        workloads: &rows,
+        metrics: &[],
+        databases: &[],
+    };
+    assert_eq!(
+        book.resolution(&view),
+        Ok(()),
+        "a stopped task does not count"
+    );
+
+    let bad = text.replace("\"2m\"", "\"soon\"");
+    let problems = Runbook::parse("ecs.toml", &bad).expect_err("a bad hold");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.to_string().contains("resolved_hold") && p.to_string().contains("soon")),
+        "{problems:?}"
+    );
+}

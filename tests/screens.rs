@@ -332,11 +332,34 @@ fn resolution_shows_in_the_header() {
     let mut s = State::new(keymap, sim_target("bad-deploy"), world.now()).with_runbook(book);
     update(&mut s, Msg::Workloads(world.workloads()));
     update(&mut s, Msg::Metrics(world.metrics()));
-    let screen = text(&draw(&s, &Theme::shipped("default").unwrap(), 80, 24));
-    assert!(
-        screen.lines().next().unwrap().contains("RESOLVED"),
-        "{screen}"
-    );
+    let theme = Theme::shipped("default").unwrap();
+    let header = |s: &State| {
+        text(&draw(s, &theme, 80, 24))
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    // Everything passes, but RESOLVED waits for the runbook's hold period.
+    assert!(header(&s).contains("HOLDING 30s"), "{}", header(&s));
+    let now = world.now();
+    update(&mut s, Msg::Tick(now + Duration::from_secs(12)));
+    assert!(header(&s).contains("HOLDING 18s"), "{}", header(&s));
+    // A relapse breaks the hold; it starts again from the full period.
+    let mut relapse = world.metrics();
+    for m in relapse.iter_mut().filter(|m| m.key == "api.5xx_rate") {
+        if let Some(p) = m.points.last_mut() {
+            p.value = 9.0;
+        }
+    }
+    update(&mut s, Msg::Metrics(relapse));
+    assert!(header(&s).contains("INCIDENT"), "{}", header(&s));
+    update(&mut s, Msg::Metrics(world.metrics()));
+    assert!(header(&s).contains("HOLDING 30s"), "{}", header(&s));
+    update(&mut s, Msg::Tick(now + Duration::from_secs(41)));
+    assert!(header(&s).contains("HOLDING 1s"), "{}", header(&s));
+    update(&mut s, Msg::Tick(now + Duration::from_secs(42)));
+    assert!(header(&s).contains("RESOLVED"), "{}", header(&s));
 }
 
 #[test]

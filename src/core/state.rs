@@ -155,11 +155,7 @@ impl State {
 
     /// Load a runbook into the Runbook pane.
     pub fn with_runbook(mut self, book: Runbook) -> Self {
-        self.runbook = Some(RunbookView {
-            book,
-            step: 0,
-            action: 0,
-        });
+        self.runbook = Some(RunbookView::new(book));
         self
     }
 
@@ -194,10 +190,25 @@ impl State {
         }
     }
 
-    /// True once the runbook's resolved-when checks all pass.
-    pub fn resolved(&self) -> Option<bool> {
+    /// Where the incident stands: open, holding, or resolved (the checks
+    /// pass, the runbook's workloads are settled, and both have held for the
+    /// runbook's hold period). None without a runbook.
+    pub fn resolution(&self) -> Option<crate::panes::runbook::Resolution> {
         self.runbook
             .as_ref()
-            .map(|r| r.book.is_resolved(&self.estate()))
+            .map(|r| r.resolution(&self.estate(), self.now))
+    }
+
+    /// Start or break the resolution's hold with the latest data.
+    pub fn track_resolution(&mut self) {
+        let now = self.now;
+        let view = crate::runbook::EstateView {
+            workloads: &self.workloads.rows,
+            metrics: &self.metrics.series,
+            databases: &self.metrics.databases,
+        };
+        if let Some(r) = self.runbook.as_mut() {
+            r.track(&view, now);
+        }
     }
 }

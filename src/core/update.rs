@@ -93,6 +93,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             return vec![Effect::Quit];
         }
     }
+    state.track_resolution();
     Vec::new()
 }
 

@@ -13,7 +13,8 @@ use std::path::Path;
 
 pub use fields::parse_target;
 pub use model::{
-    ACTION_KINDS, ActionKind, ChangeSpec, Check, CheckResult, EstateView, Runbook, Step,
+    ACTION_KINDS, ActionKind, ChangeSpec, Check, CheckResult, DEFAULT_RESOLVED_HOLD, EstateView,
+    Runbook, Step, settled,
 };
 
 use crate::problem::Problem;

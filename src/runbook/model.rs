@@ -5,6 +5,10 @@ use crate::domain::{
     Change, DbSnapshot, Health, MetricSeries, QueryRule, Workload, WorkloadKind, WorkloadRef,
 };
 
+/// How long the resolution checks must hold before RESOLVED shows, unless
+/// the runbook says otherwise (`resolved_hold`).
+pub const DEFAULT_RESOLVED_HOLD: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// One parsed runbook.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Runbook {
@@ -13,8 +17,10 @@ pub struct Runbook {
     /// The demo scenario it belongs to, if any.
     pub scenario: Option<String>,
     pub summary: String,
-    /// The incident counts as resolved when all of these pass.
+    /// The incident counts as resolved when all of these pass, have passed
+    /// for `resolved_hold`, and the runbook's workloads are settled.
     pub resolved_when: Vec<Check>,
+    pub resolved_hold: std::time::Duration,
     pub steps: Vec<Step>,
 }
 
@@ -91,6 +97,21 @@ pub enum ActionKind {
         database: String,
         rule: QueryRule,
     },
+}
+
+impl ActionKind {
+    /// The workload it acts on (none for database actions).
+    pub fn target(&self) -> Option<&WorkloadRef> {
+        match self {
+            ActionKind::Scale { target, .. }
+            | ActionKind::RolloutUndo { target, .. }
+            | ActionKind::RolloutRestart { target }
+            | ActionKind::DeletePod { target }
+            | ActionKind::StopTask { target }
+            | ActionKind::ForceNewDeployment { target } => Some(target),
+            ActionKind::TerminateQueries { .. } => None,
+        }
+    }
 }
 
 /// The `kind` words, in the order documented.
@@ -244,6 +265,38 @@ impl ChangeSpec {
     }
 }
 
+/// A workload is settled when it is healthy with every replica or task it
+/// wants ready, and every live pod or task it owns is healthy too (a new
+/// ECS task still starting, with health UNKNOWN, is not).
+pub fn settled(view: &EstateView<'_>, target: &WorkloadRef) -> Result<(), String> {
+    let w = find(view, target).ok_or_else(|| format!("{target} not seen"))?;
+    if w.ready < w.desired {
+        return Err(format!("{target} has {}/{} ready", w.ready, w.desired));
+    }
+    if w.health != Health::Ok {
+        return Err(format!("{target} is not healthy ({})", w.status));
+    }
+    let child = match target.kind {
+        WorkloadKind::Deployment => WorkloadKind::Pod,
+        WorkloadKind::EcsService => WorkloadKind::EcsTask,
+        _ => return Ok(()),
+    };
+    let unsettled = view.workloads.iter().find(|c| {
+        c.id.kind == child
+            && c.id.scope == target.scope
+            && c.owner.as_deref() == Some(target.name.as_str())
+            && !matches!(
+                c.status.as_str(),
+                "Terminating" | "Succeeded" | "STOPPED" | "DEPROVISIONING" | "STOPPING"
+            )
+            && c.health != Health::Ok
+    });
+    match unsettled {
+        Some(c) => Err(format!("{} is {}", c.id, c.status)),
+        None => Ok(()),
+    }
+}
+
 /// `target` itself when it is of `kind`; otherwise its unhealthiest child of `kind`.
 fn worst_child(
     view: &EstateView<'_>,
@@ -271,13 +324,60 @@ fn worst_child(
 }
 
 impl Runbook {
-    /// True when every `resolved_when` check passes (false when there are none).
+    /// Whether the incident looks over right now: every `resolved_when` check
+    /// passes and every workload the runbook names is settled (see
+    /// [`settled`]). `Err` says what is still wrong. A runbook with no
+    /// checks never resolves.
+    pub fn resolution(&self, view: &EstateView<'_>) -> Result<(), String> {
+        if self.resolved_when.is_empty() {
+            return Err("the runbook has no resolved_when checks".into());
+        }
+        for check in &self.resolved_when {
+            match check.evaluate(view) {
+                CheckResult::Pass => {}
+                CheckResult::Fail(why) | CheckResult::Unknown(why) => return Err(why),
+            }
+        }
+        // Workloads the checks name must be seen and settled; those only
+        // the actions name, when they exist here.
+        let named = self.checked_workloads();
+        self.workloads()
+            .iter()
+            .filter(|t| named.contains(t) || find(view, t).is_some())
+            .try_for_each(|target| settled(view, target))
+    }
+
+    /// The deployments and ECS services the runbook's checks name.
+    fn checked_workloads(&self) -> Vec<WorkloadRef> {
+        self.resolved_when
+            .iter()
+            .chain(self.steps.iter().flat_map(|s| s.checks.iter()))
+            .filter_map(|check| match check {
+                Check::Healthy { target, .. } | Check::ReadyAtLeastDesired { target } => {
+                    Some(target.clone())
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// True when [`Runbook::resolution`] passes now (the hold is the caller's).
     pub fn is_resolved(&self, view: &EstateView<'_>) -> bool {
-        !self.resolved_when.is_empty()
-            && self
-                .resolved_when
-                .iter()
-                .all(|c| c.evaluate(view) == CheckResult::Pass)
+        self.resolution(view).is_ok()
+    }
+
+    /// Every deployment and ECS service the runbook's checks and actions name.
+    pub fn workloads(&self) -> Vec<WorkloadRef> {
+        let mut out = self.checked_workloads();
+        for action in self.actions() {
+            if let Some(target) = action.kind.target() {
+                out.push(target.clone());
+            }
+        }
+        out.retain(|t| matches!(t.kind, WorkloadKind::Deployment | WorkloadKind::EcsService));
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// Every action of every step, in order.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::model::{ActionKind, ChangeSpec, Check, Runbook, Step};
+use super::model::{ActionKind, ChangeSpec, Check, DEFAULT_RESOLVED_HOLD, Runbook, Step};
 use crate::domain::{QueryRule, WorkloadKind};
 use crate::problem::Problem;
 use crate::toml_doc::{Doc, join_key};
@@ -67,6 +67,7 @@ impl Parser<'_> {
                 "scenario",
                 "summary",
                 "resolved_when",
+                "resolved_hold",
                 "steps",
             ],
         );
@@ -95,6 +96,23 @@ impl Parser<'_> {
             Some(v) => self.checks(v, "resolved_when"),
             None => Vec::new(),
         };
+        let resolved_hold = match self.string(doc, &span, "", "resolved_hold", false) {
+            None => DEFAULT_RESOLVED_HOLD,
+            Some(text) => match humantime::parse_duration(text.trim()) {
+                Ok(d) => d,
+                Err(_) => {
+                    let vspan = self
+                        .get(doc, "resolved_hold")
+                        .map_or(span.clone(), Spanned::span);
+                    self.problem(
+                        &vspan,
+                        "resolved_hold",
+                        format!("invalid duration \"{text}\" (use e.g. \"30s\", \"2m\", \"0s\")"),
+                    );
+                    DEFAULT_RESOLVED_HOLD
+                }
+            },
+        };
         let mut steps = Vec::new();
         match self.get(doc, "steps") {
             None => self.problem(
@@ -116,6 +134,7 @@ impl Parser<'_> {
             scenario,
             summary,
             resolved_when,
+            resolved_hold,
             steps,
         })
     }

@@ -13,6 +13,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::core::{Feed, STALE_AFTER, State};
 use crate::panes::layout;
+use crate::panes::runbook::Resolution;
 use crate::panes::{Pane, digit, spec};
 use crate::sanitize;
 use crate::theme::{Slot, Theme};
@@ -80,11 +81,14 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ));
         spans.push(Span::raw(" "));
     }
-    if let Some(resolved) = state.resolved() {
-        let (text, slot) = if resolved {
-            (" RESOLVED ", Slot::HealthOk)
-        } else {
-            (" INCIDENT ", Slot::HealthCritical)
+    if let Some(resolution) = state.resolution() {
+        let (text, slot) = match resolution {
+            Resolution::Resolved => (" RESOLVED ".to_string(), Slot::HealthOk),
+            Resolution::Holding { left } => (
+                format!(" HOLDING {} ", crate::fmt::duration_short(left)),
+                Slot::HealthWarn,
+            ),
+            Resolution::Open(_) => (" INCIDENT ".to_string(), Slot::HealthCritical),
         };
         spans.push(Span::styled(
             text,
