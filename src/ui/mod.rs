@@ -1,6 +1,7 @@
 //! Pure rendering: `render(frame, &State, &Theme)` draws everything from the
 //! state and touches nothing else.
 
+mod log_line;
 mod overlay;
 
 use ratatui::Frame;
@@ -36,6 +37,9 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     }
     render_status(frame, status, state, theme);
     overlay::render(frame, body, state, theme);
+    if let Some(crate::core::Layer::LogLine { line, scroll }) = &state.layer {
+        log_line::render(frame, body, state, theme, line, *scroll);
+    }
 }
 
 fn render_pane(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, pane: Pane) {

@@ -24,6 +24,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             selected,
         }) => picker(frame, area, state, theme, title, items, *selected),
         Some(Layer::Insights) => insights(frame, area, state, theme),
+        // Drawn by `ui::log_line`.
+        Some(Layer::LogLine { .. }) => {}
     }
 }
 
@@ -153,7 +155,7 @@ fn insights(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     );
 }
 
-fn dialog<'a>(theme: &Theme, title: &str, danger: bool) -> Block<'a> {
+pub(super) fn dialog<'a>(theme: &Theme, title: &str, danger: bool) -> Block<'a> {
     Block::new()
         .borders(Borders::ALL)
         .border_style(theme.style(if danger {
@@ -174,7 +176,7 @@ fn dialog<'a>(theme: &Theme, title: &str, danger: bool) -> Block<'a> {
 
 /// The key to show for an action: `esc`/`enter` where bound for cancel/submit
 /// (what users expect), else the shortest.
-fn key_of(state: &State, mode: Mode, action: Action) -> String {
+pub(super) fn key_of(state: &State, mode: Mode, action: Action) -> String {
     let keys = state.keymap.keys_for(mode, action);
     let preferred = match action {
         Action::Cancel => Some("esc"),
@@ -462,7 +464,7 @@ fn picker(
 }
 
 /// A centred rectangle of at most `w` x `h` inside `area`.
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
+pub(super) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
     Rect {
