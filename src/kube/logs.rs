@@ -7,7 +7,7 @@
 //! while the pod still exists, it emits a visible marker line and reconnects
 //! with backoff from the last timestamp it saw.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use super::TaskGuard;
 use super::config::map_kube_error;
 use super::convert::{self, parse_log_line};
+pub use super::log_options::{LogOptions, LogSelector};
 use super::watch::Caches;
 use crate::backoff::Backoff;
 use crate::domain::{Level, LogLine};
@@ -39,47 +40,6 @@ const BACKOFF_MIN: Duration = Duration::from_millis(500);
 const BACKOFF_MAX: Duration = Duration::from_secs(10);
 /// How often the supervisor re-checks the pod cache even without a change signal.
 const RESYNC: Duration = Duration::from_secs(2);
-
-/// Which pods to follow.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum LogSelector {
-    /// Every pod in the watched namespace(s).
-    #[default]
-    All,
-    /// Pods whose labels include all of these.
-    Labels(BTreeMap<String, String>),
-    /// The pods of one deployment (through their ReplicaSet).
-    Deployment { namespace: String, name: String },
-}
-
-/// How to follow.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogOptions {
-    pub selector: LogSelector,
-    /// Lines of history to fetch from pods already running when following
-    /// starts. Pods that appear later are read from their beginning.
-    pub tail_lines: Option<i64>,
-    /// Follow at most this many containers (pods sorted by namespace and
-    /// name); a marker line says when some are left out.
-    pub max_streams: usize,
-    /// Only lines newer than this, from the pods there when following starts.
-    pub since: Option<Duration>,
-    /// Keep following; `false` reads what the pods of the first list have
-    /// logged so far, and the source then [ends](LogSource::ended).
-    pub follow: bool,
-}
-
-impl Default for LogOptions {
-    fn default() -> Self {
-        Self {
-            selector: LogSelector::All,
-            tail_lines: Some(100),
-            max_streams: 64,
-            since: None,
-            follow: true,
-        }
-    }
-}
 
 /// A [`LogSource`] over the followed pods.
 pub struct KubeLogs {
