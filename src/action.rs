@@ -165,6 +165,12 @@ actions! {
     ToggleJson = "toggle_json",
     /// Show or hide log timestamps
     ToggleTimestamps = "toggle_timestamps",
+    /// Wrap long log lines, or cut them at the pane's edge
+    ToggleWrap = "toggle_wrap",
+    /// Show the whole log line at the bottom of the Logs pane
+    ShowLine = "show_line",
+    /// Save the log lines shown (after the filters) to a file
+    SaveLogs = "save_logs",
     /// Clear the filter or search
     ClearFilter = "clear_filter",
     /// Run a CloudWatch Logs Insights query over the session's log groups

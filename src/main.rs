@@ -95,11 +95,54 @@ enum Command {
     },
     /// Check config, themes, keymaps and runbooks; print every problem; exit non-zero if any.
     CheckConfig,
+    /// Print the logs of pods (deploy/NAME or -l SELECTOR) and/or CloudWatch
+    /// Logs groups, merged by time, one sanitised line each (for grep, jq).
+    Logs(LogsCli),
     /// The simulated estate for other tools.
     Sim {
         #[command(subcommand)]
         command: SimCommand,
     },
+}
+
+/// `opsdeck logs` (its logic is in `commands::logs`).
+#[derive(Debug, clap::Args)]
+struct LogsCli {
+    /// deploy/NAME: the pods of a deployment.
+    target: Option<String>,
+    /// Pods with these labels (key=value,...).
+    #[arg(long, short = 'l')]
+    selector: Option<String>,
+    /// The kubeconfig file (default: $KUBECONFIG or ~/.kube/config).
+    #[arg(long)]
+    kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context (default: the current one).
+    #[arg(long)]
+    context: Option<String>,
+    /// The namespace (default: the context's, else "default").
+    #[arg(long, short = 'n')]
+    namespace: Option<String>,
+    /// A CloudWatch Logs group (repeatable).
+    #[arg(long = "log-group")]
+    log_groups: Vec<String>,
+    /// Only CloudWatch log streams whose name starts with this.
+    #[arg(long)]
+    log_stream_prefix: Option<String>,
+    /// AWS profile.
+    #[arg(long)]
+    profile: Option<String>,
+    /// AWS region.
+    #[arg(long)]
+    region: Option<String>,
+    /// How far back to start: 30s, 10m, 2h (default 10m).
+    #[arg(long)]
+    since: Option<String>,
+    /// Keep printing new lines (they wait up to 5 s to be put in time order).
+    #[arg(long, short = 'f')]
+    follow: bool,
+    /// One JSON object per line: time, source, level, text.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -137,6 +180,20 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::CheckConfig) => check_config(&opts),
+        Some(Command::Logs(a)) => opsdeck::commands::logs(opsdeck::commands::LogsArgs {
+            target: a.target,
+            selector: a.selector,
+            kubeconfig: a.kubeconfig,
+            context: a.context,
+            namespace: a.namespace,
+            log_groups: a.log_groups,
+            log_stream_prefix: a.log_stream_prefix,
+            profile: a.profile,
+            region: a.region,
+            since: a.since,
+            follow: a.follow,
+            json: a.json,
+        }),
         Some(Command::Demo {
             scenario,
             seed,

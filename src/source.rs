@@ -55,6 +55,10 @@ pub trait LogSource: Send {
     fn lag(&self) -> Option<Duration> {
         None
     }
+    /// A source asked not to follow has delivered everything it will.
+    fn ended(&self) -> bool {
+        false
+    }
 }
 
 /// Metric series with thresholds.

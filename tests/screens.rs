@@ -508,3 +508,122 @@ fn rollback_confirmation_shows_both_ends_in_full_at_80x24() {
     assert!(screen.contains("Type api to confirm"), "{screen}");
     insta::assert_snapshot!("rollback_confirm_80x24", screen);
 }
+
+// ---- the Logs pane: wrap, the full line, Home ----
+
+fn logs_state(lines: Vec<opsdeck::domain::LogLine>) -> State {
+    let keymap = Keymap::shipped("default").unwrap();
+    let mut s = State::new(keymap, sim_target("test"), t0());
+    update(&mut s, Msg::Logs(lines));
+    key(&mut s, '2');
+    key(&mut s, 'z');
+    s
+}
+
+fn log_line(source: &str, secs: u64, text: &str) -> opsdeck::domain::LogLine {
+    opsdeck::domain::LogLine {
+        source: source.into(),
+        time: t0() + Duration::from_secs(secs),
+        level: opsdeck::domain::Level::Info,
+        text: text.into(),
+    }
+}
+
+const LONG: &str = "GET /api/v1/orders/4711?expand=items,customer,payments status=200 \
+duration_ms=1234 user_agent=Mozilla/5.0 trace=abcdef0123456789 END";
+
+#[test]
+fn long_log_lines_wrap_under_their_text_at_80_columns() {
+    let mut s = logs_state(vec![
+        log_line("api-1", 1, LONG),
+        log_line("api-2", 2, "short"),
+    ]);
+    let before = text(&draw(&s, &Theme::default(), 80, 24));
+    assert!(!before.contains("END"), "cut at the edge:\n{before}");
+    key(&mut s, 'w');
+    let after = text(&draw(&s, &Theme::default(), 80, 24));
+    let rows: Vec<&str> = after.lines().collect();
+    let first = rows
+        .iter()
+        .position(|r| r.contains("GET /api/v1"))
+        .expect("the long line is shown");
+    // Timestamp (9) and source column (15) come first; the rest wraps under the text.
+    assert!(
+        rows[first].starts_with("│08:00:01 api-1          GET /api/v1/orders/4711"),
+        "{after}"
+    );
+    assert!(
+        rows[first + 1].starts_with("│                        "),
+        "{after}"
+    );
+    assert!(rows[first + 2].contains("END"), "{after}");
+    assert!(
+        rows[first + 3].contains("08:00:02 api-2          short"),
+        "{after}"
+    );
+    assert!(
+        rows[1].contains("Logs follow wrap"),
+        "the title says so: {}",
+        rows[1]
+    );
+}
+
+#[test]
+fn enter_shows_the_whole_line_with_its_json_pretty_printed() {
+    let json = r#"{"level":"error","msg":"payment failed","order":4711,"detail":"card declined by issuer after 3 retries; customer notified by email"}"#;
+    let mut s = logs_state(vec![log_line("api-1", 1, json)]);
+    s.logs.order = opsdeck::domain::LogOrder::default();
+    let chord = KeyChord::new(KeyCode::Enter, KeyModifiers::NONE);
+    update(&mut s, Msg::Key(chord));
+    let screen = text(&draw(&s, &Theme::default(), 80, 24));
+    assert!(
+        screen.contains("api-1 · 2027-01-15T08:00:01.000Z · INFO"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(
+            r#""detail": "card declined by issuer after 3 retries; customer notified by"#
+        ),
+        "{screen}"
+    );
+    assert!(screen.contains("││email\","), "wrapped, not cut:\n{screen}");
+    assert!(screen.contains(r#""order": 4711"#), "{screen}");
+    let chord = KeyChord::new(KeyCode::Esc, KeyModifiers::NONE);
+    update(&mut s, Msg::Key(chord));
+    assert!(s.layer.is_none());
+}
+
+#[test]
+fn home_shows_a_full_page_from_the_first_line() {
+    let lines = (0..100)
+        .map(|i| log_line("api-1", i, &format!("line {i}")))
+        .collect();
+    let mut s = logs_state(lines);
+    update(
+        &mut s,
+        Msg::Key(KeyChord::new(KeyCode::Home, KeyModifiers::NONE)),
+    );
+    let screen = text(&draw(&s, &Theme::default(), 80, 24));
+    let shown: Vec<&str> = screen
+        .lines()
+        .filter_map(|r| r.split("api-1          ").nth(1))
+        .map(|t| t.trim_end_matches('│').trim_end())
+        .collect();
+    let want: Vec<String> = (0..shown.len()).map(|i| format!("line {i}")).collect();
+    assert_eq!(shown, want);
+    // The zoomed pane at 80x24 has 20 rows inside its border.
+    assert_eq!(shown.len(), 20, "{screen}");
+    // Wrapped, the first page still starts at the first line and is full.
+    let mut s = logs_state(vec![log_line("api-1", 0, LONG), log_line("api-1", 1, LONG)]);
+    key(&mut s, 'w');
+    for i in 2..30 {
+        update(&mut s, Msg::Logs(vec![log_line("api-1", i, LONG)]));
+    }
+    key(&mut s, 'g');
+    let screen = text(&draw(&s, &Theme::default(), 80, 24));
+    let rows: Vec<&str> = screen.lines().collect();
+    // Six lines of three rows each: as many whole lines as fit in 20 rows.
+    assert!(rows[2].contains("08:00:00 api-1"), "{screen}");
+    assert!(rows[17].contains("08:00:05 api-1"), "{screen}");
+    assert!(rows[19].contains("END"), "{screen}");
+}

@@ -1540,3 +1540,108 @@ fn a_forced_read_only_says_why_in_the_notice() {
         "{text}"
     );
 }
+
+fn log_at(source: &str, secs: u64, text: &str) -> LogLine {
+    LogLine {
+        source: source.into(),
+        time: t0() + Duration::from_secs(secs),
+        level: Level::Info,
+        text: text.into(),
+    }
+}
+
+fn log_texts(s: &State) -> Vec<String> {
+    s.logs.lines.iter().map(|l| l.text.clone()).collect()
+}
+
+#[test]
+fn sources_histories_are_merged_and_a_line_beyond_the_window_is_said() {
+    let mut s = state();
+    update(&mut s, Msg::Tick(t0() + Duration::from_secs(100)));
+    // Pod a's history, then pod b's a moment later: merged, not appended.
+    update(
+        &mut s,
+        Msg::Logs(vec![log_at("a", 10, "a1"), log_at("a", 30, "a2")]),
+    );
+    update(&mut s, Msg::Tick(t0() + Duration::from_secs(101)));
+    update(
+        &mut s,
+        Msg::Logs(vec![log_at("b", 5, "b1"), log_at("b", 20, "b2")]),
+    );
+    assert_eq!(log_texts(&s), ["b1", "a1", "b2", "a2"]);
+    let (_, title) = opsdeck::panes::logs::title(&s);
+    assert!(!title.contains("late"), "{title}");
+    // Ten seconds later both batches are final: an old line is late.
+    update(&mut s, Msg::Tick(t0() + Duration::from_secs(111)));
+    update(&mut s, Msg::Logs(vec![log_at("c", 15, "c-late")]));
+    assert_eq!(log_texts(&s), ["b1", "a1", "b2", "a2", "c-late"]);
+    let (_, title) = opsdeck::panes::logs::title(&s);
+    assert_eq!(title, "follow 1 late>5s");
+}
+
+#[test]
+fn the_shown_log_lines_are_saved_through_a_prompt() {
+    let mut s = state();
+    key(&mut s, '2');
+    update(
+        &mut s,
+        Msg::Logs(vec![
+            log_at("api-1", 1, "GET /health 200"),
+            LogLine {
+                level: Level::Error,
+                ..log_at("api-2", 2, "pool timeout \u{1b}[31mred")
+            },
+            log_at("api-1", 3, "GET /orders 200"),
+        ]),
+    );
+    key(&mut s, 'L');
+    key(&mut s, 'L');
+    key(&mut s, 'L');
+    key(&mut s, 'L');
+    key(&mut s, 'W');
+    assert_eq!(prompt_text(&s), "opsdeck-logs-20270115T080000Z.log");
+    ctrl(&mut s, 'u');
+    special(&mut s, KeyCode::Enter);
+    assert_eq!(
+        s.layer.as_ref().map(|_| ()),
+        Some(()),
+        "an empty path stays in the prompt"
+    );
+    typed(&mut s, "/tmp/incident.log");
+    let effects = special(&mut s, KeyCode::Enter);
+    assert!(s.layer.is_none());
+    assert_eq!(
+        effects,
+        vec![Effect::SaveLogs {
+            path: "/tmp/incident.log".into(),
+            text: "2027-01-15T08:00:02.000Z api-2 ERROR pool timeout red\n".into(),
+            lines: 1,
+        }]
+    );
+}
+
+#[test]
+fn wrap_and_the_full_line_view_are_toggled_from_the_logs_pane() {
+    let mut s = state();
+    key(&mut s, '2');
+    special(&mut s, KeyCode::Enter);
+    assert!(s.layer.is_none(), "no line to show yet");
+    update(
+        &mut s,
+        Msg::Logs(vec![log_at("a", 1, "first"), log_at("a", 2, "second")]),
+    );
+    key(&mut s, 'w');
+    assert!(s.logs.wrap);
+    key(&mut s, 'k');
+    special(&mut s, KeyCode::Enter);
+    match &s.layer {
+        Some(Layer::LogLine { line, scroll: 0 }) => assert_eq!(line.text, "first"),
+        other => panic!("{other:?}"),
+    }
+    key(&mut s, 'j');
+    assert!(matches!(s.layer, Some(Layer::LogLine { scroll: 1, .. })));
+    special(&mut s, KeyCode::Esc);
+    assert!(s.layer.is_none());
+    key(&mut s, 'w');
+    assert!(!s.logs.wrap);
+}

@@ -30,6 +30,30 @@ pub(super) fn handle(state: &mut State, msg: Msg, running: &Running, io: &Io) {
     for effect in update(state, msg) {
         match effect {
             Effect::Quit => state.quit = true,
+            Effect::SaveLogs { path, text, lines } => {
+                let tx = io.tx.clone();
+                tokio::spawn(async move {
+                    let msg = match tokio::task::spawn_blocking(move || {
+                        save_new_file(&path, &text).map(|()| path)
+                    })
+                    .await
+                    {
+                        Ok(Ok(path)) => Msg::Flash {
+                            text: format!("saved {lines} log lines to {}", path.display()),
+                            error: false,
+                        },
+                        Ok(Err(e)) => Msg::Flash {
+                            text: format!("logs not saved: {e}"),
+                            error: true,
+                        },
+                        Err(e) => Msg::Flash {
+                            text: format!("logs not saved: {e}"),
+                            error: true,
+                        },
+                    };
+                    let _ = tx.send(msg).await;
+                });
+            }
             Effect::Refresh => {
                 io.refresh.send_modify(|n| *n += 1);
             }
@@ -141,6 +165,19 @@ pub(super) fn handle(state: &mut State, msg: Msg, running: &Running, io: &Io) {
             },
         }
     }
+}
+
+/// Write `text` to a new file; an existing file is never overwritten.
+pub fn save_new_file(path: &std::path::Path, text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// How often a running Logs Insights query's results are fetched.
@@ -258,4 +295,20 @@ pub async fn run_audited(
     }
     tracing::info!(id, ok = result.is_ok(), "action finished");
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saving_writes_a_new_file_and_never_overwrites_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("logs.txt");
+        save_new_file(&path, "one\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "one\n");
+        let err = save_new_file(&path, "two\n").unwrap_err();
+        assert!(err.contains("logs.txt") && err.contains("exists"), "{err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "one\n");
+    }
 }

@@ -19,6 +19,8 @@ pub enum InputPurpose {
     TerminateOlderThan { database: String },
     /// A CloudWatch Logs Insights query to run.
     Query,
+    /// The file to save the shown log lines to.
+    SaveLogs,
 }
 
 /// An open text prompt.

@@ -13,7 +13,9 @@ use crate::panes::{database, logs, workloads};
 /// The keymap table a layer uses.
 pub fn mode(layer: &Layer) -> Mode {
     match layer {
-        Layer::Help { .. } | Layer::Notice { .. } | Layer::Insights => Mode::Help,
+        Layer::Help { .. } | Layer::Notice { .. } | Layer::Insights | Layer::LogLine { .. } => {
+            Mode::Help
+        }
         Layer::Input(_) | Layer::Picker { .. } => Mode::Input,
         // Typing the name, until the backend refuses (then there is nothing to type).
         Layer::Confirm(c)
@@ -30,7 +32,9 @@ pub fn mode(layer: &Layer) -> Mode {
 /// An action while a layer is open goes to that layer.
 pub fn action(state: &mut State, action: Action) -> Vec<Effect> {
     match &state.layer {
-        Some(Layer::Help { .. }) | Some(Layer::Notice { .. }) => help_action(state, action),
+        Some(Layer::Help { .. }) | Some(Layer::Notice { .. }) | Some(Layer::LogLine { .. }) => {
+            help_action(state, action)
+        }
         Some(Layer::Input(_)) => input_action(state, action),
         Some(Layer::Confirm(_)) => confirm_action(state, action),
         Some(Layer::Picker { .. }) => picker_action(state, action),
@@ -93,6 +97,7 @@ fn live_apply(state: &mut State) {
             InputPurpose::Replicas { .. }
             | InputPurpose::Namespace
             | InputPurpose::Query
+            | InputPurpose::SaveLogs
             | InputPurpose::TerminateOlderThan { .. } => {}
         }
     }
@@ -164,6 +169,7 @@ fn input_action(state: &mut State, action: Action) -> Vec<Effect> {
                     state.layer = Some(Layer::Insights);
                     return vec![Effect::StartQuery { generation, query }];
                 }
+                InputPurpose::SaveLogs => return logs::save_submitted(state, &input.text),
                 InputPurpose::Namespace => {
                     state.layer = None;
                     let ns = input.text.trim();
@@ -330,6 +336,16 @@ fn picker_action(state: &mut State, action: Action) -> Vec<Effect> {
 }
 
 fn help_action(state: &mut State, action: Action) -> Vec<Effect> {
+    if let Some(Layer::LogLine { scroll, .. }) = &mut state.layer {
+        *scroll = match action {
+            Action::Down => scroll.saturating_add(1),
+            Action::PageDown | Action::HalfPageDown => scroll.saturating_add(10),
+            Action::Up => scroll.saturating_sub(1),
+            Action::PageUp | Action::HalfPageUp => scroll.saturating_sub(10),
+            Action::Top => 0,
+            _ => *scroll,
+        };
+    }
     match action {
         Action::Cancel | Action::Help | Action::Quit | Action::Submit => state.layer = None,
         Action::Down | Action::PageDown | Action::HalfPageDown => {

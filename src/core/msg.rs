@@ -92,6 +92,13 @@ pub enum Effect {
     },
     /// Stop the running Logs Insights query (StopQuery).
     StopQuery,
+    /// Write `text` to a new file at `path` (never over an existing one)
+    /// and flash the result.
+    SaveLogs {
+        path: std::path::PathBuf,
+        text: String,
+        lines: usize,
+    },
     /// Ask every poller to refresh now.
     Refresh,
     Quit,

@@ -59,6 +59,14 @@ pub fn ask(state: &mut State, change: Change) -> Vec<Effect> {
     vec![Effect::CheckChange { id, change }]
 }
 
+/// The focused pane's inside on the current terminal, for navigation
+/// that depends on what fits (a page of wrapped log lines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub width: usize,
+    pub rows: usize,
+}
+
 /// Move a selection `cur` by `delta` within `n` rows.
 pub fn step(cur: usize, delta: isize, n: usize) -> usize {
     if n == 0 {

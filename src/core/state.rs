@@ -64,6 +64,11 @@ pub enum Layer {
     },
     /// The Logs Insights result table (`State::insights`).
     Insights,
+    /// One log line in full: wrapped, JSON pretty-printed.
+    LogLine {
+        line: Box<crate::domain::LogLine>,
+        scroll: u16,
+    },
     /// Choose one of a list (Kubernetes contexts).
     Picker {
         title: String,

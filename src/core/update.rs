@@ -14,7 +14,7 @@ use super::state::{Feed, FeedStatus, Layer, State};
 use crate::action::{Action, Mode};
 use crate::domain::LogLine;
 use crate::keymap::{KeyChord, Resolved};
-use crate::panes::layout::{focused, focused_rows};
+use crate::panes::layout::{focused, focused_rows, focused_size};
 use crate::panes::logs::LogsView;
 use crate::panes::{Pane, REGISTRY, spec};
 
@@ -38,7 +38,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             feed_ok(state, Feed::Workloads);
         }
         Msg::Logs(lines) => {
-            state.logs.push(lines);
+            state.logs.push(lines, state.now);
             feed_ok(state, Feed::Logs);
         }
         Msg::Metrics(series) => {
@@ -121,7 +121,7 @@ fn previous_logs(
         Ok(lines) => {
             let source = format!("{} (previous)", pod.name);
             let n = lines.len();
-            state.logs.push(
+            state.logs.push_history(
                 lines
                     .into_iter()
                     .map(|l| LogLine {
@@ -309,7 +309,9 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::Top
         | Action::Bottom => {
             let delta = delta(state, action);
-            (spec(state.focus).navigate)(state, action, delta);
+            let (width, rows) = focused_size(state);
+            let page = super::ops::Page { width, rows };
+            (spec(state.focus).navigate)(state, action, delta, page);
             Vec::new()
         }
         Action::SwitchContext => {

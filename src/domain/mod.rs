@@ -6,6 +6,8 @@
 mod change;
 mod database;
 mod insights;
+mod log_order;
+pub mod log_text;
 mod target;
 mod telemetry;
 mod workload;
@@ -13,6 +15,7 @@ mod workload;
 pub use change::{Change, ChangeOutcome, Preview, PreviewError, RollbackPlan};
 pub use database::{DbSession, DbSnapshot, QueryRule, SessionState, SessionTarget};
 pub use insights::{QueryResults, QueryStatus};
+pub use log_order::{LogOrder, OrderedStream, Placed, REORDER_WINDOW};
 pub use target::Target;
 pub use telemetry::{Level, LogLine, MetricSeries, Point};
 pub use workload::{Health, Workload, WorkloadKind, WorkloadRef, rollout_health};

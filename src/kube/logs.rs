@@ -7,7 +7,7 @@
 //! while the pod still exists, it emits a visible marker line and reconnects
 //! with backoff from the last timestamp it saw.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use super::TaskGuard;
 use super::config::map_kube_error;
 use super::convert::{self, parse_log_line};
+pub use super::log_options::{LogOptions, LogSelector};
 use super::watch::Caches;
 use crate::backoff::Backoff;
 use crate::domain::{Level, LogLine};
@@ -40,45 +41,12 @@ const BACKOFF_MAX: Duration = Duration::from_secs(10);
 /// How often the supervisor re-checks the pod cache even without a change signal.
 const RESYNC: Duration = Duration::from_secs(2);
 
-/// Which pods to follow.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum LogSelector {
-    /// Every pod in the watched namespace(s).
-    #[default]
-    All,
-    /// Pods whose labels include all of these.
-    Labels(BTreeMap<String, String>),
-    /// The pods of one deployment (through their ReplicaSet).
-    Deployment { namespace: String, name: String },
-}
-
-/// How to follow.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogOptions {
-    pub selector: LogSelector,
-    /// Lines of history to fetch from pods already running when following
-    /// starts. Pods that appear later are read from their beginning.
-    pub tail_lines: Option<i64>,
-    /// Follow at most this many containers (pods sorted by namespace and
-    /// name); a marker line says when some are left out.
-    pub max_streams: usize,
-}
-
-impl Default for LogOptions {
-    fn default() -> Self {
-        Self {
-            selector: LogSelector::All,
-            tail_lines: Some(100),
-            max_streams: 64,
-        }
-    }
-}
-
 /// A [`LogSource`] over the followed pods.
 pub struct KubeLogs {
     label: String,
     client: Client,
     rx: mpsc::Receiver<LogLine>,
+    follow: bool,
     _guard: Arc<TaskGuard>,
     /// Stops this source's tasks (the supervisor and its followers) when dropped.
     _own: tokio_util::sync::DropGuard,
@@ -94,6 +62,7 @@ impl KubeLogs {
     ) -> KubeLogs {
         let cancel = guard.token().child_token();
         let (tx, rx) = mpsc::channel(CHANNEL);
+        let follow = opts.follow;
         let supervisor = Supervisor {
             client: client.clone(),
             cache,
@@ -108,6 +77,7 @@ impl KubeLogs {
             label,
             client,
             rx,
+            follow,
             _guard: guard,
             _own: cancel.drop_guard(),
         }
@@ -134,6 +104,7 @@ impl LogSource for KubeLogs {
         let mut batch = Vec::new();
         match tokio::time::timeout(max_wait, self.rx.recv()).await {
             Ok(Some(line)) => batch.push(line),
+            Ok(None) if !self.follow => return Ok(batch),
             Ok(None) => {
                 return Err(SourceError::Other("log following stopped".to_string()));
             }
@@ -146,6 +117,10 @@ impl LogSource for KubeLogs {
             }
         }
         Ok(batch)
+    }
+
+    fn ended(&self) -> bool {
+        !self.follow && self.rx.is_closed() && self.rx.is_empty()
     }
 }
 
@@ -213,6 +188,11 @@ impl Supervisor {
             self.reconcile(first && listed).await;
             if listed {
                 first = false;
+                if !self.opts.follow {
+                    // The followers read to the end and stop; the channel
+                    // closes when the last of them does.
+                    return;
+                }
             }
             tokio::select! {
                 () = self.cancel.cancelled() => break,
@@ -326,6 +306,8 @@ impl Supervisor {
                 container,
                 source,
                 tail: if first { self.opts.tail_lines } else { None },
+                since: if first { self.opts.since } else { None },
+                follow: self.opts.follow,
                 tx: self.tx.clone(),
                 cancel: self.cancel.child_token(),
             };
@@ -354,6 +336,8 @@ struct Follow {
     container: String,
     source: String,
     tail: Option<i64>,
+    since: Option<Duration>,
+    follow: bool,
     tx: mpsc::Sender<LogLine>,
     cancel: CancellationToken,
 }
@@ -383,6 +367,17 @@ impl Follow {
                 Ended::Cancelled => return,
                 Ended::Lost(r) => r,
             };
+            if !self.follow {
+                if !opened {
+                    let line = marker(
+                        &self.source,
+                        Level::Warn,
+                        format!("logs could not be read: {reason}"),
+                    );
+                    let _ = self.tx.send(line).await;
+                }
+                return;
+            }
             if opened {
                 established = true;
                 backoff.reset();
@@ -419,8 +414,14 @@ impl Follow {
         let since_time = last.and_then(|t| k8s_openapi::jiff::Timestamp::try_from(t).ok());
         let lp = LogParams {
             container: Some(self.container.clone()),
-            follow: true,
+            follow: self.follow,
             timestamps: true,
+            since_seconds: match (self.since, *last) {
+                (Some(d), None) if !established => {
+                    Some(i64::try_from(d.as_secs()).unwrap_or(i64::MAX).max(1))
+                }
+                _ => None,
+            },
             tail_lines: if established || last.is_some() {
                 None
             } else {

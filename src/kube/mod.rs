@@ -18,6 +18,7 @@ mod backend;
 pub mod config;
 pub mod convert;
 pub mod events;
+mod log_options;
 pub mod logs;
 pub mod metrics;
 mod options;

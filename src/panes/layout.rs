@@ -124,6 +124,21 @@ pub fn focused_rows(state: &State) -> usize {
         .map_or(1, |(_, r)| usize::from(r.height.saturating_sub(2)).max(1))
 }
 
+/// Columns and rows inside the focused pane's border (each at least 1).
+pub fn focused_size(state: &State) -> (usize, usize) {
+    let (w, h) = state.size;
+    let [_, _, body, _] = screen(Rect::new(0, 0, w, h), state);
+    panes(body, state)
+        .into_iter()
+        .find(|(p, _)| *p == state.focus)
+        .map_or((1, 1), |(_, r)| {
+            (
+                usize::from(r.width.saturating_sub(2)).max(1),
+                usize::from(r.height.saturating_sub(2)).max(1),
+            )
+        })
+}
+
 /// Remember which shared pane a short screen shows, when it is focused.
 pub fn focused(state: &mut State, pane: Pane) {
     state.focus = pane;

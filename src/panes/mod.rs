@@ -64,7 +64,7 @@ pub struct PaneSpec {
     /// Handle an action; `None` when the action is not this pane's.
     pub on_action: fn(&mut State, Action) -> Option<Vec<Effect>>,
     /// Move the selection or scroll by `delta` rows (`Top`/`Bottom` by the action).
-    pub navigate: fn(&mut State, Action, isize),
+    pub navigate: fn(&mut State, Action, isize, crate::core::ops::Page),
     /// Title and state summary for the border.
     pub title_of: fn(&State) -> (String, String),
     pub render: fn(&mut Frame, Rect, &State, &Theme),

@@ -3,6 +3,7 @@
 
 mod confirm;
 mod dialog;
+mod log_line;
 mod overlay;
 
 use ratatui::Frame;
@@ -39,6 +40,9 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     }
     render_status(frame, status, state, theme);
     overlay::render(frame, body, state, theme);
+    if let Some(crate::core::Layer::LogLine { line, scroll }) = &state.layer {
+        log_line::render(frame, body, state, theme, line, *scroll);
+    }
 }
 
 fn render_pane(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, pane: Pane) {

@@ -25,6 +25,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             selected,
         }) => picker(frame, area, state, theme, title, items, *selected),
         Some(Layer::Insights) => insights(frame, area, state, theme),
+        // Drawn by `ui::log_line`.
+        Some(Layer::LogLine { .. }) => {}
     }
 }
 

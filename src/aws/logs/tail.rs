@@ -51,6 +51,9 @@ pub struct TailOptions {
     pub backoff_min: Duration,
     /// The longest delay after a throttled request.
     pub backoff_max: Duration,
+    /// Keep polling for new events; `false` reads from the start up to now
+    /// once, and the source then [ends](LogSource::ended).
+    pub follow: bool,
 }
 
 impl Default for TailOptions {
@@ -67,6 +70,7 @@ impl Default for TailOptions {
             max_batch: 5_000,
             backoff_min: Duration::from_millis(200),
             backoff_max: Duration::from_secs(10),
+            follow: true,
         }
     }
 }
@@ -111,6 +115,8 @@ pub struct CloudWatchTail {
     newest_delivered: Option<i64>,
     /// When the next poll round may start; `None`: at once.
     next_poll: Option<Instant>,
+    /// Poll rounds started.
+    rounds: u64,
 }
 
 impl CloudWatchTail {
@@ -151,6 +157,7 @@ impl CloudWatchTail {
             ready: VecDeque::new(),
             newest_delivered: None,
             next_poll: None,
+            rounds: 0,
         }
     }
 
@@ -232,6 +239,9 @@ impl LogSource for CloudWatchTail {
                 return Ok(self.take_ready());
             }
             let now = Instant::now();
+            if !self.merge.in_round() && !self.opts.follow && self.rounds > 0 {
+                return Ok(Vec::new());
+            }
             if !self.merge.in_round() {
                 let due = self.next_poll.unwrap_or(now);
                 if now < due {
@@ -243,6 +253,7 @@ impl LogSource for CloudWatchTail {
                 }
                 self.next_poll = Some(now + self.opts.poll_interval);
                 self.merge.start_round();
+                self.rounds += 1;
             }
             if let Some(until) = self.retry_at.filter(|u| now < *u) {
                 if now >= deadline {
@@ -284,6 +295,10 @@ impl LogSource for CloudWatchTail {
                 }
             }
         }
+    }
+
+    fn ended(&self) -> bool {
+        !self.opts.follow && self.rounds > 0 && !self.merge.in_round() && self.ready.is_empty()
     }
 
     /// How far behind the tail is: `now − timestamp of the newest line

@@ -49,7 +49,7 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
 }
 
 /// Move the selected session.
-pub fn navigate(state: &mut State, _action: Action, delta: isize) {
+pub fn navigate(state: &mut State, _action: Action, delta: isize, _page: crate::core::ops::Page) {
     let n = db_rows(&state.metrics.databases).len();
     let i = step(state.database.selected, delta, n);
     state.database.select(&state.metrics.databases, i);

@@ -6,9 +6,9 @@ mod update;
 mod view;
 
 use super::Pane;
-pub use render::{render, title};
+pub use render::{pretty_json, render, title};
 pub use update::{navigate, on_action};
-pub use update::{no_match, search_submitted};
+pub use update::{no_match, save_submitted, search_submitted};
 pub use view::{LogsView, MAX_LOG_LINES};
 
 impl Pane {

@@ -49,6 +49,17 @@ pub fn title(state: &State) -> (String, String) {
         if l.json_pretty {
             parts.push("json".into());
         }
+        if l.wrap {
+            parts.push("wrap".into());
+        }
+        if l.order.late() > 0 {
+            // Lines that came later than the reorder window: not in time order.
+            parts.push(format!(
+                "{} late>{}",
+                l.order.late(),
+                crate::fmt::duration_short(l.order.window())
+            ));
+        }
         if let Some(lag) = l.lag.values().max() {
             parts.push(format!("behind {}", crate::fmt::duration_short(*lag)));
         }
@@ -69,18 +80,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         placeholder(frame, area, theme, msg);
         return;
     };
-    let source_width = if area.width >= 100 {
-        24
-    } else if area.width >= 50 {
-        14
-    } else {
-        9
-    };
+    let width = usize::from(area.width);
     let height = area.height as usize;
     // Walk up from the bottom line until the pane is full.
     let mut rows: Vec<Line> = Vec::new();
     for &idx in visible[..=bottom].iter().rev() {
-        let mut r = log_rows(&l.lines[idx], state, theme, source_width);
+        let mut r = display_rows(&l.lines[idx], state, theme, width);
         if l.matches(&l.lines[idx]) && !l.follow && visible[bottom] == idx {
             for line in &mut r {
                 *line = line
@@ -98,6 +103,86 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     rows.truncate(height);
     rows.reverse();
     frame.render_widget(Paragraph::new(rows), area);
+}
+
+/// The width of the source column in a pane `width` columns wide.
+fn source_width(width: usize) -> usize {
+    if width >= 100 {
+        24
+    } else if width >= 50 {
+        14
+    } else {
+        9
+    }
+}
+
+/// The screen rows of one log line in a pane `width` columns wide: one
+/// (cut at the edge), several when JSON is pretty-printed, and more when
+/// wrapping, continuation rows indented under the text.
+pub fn display_rows(
+    line: &LogLine,
+    state: &State,
+    theme: &Theme,
+    width: usize,
+) -> Vec<Line<'static>> {
+    let l = &state.logs;
+    let source_width = source_width(width);
+    let rows = log_rows(line, state, theme, source_width);
+    if !l.wrap {
+        return rows;
+    }
+    let mut prefix = if l.timestamps { 9 } else { 0 };
+    if l.source.is_none() {
+        prefix += source_width + 1;
+    }
+    let indent = if prefix + 20 <= width { prefix } else { 2 };
+    rows.into_iter()
+        .flat_map(|r| wrap(r, width, indent))
+        .collect()
+}
+
+/// How many screen rows `line` takes in the focused pane `width` wide.
+pub fn row_count(line: &LogLine, state: &State, width: usize) -> usize {
+    let plain = Theme {
+        name: String::new(),
+        styles: std::collections::HashMap::new(),
+    };
+    display_rows(line, state, &plain, width).len()
+}
+
+/// Cut a row into rows of at most `width` columns; rows after the first
+/// start with `indent` spaces.
+fn wrap(row: Line<'static>, width: usize, indent: usize) -> Vec<Line<'static>> {
+    use unicode_width::UnicodeWidthChar;
+    if row.width() <= width || width <= indent + 1 {
+        return vec![row];
+    }
+    let mut out: Vec<Line<'static>> = Vec::new();
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    for span in row.spans {
+        let mut text = String::new();
+        for c in span.content.chars() {
+            let cw = c.width().unwrap_or(0);
+            if used + cw > width {
+                if !text.is_empty() {
+                    spans.push(Span::styled(std::mem::take(&mut text), span.style));
+                }
+                out.push(Line::from(std::mem::take(&mut spans)));
+                spans.push(Span::raw(" ".repeat(indent)));
+                used = indent;
+            }
+            text.push(c);
+            used += cw;
+        }
+        if !text.is_empty() {
+            spans.push(Span::styled(text, span.style));
+        }
+    }
+    if !spans.is_empty() {
+        out.push(Line::from(spans));
+    }
+    out
 }
 
 fn level_slot(l: Level) -> Slot {

@@ -4,9 +4,10 @@
 use crate::action::Action;
 use crate::core::Effect;
 use crate::core::InputPurpose;
+use crate::core::Layer;
 use crate::core::State;
-use crate::core::ops::{flash, open_input};
-use crate::domain::Level;
+use crate::core::ops::{Page, flash, open_input};
+use crate::domain::{Level, log_text};
 
 /// Handle `action` if it is this pane's.
 pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
@@ -62,15 +63,32 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         Action::ToggleJson => state.logs.json_pretty = !state.logs.json_pretty,
         Action::ToggleTimestamps => state.logs.timestamps = !state.logs.timestamps,
         Action::LogsInsights => insights_prompt(state),
+        Action::ToggleWrap => state.logs.wrap = !state.logs.wrap,
+        Action::ShowLine => match state.logs.current() {
+            Some(line) => {
+                state.layer = Some(Layer::LogLine {
+                    line: Box::new(line.clone()),
+                    scroll: 0,
+                });
+            }
+            None => flash(state, "no log line to show", true),
+        },
+        Action::SaveLogs => save_prompt(state),
         _ => return None,
     }
     Some(Vec::new())
 }
 
 /// Scroll; Top and Bottom jump to the ends (Bottom follows again).
-pub fn navigate(state: &mut State, action: Action, delta: isize) {
+pub fn navigate(state: &mut State, action: Action, delta: isize, page: Page) {
     match action {
-        Action::Top => state.logs.to_top(),
+        Action::Top => {
+            let heights =
+                |l: &crate::domain::LogLine| super::render::row_count(l, state, page.width);
+            let anchor = state.logs.top_anchor(page.rows, heights);
+            state.logs.follow = false;
+            state.logs.anchor = anchor;
+        }
         Action::Bottom => state.logs.set_follow(true),
         _ => state.logs.scroll(delta),
     }
@@ -108,4 +126,48 @@ fn insights_prompt(state: &mut State) {
             state.insights.query.clone(),
         );
     }
+}
+
+/// Ask where to save the lines shown (a new file; the default is named
+/// after the time).
+fn save_prompt(state: &mut State) {
+    if state.logs.visible_len() == 0 {
+        flash(state, "no log lines to save", true);
+        return;
+    }
+    let stamp = humantime::format_rfc3339_seconds(state.now)
+        .to_string()
+        .replace([':', '-'], "");
+    let prompt = format!("save {} log lines to the file", state.logs.visible_len());
+    open_input(
+        state,
+        InputPurpose::SaveLogs,
+        &prompt,
+        format!("opsdeck-logs-{stamp}.log"),
+    );
+}
+
+/// The path was typed: the lines shown (after the filters), as text.
+pub fn save_submitted(state: &mut State, path: &str) -> Vec<Effect> {
+    let path = path.trim();
+    if path.is_empty() {
+        if let Some(Layer::Input(i)) = &mut state.layer {
+            i.error = Some("type a file name".into());
+        }
+        return Vec::new();
+    }
+    state.layer = None;
+    let l = &state.logs;
+    let mut text = String::new();
+    let mut lines = 0;
+    for line in l.lines.iter().filter(|x| l.shows(x)) {
+        text.push_str(&log_text::plain(line));
+        text.push('\n');
+        lines += 1;
+    }
+    vec![Effect::SaveLogs {
+        path: path.into(),
+        text,
+        lines,
+    }]
 }

@@ -1,8 +1,9 @@
 //! The Logs pane's state: a bounded buffer plus follow, scroll, filters and search.
 
 use std::collections::VecDeque;
+use std::time::SystemTime;
 
-use crate::domain::{Level, LogLine};
+use crate::domain::{Level, LogLine, LogOrder};
 
 /// Lines kept in memory; older ones are dropped first.
 pub const MAX_LOG_LINES: usize = 20_000;
@@ -28,6 +29,10 @@ pub struct LogsView {
     pub unseen: usize,
     /// Streams that are behind (catching up, or backing off), by label.
     pub lag: std::collections::BTreeMap<String, std::time::Duration>,
+    /// The merge of every source's lines by time (the reorder window).
+    pub order: LogOrder,
+    /// Wrap long lines instead of cutting them at the pane's edge.
+    pub wrap: bool,
 }
 
 impl Default for LogsView {
@@ -45,25 +50,58 @@ impl Default for LogsView {
             timestamps: true,
             unseen: 0,
             lag: std::collections::BTreeMap::new(),
+            order: LogOrder::default(),
+            wrap: false,
         }
     }
 }
 
 impl LogsView {
-    pub fn push(&mut self, batch: Vec<LogLine>) {
+    /// Take in a batch arriving at `now`: each line goes to its place in
+    /// time order (within the reorder window; a later line is placed at the
+    /// window's edge and counted). While paused, the line at the bottom of
+    /// the pane stays there.
+    pub fn push(&mut self, batch: Vec<LogLine>, now: SystemTime) {
+        let placed = self.order.admit(batch, now);
+        self.insert(placed);
+    }
+
+    /// Take in a piece of history fetched on request (a previous
+    /// container's logs): merged by time whatever the window.
+    pub fn push_history(&mut self, batch: Vec<LogLine>) {
+        let placed = LogOrder::history(batch);
+        self.insert(placed);
+    }
+
+    fn insert(&mut self, placed: Vec<crate::domain::Placed>) {
         let before = self.visible_len();
-        for line in batch {
-            if self.lines.len() == MAX_LOG_LINES {
-                self.lines.pop_front();
-                self.dropped += 1;
-                if !self.follow {
-                    self.anchor = self.anchor.saturating_sub(1);
+        // The raw index of the line at the bottom of a paused pane.
+        let mut anchored = if self.follow {
+            None
+        } else {
+            self.visible().get(self.anchor).copied()
+        };
+        let at = LogOrder::merge_into(&mut self.lines, placed);
+        if let Some(r) = &mut anchored {
+            for &p in &at {
+                if p > *r {
+                    break;
                 }
+                *r += 1;
             }
-            self.lines.push_back(line);
         }
-        if !self.follow {
-            self.unseen += self.visible_len().saturating_sub(before);
+        let excess = self.lines.len().saturating_sub(MAX_LOG_LINES);
+        if excess > 0 {
+            self.lines.drain(..excess);
+            self.dropped += excess as u64;
+        }
+        if let Some(r) = anchored {
+            let r = r.saturating_sub(excess);
+            let visible = self.visible();
+            self.anchor = visible
+                .partition_point(|&i| i < r)
+                .min(visible.len().saturating_sub(1));
+            self.unseen += visible.len().saturating_sub(before);
         }
     }
 
@@ -129,9 +167,34 @@ impl LogsView {
         }
     }
 
-    pub fn to_top(&mut self) {
+    /// Show the first lines: as many as fill `rows` screen rows, given the
+    /// rows each visible line takes (more than one when wrapped or pretty).
+    pub fn to_top(&mut self, rows: usize, height: impl Fn(&LogLine) -> usize) {
+        self.anchor = self.top_anchor(rows, height);
         self.follow = false;
-        self.anchor = 0;
+    }
+
+    /// The bottom line (index into the visible lines) of the first page.
+    pub fn top_anchor(&self, rows: usize, height: impl Fn(&LogLine) -> usize) -> usize {
+        let mut used = 0;
+        let mut anchor = 0;
+        for (pos, line) in self.lines.iter().filter(|l| self.shows(l)).enumerate() {
+            used += height(line).max(1);
+            if used > rows && pos > 0 {
+                break;
+            }
+            anchor = pos;
+            if used >= rows {
+                break;
+            }
+        }
+        anchor
+    }
+
+    /// The line at the bottom of the pane (the newest when following).
+    pub fn current(&self) -> Option<&LogLine> {
+        let pos = self.bottom()?;
+        self.lines.iter().filter(|l| self.shows(l)).nth(pos)
     }
 
     /// Does this raw line match the search (ASCII case-insensitive, as highlighted)?
@@ -222,17 +285,19 @@ mod tests {
             (0..10)
                 .map(|i| line("a", Level::Info, &format!("l{i}")))
                 .collect(),
+            SystemTime::UNIX_EPOCH,
         );
         v.scroll(-3);
         assert!(!v.follow);
         assert_eq!(v.bottom(), Some(6));
-        v.push(vec![line("a", Level::Info, "new")]);
+        v.push(vec![line("a", Level::Info, "new")], SystemTime::UNIX_EPOCH);
         assert_eq!(v.bottom(), Some(6));
         assert_eq!(v.unseen, 1);
         v.push(
             (0..MAX_LOG_LINES)
                 .map(|i| line("a", Level::Info, &format!("m{i}")))
                 .collect(),
+            SystemTime::UNIX_EPOCH,
         );
         assert_eq!(v.lines.len(), MAX_LOG_LINES);
         assert_eq!(v.dropped, 11);
@@ -241,11 +306,14 @@ mod tests {
     #[test]
     fn filters_and_search() {
         let mut v = LogsView::default();
-        v.push(vec![
-            line("api-1", Level::Info, "GET /health 200"),
-            line("api-2", Level::Error, "pool timeout"),
-            line("worker-1", Level::Warn, "slow Pool"),
-        ]);
+        v.push(
+            vec![
+                line("api-1", Level::Info, "GET /health 200"),
+                line("api-2", Level::Error, "pool timeout"),
+                line("worker-1", Level::Warn, "slow Pool"),
+            ],
+            SystemTime::UNIX_EPOCH,
+        );
         v.min_level = Level::Warn;
         assert_eq!(v.visible(), vec![1, 2]);
         v.source = Some("api".into());
@@ -258,7 +326,7 @@ mod tests {
         v.filter.clear();
         v.search = "pool".into();
         assert_eq!(v.match_count(), 2);
-        v.to_top();
+        v.to_top(1, |_| 1);
         assert!(v.jump_match(true));
         assert_eq!(v.bottom(), Some(1));
         assert!(v.jump_match(true));

@@ -11,7 +11,7 @@ pub fn on_action(_state: &mut State, _action: Action) -> Option<Vec<Effect>> {
 }
 
 /// Move the selected series.
-pub fn navigate(state: &mut State, _action: Action, delta: isize) {
+pub fn navigate(state: &mut State, _action: Action, delta: isize, _page: crate::core::ops::Page) {
     let n = state.metrics.series.len();
     state.metrics.selected = step(state.metrics.selected, delta, n);
 }

@@ -44,7 +44,7 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
 }
 
 /// Move between the selected step's actions.
-pub fn navigate(state: &mut State, _action: Action, delta: isize) {
+pub fn navigate(state: &mut State, _action: Action, delta: isize, _page: crate::core::ops::Page) {
     if let Some(rb) = &mut state.runbook {
         let n = rb.book.steps.get(rb.step).map_or(0, |s| s.actions.len());
         rb.action = step(rb.action, delta, n);

@@ -82,7 +82,7 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
 }
 
 /// Move the selection.
-pub fn navigate(state: &mut State, _action: Action, delta: isize) {
+pub fn navigate(state: &mut State, _action: Action, delta: isize, _page: crate::core::ops::Page) {
     let n = state.workloads.visible().len();
     let i = step(state.workloads.selected, delta, n);
     state.workloads.select(i);
