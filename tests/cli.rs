@@ -190,14 +190,7 @@ fn completions_for_bash_zsh_and_fish_name_the_subcommands_and_flags() {
         let out = opsdeck(dir.path(), &["completions", shell]);
         assert!(out.status.success(), "{shell}");
         let script = String::from_utf8_lossy(&out.stdout);
-        for word in [
-            "demo",
-            "kube",
-            "aws",
-            "check-config",
-            "completions",
-            "man",
-        ] {
+        for word in ["demo", "kube", "aws", "check-config", "completions", "man"] {
             assert!(script.contains(word), "{shell}: {word} missing");
         }
         // fish writes a long flag as `-l name`.
@@ -224,7 +217,13 @@ fn man_page_is_roff_with_the_options_and_subcommands() {
     assert!(out.status.success());
     let page = String::from_utf8_lossy(&out.stdout);
     assert!(page.contains(".TH opsdeck 1"), "{page}");
-    for word in [".SH NAME", ".SH SYNOPSIS", "read\\-only", "check\\-config", "completions"] {
+    for word in [
+        ".SH NAME",
+        ".SH SYNOPSIS",
+        "read\\-only",
+        "check\\-config",
+        "completions",
+    ] {
         assert!(page.contains(word), "{word} missing:\n{page}");
     }
 }

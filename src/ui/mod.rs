@@ -2,6 +2,7 @@
 //! state and touches nothing else.
 
 mod overlay;
+mod prompt;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -9,7 +10,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use crate::core::{Feed, STALE_AFTER, State};
+use crate::core::{Feed, InputPurpose, Layer, STALE_AFTER, State};
 use crate::panes::layout;
 use crate::panes::{Pane, digit, spec};
 use crate::sanitize;
@@ -35,7 +36,12 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         render_pane(frame, rect, state, theme, pane);
     }
     render_status(frame, status, state, theme);
-    overlay::render(frame, body, state, theme);
+    match &state.layer {
+        Some(Layer::Input(input)) if input.purpose == InputPurpose::Command => {
+            prompt::command_line(frame, status, body, input, theme);
+        }
+        _ => overlay::render(frame, body, state, theme),
+    }
 }
 
 fn render_pane(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, pane: Pane) {

@@ -259,20 +259,7 @@ fn help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, scroll: u16
 fn prompt(frame: &mut Frame, area: Rect, theme: &Theme, input: &Input) {
     let h = if input.error.is_some() { 4 } else { 3 };
     let rect = centered(area, 60, h);
-    let mut lines = vec![Line::from(vec![
-        Span::styled(
-            sanitize::line(&input.text),
-            theme.style(if input.selected {
-                Slot::Selection
-            } else {
-                Slot::Input
-            }),
-        ),
-        Span::styled(
-            "█",
-            theme.style(Slot::Input).add_modifier(Modifier::SLOW_BLINK),
-        ),
-    ])];
+    let mut lines = vec![Line::from(super::prompt::input_spans(input, theme))];
     if let Some(e) = &input.error {
         lines.push(Line::styled(
             sanitize::line(e),
