@@ -430,8 +430,16 @@ fn command_prompt_at_the_bottom_80x24() {
     );
     let buf = draw(&s, &theme, 80, 24);
     insta::assert_snapshot!(text(&buf));
-    assert_eq!(find(&buf, ":t█"), Some((0, 23)), "the command line is the last row");
-    assert_eq!(find(&buf, " tasks  theme"), Some((0, 22)), "candidates above it");
+    assert_eq!(
+        find(&buf, ":t█"),
+        Some((0, 23)),
+        "the command line is the last row"
+    );
+    assert_eq!(
+        find(&buf, " tasks  theme"),
+        Some((0, 22)),
+        "candidates above it"
+    );
     let hint = &buf[(1, 22)];
     assert_eq!(hint.fg, colour(theme.style(Slot::Hint).fg));
 
@@ -444,8 +452,7 @@ fn command_prompt_at_the_bottom_80x24() {
     let cell = &buf[(1, 23)];
     assert_eq!(cell.symbol(), "t");
     assert!(
-        cell.modifier
-            .contains(ratatui::style::Modifier::REVERSED),
+        cell.modifier.contains(ratatui::style::Modifier::REVERSED),
         "{cell:?}"
     );
     assert_eq!(buf[(2, 23)].symbol(), " ", "no block at the end now");

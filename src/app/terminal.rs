@@ -43,8 +43,11 @@ pub(super) fn suspend(terminal: &mut ratatui::DefaultTerminal) -> std::io::Resul
     tracing::info!("continued");
     enable_raw_mode()?;
     crossterm::execute!(std::io::stdout(), EnterAlternateScreen)?;
-    terminal.clear()?;
-    crossterm::terminal::size()
+    // Clears the screen and forgets the last frame (`clear()` would ask the
+    // terminal where its cursor is, racing the input reader for the answer).
+    let (w, h) = crossterm::terminal::size()?;
+    terminal.resize(ratatui::layout::Rect::new(0, 0, w, h))?;
+    Ok((w, h))
 }
 
 #[cfg(not(unix))]
