@@ -457,3 +457,23 @@ fn command_prompt_at_the_bottom_80x24() {
     );
     assert_eq!(buf[(2, 23)].symbol(), " ", "no block at the end now");
 }
+
+/// The help lists the new keys and every command with its argument.
+#[test]
+fn help_lists_the_commands_and_prompt_keys() {
+    let mut s = state_for(Scenario::BadDeploy);
+    key(&mut s, '?');
+    let buf = draw(&s, &Theme::shipped("default").unwrap(), 100, 140);
+    let screen = text(&buf);
+    for needle in [
+        "commands (after :, tab completes)",
+        ":pods",
+        ":ctx [NAME]",
+        ":theme NAME",
+        ":q ",
+        "Copy the selected object's name",
+        "Recall the previous entry of this prompt's history",
+    ] {
+        assert!(screen.contains(needle), "{needle} missing:\n{screen}");
+    }
+}

@@ -246,6 +246,22 @@ fn help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, scroll: u16
         }
         lines.push(Line::raw(""));
     }
+    // The commands, from the same table the command line reads.
+    lines.push(Line::styled(
+        "commands (after :, tab completes)",
+        theme.style(Slot::Header),
+    ));
+    for c in crate::core::COMMANDS {
+        let name = match c.arg {
+            crate::core::Arg::No => c.names[0].to_string(),
+            crate::core::Arg::Optional => format!("{} [NAME]", c.names[0]),
+            crate::core::Arg::Required => format!("{} NAME", c.names[0]),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("  :{name:<11} "), theme.style(Slot::HelpKey)),
+            Span::raw(c.help),
+        ]));
+    }
     let close = key_of(state, Mode::Help, Action::Cancel);
     let block = dialog(
         theme,
