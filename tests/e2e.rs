@@ -230,7 +230,7 @@ read -r _
     s.wait_for("INCIDENT", T);
     // It takes keys again: a command, then quit.
     s.send(":svc\r");
-    s.wait_for("ECS services only", T);
+    s.wait_for("Workloads: ecs-services only (1)", T);
     s.send("q");
     s.wait_for("shell: opsdeck exited 0", T);
     s.assert_restored();

@@ -1407,10 +1407,7 @@ fn colon_pods_is_a_command_not_previous_logs_sort_and_scale() {
     assert!(s.layer.is_none());
     assert_eq!(s.focus, Pane::WORKLOADS);
     assert_eq!(visible_kinds(&s), [WorkloadKind::Pod]);
-    assert_eq!(
-        flash_text(&s),
-        ("pods only: 1 in this session".into(), false)
-    );
+    assert_eq!(flash_text(&s), ("Workloads: pods only (1)".into(), false));
     assert_eq!(s.workloads.sort, sort);
 
     command(&mut s, "deploy");
@@ -1425,7 +1422,7 @@ fn colon_pods_is_a_command_not_previous_logs_sort_and_scale() {
     assert_eq!(visible_kinds(&s), [WorkloadKind::EcsTask]);
     command(&mut s, "svc");
     assert!(visible_kinds(&s).is_empty());
-    assert_eq!(flash_text(&s).0, "ECS services only: 0 in this session");
+    assert_eq!(flash_text(&s).0, "Workloads: ecs-services only (0)");
     // esc in the pane shows every kind again, as :workloads does.
     special(&mut s, KeyCode::Esc);
     assert_eq!(visible_kinds(&s).len(), 3);

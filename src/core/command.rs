@@ -215,8 +215,13 @@ pub fn run(state: &mut State, line: &str) -> Result<Run, String> {
             workloads::show_kinds(state, kinds);
             focused(state, Pane::WORKLOADS);
             let n = state.workloads.visible().len();
-            let what = spec.help.trim_start_matches("Workloads: ");
-            flash(state, format!("{what}: {n} in this session"), false);
+            let what = if kinds.is_empty() {
+                "every kind".to_string()
+            } else {
+                let nouns: Vec<String> = kinds.iter().map(|k| format!("{}s", k.noun())).collect();
+                format!("{} only", nouns.join(" and "))
+            };
+            flash(state, format!("Workloads: {what} ({n})"), false);
             Ok(done)
         }
         Cmd::Events => events(state).map(|()| done),
