@@ -236,4 +236,8 @@ read -r _
     s.assert_restored();
     s.send("\r");
     assert!(s.wait_exit(T).success());
+    // The command is kept for the next session's up arrow.
+    let history = std::fs::read_to_string(s.dir.path().join("state/history.json")).unwrap();
+    let history: serde_json::Value = serde_json::from_str(&history).unwrap();
+    assert_eq!(history["command"], serde_json::json!(["svc"]));
 }

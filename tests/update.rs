@@ -1660,6 +1660,23 @@ fn prompts_keep_a_history_per_kind_recalled_with_up_and_down() {
 }
 
 #[test]
+fn history_is_kept_as_json_and_bounded() {
+    let mut h = opsdeck::core::History::default();
+    h.record("command", "pods");
+    h.record("command", "  ");
+    h.record("namespace", "shop");
+    let back = opsdeck::core::History::from_json(&h.to_json()).unwrap();
+    assert_eq!(back, h);
+    assert_eq!(back.entries("command"), ["pods"]);
+    let many: Vec<String> = (0..150).map(|i| i.to_string()).collect();
+    let text = serde_json::json!({ "command": many }).to_string();
+    let back = opsdeck::core::History::from_json(&text).unwrap();
+    assert_eq!(back.entries("command").len(), opsdeck::core::HISTORY_LEN);
+    assert_eq!(back.entries("command")[0], "50", "the oldest go");
+    assert!(opsdeck::core::History::from_json("[1]").is_err());
+}
+
+#[test]
 fn prompts_edit_like_readline_at_the_cursor() {
     let mut s = state();
     key(&mut s, '/');

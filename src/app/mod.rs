@@ -37,13 +37,14 @@ pub struct Themes {
     pub all: BTreeMap<String, Theme>,
 }
 
-/// Run the console until the user quits or a signal arrives.
+/// Run the console until the user quits or a signal arrives; return the
+/// state it ended in (the caller keeps the prompts' history).
 pub async fn run(
     mut state: State,
     themes: Themes,
     backends: Backends,
     audit: AuditLog,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<State> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() {
         anyhow::bail!(
@@ -53,7 +54,7 @@ pub async fn run(
     let mut terminal = ratatui::try_init()?;
     let result = event_loop(&mut terminal, &mut state, themes, backends, audit).await;
     ratatui::try_restore()?;
-    result
+    result.map(|()| state)
 }
 
 async fn event_loop(

@@ -98,7 +98,11 @@ impl Console {
                 current: self.theme,
                 all: self.themes,
             };
-            let result = crate::app::run(state, themes, backends, audit).await;
+            let history = self.paths.state_dir.join("history.json");
+            state.history = load_history(&history);
+            let result = crate::app::run(state, themes, backends, audit)
+                .await
+                .map(|end| save_history(&history, &end.history));
             if let Some(demo) = demo {
                 demo.server.shutdown().await;
             }
@@ -112,6 +116,28 @@ impl Console {
                 ExitCode::FAILURE
             }
         }
+    }
+}
+
+/// The prompts' history of earlier sessions; none if there is none or it cannot be read.
+fn load_history(path: &std::path::Path) -> crate::core::History {
+    match std::fs::read_to_string(path) {
+        Ok(text) => crate::core::History::from_json(&text).unwrap_or_else(|e| {
+            tracing::warn!(path = %path.display(), error = %e, "prompt history unreadable; starting empty");
+            crate::core::History::default()
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => crate::core::History::default(),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "prompt history unreadable; starting empty");
+            crate::core::History::default()
+        }
+    }
+}
+
+/// Keep the prompts' history for the next session (a failure is only logged).
+fn save_history(path: &std::path::Path, history: &crate::core::History) {
+    if let Err(e) = std::fs::write(path, history.to_json()) {
+        tracing::warn!(path = %path.display(), error = %e, "prompt history not saved");
     }
 }
 

@@ -10,10 +10,12 @@ use super::confirm::Input;
 /// Entries kept per kind of prompt.
 pub const HISTORY_LEN: usize = 100;
 
-/// Earlier entries of each kind of prompt, oldest first (in memory, for the session).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Earlier entries of each kind of prompt, oldest first. Kept in
+/// `history.json` in the state directory between sessions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct History {
-    entries: BTreeMap<&'static str, Vec<String>>,
+    entries: BTreeMap<String, Vec<String>>,
 }
 
 impl History {
@@ -23,12 +25,26 @@ impl History {
         if text.is_empty() {
             return;
         }
-        let list = self.entries.entry(kind).or_default();
+        let list = self.entries.entry(kind.to_string()).or_default();
         list.retain(|e| e != text);
         list.push(text.to_string());
         if list.len() > HISTORY_LEN {
             list.remove(0);
         }
+    }
+
+    /// Read a saved history; entries beyond the limit are dropped, oldest first.
+    pub fn from_json(text: &str) -> Result<History, String> {
+        let mut h: History = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        for list in h.entries.values_mut() {
+            let extra = list.len().saturating_sub(HISTORY_LEN);
+            list.drain(..extra);
+        }
+        Ok(h)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
     /// The entries of one kind, oldest first.
