@@ -107,6 +107,10 @@ actions! {
     ToggleZoom = "toggle_zoom",
     /// Refresh every source now
     Refresh = "refresh",
+    /// Open the command prompt (:pods, :deploy, :svc, :events, :ctx, :ns, :runbook, :theme, :q)
+    Command = "command",
+    /// Copy the selected object's name, log line or query to the clipboard (OSC 52)
+    Copy = "copy",
     /// Switch to another Kubernetes context
     SwitchContext = "switch_context",
     /// Watch another Kubernetes namespace, or all of them
@@ -201,6 +205,20 @@ actions! {
     Backspace = "backspace",
     /// Delete the word before the cursor
     DeleteWord = "delete_word",
-    /// Delete the whole input
+    /// Delete everything before the cursor
     ClearLine = "clear_line",
+    /// Move the cursor one character left
+    CursorLeft = "cursor_left",
+    /// Move the cursor one character right
+    CursorRight = "cursor_right",
+    /// Move the cursor to the start of the input
+    LineStart = "line_start",
+    /// Move the cursor to the end of the input
+    LineEnd = "line_end",
+    /// Recall the previous entry of this prompt's history
+    HistoryPrev = "history_prev",
+    /// Recall the next entry of this prompt's history
+    HistoryNext = "history_next",
+    /// Complete the command, or its argument
+    Complete = "complete",
 }

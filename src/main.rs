@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use opsdeck::commands::{
     AwsFlags, aws, check_config, context_namespace, db, demo, kube, sim_serve,
@@ -98,6 +98,14 @@ enum Command {
     /// Print the logs of pods (deploy/NAME or -l SELECTOR) and/or CloudWatch
     /// Logs groups, merged by time, one sanitised line each (for grep, jq).
     Logs(LogsCli),
+    /// Print the shell completion script for SHELL to standard output
+    /// (e.g. `opsdeck completions bash > ~/.local/share/bash-completion/completions/opsdeck`).
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output (e.g. `opsdeck man | man -l -`).
+    Man,
     /// The simulated estate for other tools.
     Sim {
         #[command(subcommand)]
@@ -194,6 +202,12 @@ fn main() -> ExitCode {
             follow: a.follow,
             json: a.json,
         }),
+        Some(Command::Completions { shell }) => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "opsdeck", &mut script);
+            print_out(&script)
+        }
+        Some(Command::Man) => man_page(),
         Some(Command::Demo {
             scenario,
             seed,
@@ -249,5 +263,31 @@ fn main() -> ExitCode {
                     speed,
                 },
         }) => sim_serve(port, &scenario, seed, pods, &kubeconfig, speed),
+    }
+}
+
+/// `opsdeck man`: the man page, generated from the same definitions as `--help`.
+fn man_page() -> ExitCode {
+    let mut page = Vec::new();
+    match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+        Ok(()) => print_out(&page),
+        Err(e) => {
+            eprintln!("opsdeck: cannot render the man page: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Write generated text to standard output (a closed pipe, as with `| head`, is no error).
+fn print_out(bytes: &[u8]) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("opsdeck: cannot write to standard output: {e}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -182,3 +182,48 @@ fn sim_serve_serves_kubectl_and_stops_on_sigterm() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn completions_for_bash_zsh_and_fish_name_the_subcommands_and_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let out = opsdeck(dir.path(), &["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        for word in ["demo", "kube", "aws", "check-config", "completions", "man"] {
+            assert!(script.contains(word), "{shell}: {word} missing");
+        }
+        // fish writes a long flag as `-l name`.
+        for flag in ["read-only", "all-namespaces", "kubeconfig"] {
+            let spelt = if shell == "fish" {
+                format!("-l {flag}")
+            } else {
+                format!("--{flag}")
+            };
+            assert!(script.contains(&spelt), "{shell}: {spelt} missing");
+        }
+    }
+    // The shell names are checked by clap.
+    let out = opsdeck(dir.path(), &["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("possible values: bash"));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn man_page_is_roff_with_the_options_and_subcommands() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = opsdeck(dir.path(), &["man"]);
+    assert!(out.status.success());
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(page.contains(".TH opsdeck 1"), "{page}");
+    for word in [
+        ".SH NAME",
+        ".SH SYNOPSIS",
+        "read\\-only",
+        "check\\-config",
+        "completions",
+    ] {
+        assert!(page.contains(word), "{word} missing:\n{page}");
+    }
+}

@@ -228,3 +228,40 @@ fn database_pane_terminates_queries_over_a_threshold() {
         "{details:?}"
     );
 }
+
+/// ctrl-z under a job-control shell: opsdeck hands the terminal back
+/// (alternate screen left, cursor shown) and stops; the shell runs on; `fg`
+/// continues it and the whole screen is drawn again.
+#[test]
+fn ctrl_z_suspends_and_fg_redraws() {
+    let script = r#"set -m
+"$OPSDECK" demo ecs-unhealthy
+echo "shell: opsdeck is stopped"
+read -r _
+fg
+echo "shell: opsdeck exited $?"
+read -r _
+"#;
+    let mut s = Session::start_program("bash", &["-c", script], &[]);
+    s.wait_for("Workloads (", T);
+    s.send("\x1a");
+    s.wait_for("shell: opsdeck is stopped", T);
+    s.assert_restored();
+    assert!(!s.contents().contains("Workloads ("), "{}", s.contents());
+    s.send("\r");
+    // Redrawn whole, borders and header included (not only what changed).
+    s.wait_for("┌ 1 Workloads (", T);
+    s.wait_for("INCIDENT", T);
+    // It takes keys again: a command, then quit.
+    s.send(":svc\r");
+    s.wait_for("Workloads: ecs-services only (1)", T);
+    s.send("q");
+    s.wait_for("shell: opsdeck exited 0", T);
+    s.assert_restored();
+    s.send("\r");
+    assert!(s.wait_exit(T).success());
+    // The command is kept for the next session's up arrow.
+    let history = std::fs::read_to_string(s.dir.path().join("state/history.json")).unwrap();
+    let history: serde_json::Value = serde_json::from_str(&history).unwrap();
+    assert_eq!(history["command"], serde_json::json!(["svc"]));
+}

@@ -627,3 +627,65 @@ fn home_shows_a_full_page_from_the_first_line() {
     assert!(rows[17].contains("08:00:05 api-1"), "{screen}");
     assert!(rows[19].contains("END"), "{screen}");
 }
+
+/// The `:` command line takes the status row at the bottom, the Tab
+/// candidates show above it, and the cursor is drawn on its character.
+#[test]
+fn command_prompt_at_the_bottom_80x24() {
+    let theme = Theme::shipped("default").unwrap();
+    let mut s = state_for(Scenario::OomCrashloop);
+    key(&mut s, ':');
+    key(&mut s, 't');
+    update(
+        &mut s,
+        Msg::Key(KeyChord::new(KeyCode::Tab, KeyModifiers::NONE)),
+    );
+    let buf = draw(&s, &theme, 80, 24);
+    insta::assert_snapshot!(text(&buf));
+    assert_eq!(
+        find(&buf, ":t█"),
+        Some((0, 23)),
+        "the command line is the last row"
+    );
+    assert_eq!(
+        find(&buf, " tasks  theme"),
+        Some((0, 22)),
+        "candidates above it"
+    );
+    let hint = &buf[(1, 22)];
+    assert_eq!(hint.fg, colour(theme.style(Slot::Hint).fg));
+
+    // Moved left, the cursor is on the `t`, reversed.
+    update(
+        &mut s,
+        Msg::Key(KeyChord::new(KeyCode::Left, KeyModifiers::NONE)),
+    );
+    let buf = draw(&s, &theme, 80, 24);
+    let cell = &buf[(1, 23)];
+    assert_eq!(cell.symbol(), "t");
+    assert!(
+        cell.modifier.contains(ratatui::style::Modifier::REVERSED),
+        "{cell:?}"
+    );
+    assert_eq!(buf[(2, 23)].symbol(), " ", "no block at the end now");
+}
+
+/// The help lists the new keys and every command with its argument.
+#[test]
+fn help_lists_the_commands_and_prompt_keys() {
+    let mut s = state_for(Scenario::BadDeploy);
+    key(&mut s, '?');
+    let buf = draw(&s, &Theme::shipped("default").unwrap(), 100, 140);
+    let screen = text(&buf);
+    for needle in [
+        "commands (after :, tab completes)",
+        ":pods",
+        ":ctx [NAME]",
+        ":theme NAME",
+        ":q ",
+        "Copy the selected object's name",
+        "Recall the previous entry of this prompt's history",
+    ] {
+        assert!(screen.contains(needle), "{needle} missing:\n{screen}");
+    }
+}

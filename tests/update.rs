@@ -1645,3 +1645,441 @@ fn wrap_and_the_full_line_view_are_toggled_from_the_logs_pane() {
     key(&mut s, 'w');
     assert!(!s.logs.wrap);
 }
+
+// ---- command mode, readline prompts, copy, suspend ----
+
+/// Type `:` and a command line, then enter.
+fn command(s: &mut State, line: &str) -> Vec<Effect> {
+    let mut effects = key(s, ':');
+    effects.extend(typed(s, line));
+    effects.extend(special(s, KeyCode::Enter));
+    effects
+}
+
+fn flash_text(s: &State) -> (String, bool) {
+    s.flash
+        .as_ref()
+        .map(|f| (f.text.clone(), f.error))
+        .unwrap_or_default()
+}
+
+fn visible_kinds(s: &State) -> Vec<WorkloadKind> {
+    s.workloads.visible().iter().map(|w| w.id.kind).collect()
+}
+
+fn kube_state() -> State {
+    let mut s = state();
+    s.contexts = vec!["sim".into(), "sim-viewer".into()];
+    s.target = Target::Kube {
+        context: "sim".into(),
+        namespace: Some("shop".into()),
+    };
+    s
+}
+
+#[test]
+fn colon_pods_is_a_command_not_previous_logs_sort_and_scale() {
+    let mut s = state();
+    select(&mut s, "api-6d4f-abcde");
+    let sort = s.workloads.sort;
+    assert!(key(&mut s, ':').is_empty());
+    let Some(Layer::Input(i)) = &s.layer else {
+        panic!("{:?}", s.layer)
+    };
+    assert_eq!(i.text, "", "the command prompt opens empty");
+    // p, o and s are text here: no previous logs, no sort, no scale prompt.
+    assert!(typed(&mut s, "pods").is_empty());
+    assert_eq!(prompt_text(&s), "pods");
+    assert_eq!(s.workloads.sort, sort);
+    assert!(special(&mut s, KeyCode::Enter).is_empty());
+    assert!(s.layer.is_none());
+    assert_eq!(s.focus, Pane::WORKLOADS);
+    assert_eq!(visible_kinds(&s), [WorkloadKind::Pod]);
+    assert_eq!(flash_text(&s), ("Workloads: pods only (1)".into(), false));
+    assert_eq!(s.workloads.sort, sort);
+
+    command(&mut s, "deploy");
+    assert_eq!(visible_kinds(&s), [WorkloadKind::Deployment]);
+    command(&mut s, ":dp");
+    assert_eq!(
+        visible_kinds(&s),
+        [WorkloadKind::Deployment],
+        "aliases, and a typed second colon"
+    );
+    command(&mut s, "ecs");
+    assert_eq!(visible_kinds(&s), [WorkloadKind::EcsTask]);
+    command(&mut s, "svc");
+    assert!(visible_kinds(&s).is_empty());
+    assert_eq!(flash_text(&s).0, "Workloads: ecs-services only (0)");
+    // esc in the pane shows every kind again, as :workloads does.
+    special(&mut s, KeyCode::Esc);
+    assert_eq!(visible_kinds(&s).len(), 3);
+    command(&mut s, "po");
+    command(&mut s, "all");
+    assert_eq!(visible_kinds(&s).len(), 3);
+}
+
+#[test]
+fn unknown_commands_and_bad_arguments_flash_and_do_nothing_else() {
+    let mut s = state();
+    let before = s.workloads.visible().len();
+    assert!(command(&mut s, "pdos").is_empty());
+    assert!(s.layer.is_none());
+    let (text, error) = flash_text(&s);
+    assert!(error);
+    assert!(
+        text.starts_with("unknown command :pdos (commands: pods deploy svc"),
+        "{text}"
+    );
+    assert_eq!(s.workloads.visible().len(), before);
+    assert!(command(&mut s, "pods now").is_empty());
+    assert_eq!(flash_text(&s), (":pods takes no argument".into(), true));
+    assert_eq!(s.workloads.visible().len(), before);
+    s.themes = vec!["default".into(), "mono".into()];
+    assert!(command(&mut s, "theme").is_empty());
+    assert_eq!(
+        flash_text(&s),
+        (":theme needs a name (default mono)".into(), true)
+    );
+    // An empty command line just closes the prompt.
+    s.flash = None;
+    assert!(command(&mut s, "").is_empty());
+    assert!(s.layer.is_none() && s.flash.is_none());
+}
+
+#[test]
+fn commands_quit_switch_and_theme_through_effects() {
+    let mut s = kube_state();
+    assert_eq!(
+        command(&mut s, "ns kube-system"),
+        vec![Effect::Switch {
+            context: "sim".into(),
+            namespace: Some("kube-system".into())
+        }]
+    );
+    assert_eq!(
+        command(&mut s, "ns all"),
+        vec![Effect::Switch {
+            context: "sim".into(),
+            namespace: None
+        }]
+    );
+    assert_eq!(
+        command(&mut s, "ctx sim-viewer"),
+        vec![Effect::Switch {
+            context: "sim-viewer".into(),
+            namespace: Some("shop".into())
+        }]
+    );
+    assert!(command(&mut s, "ctx prod").is_empty());
+    assert_eq!(
+        flash_text(&s),
+        (
+            "no Kubernetes context \"prod\" (known: sim sim-viewer)".into(),
+            true
+        )
+    );
+    // Without a name they open the picker and the prompt the keys open.
+    command(&mut s, "ctx");
+    assert!(matches!(s.layer, Some(Layer::Picker { .. })));
+    special(&mut s, KeyCode::Esc);
+    command(&mut s, "ns");
+    assert_eq!(prompt_text(&s), "shop");
+    special(&mut s, KeyCode::Esc);
+
+    s.themes = vec!["default".into(), "mono".into()];
+    assert_eq!(
+        command(&mut s, "theme mono"),
+        vec![Effect::SetTheme {
+            name: "mono".into()
+        }]
+    );
+    assert!(command(&mut s, "theme pink").is_empty());
+    assert!(flash_text(&s).0.starts_with("no theme \"pink\""));
+
+    command(&mut s, "help");
+    assert!(matches!(s.layer, Some(Layer::Help { .. })));
+    special(&mut s, KeyCode::Esc);
+    assert_eq!(command(&mut s, "q"), vec![Effect::Quit]);
+    assert!(s.quit);
+}
+
+#[test]
+fn runbook_and_events_commands_show_what_the_session_has() {
+    let mut s = state();
+    s.runbooks = opsdeck::runbook::shipped()
+        .into_iter()
+        .map(|(label, text)| opsdeck::runbook::Runbook::parse(label, text).unwrap())
+        .collect();
+    command(&mut s, "runbook bad-deploy");
+    assert_eq!(s.focus, Pane::RUNBOOK);
+    let book = &s.runbook.as_ref().expect("a runbook is open").book;
+    assert_eq!(book.id, "bad-deploy");
+    command(&mut s, "rb nope");
+    assert!(
+        flash_text(&s)
+            .0
+            .starts_with("no runbook \"nope\" (runbooks: ")
+    );
+    assert_eq!(
+        s.runbook.as_ref().map(|r| r.book.id.as_str()),
+        Some("bad-deploy")
+    );
+
+    // No events source: said plainly, nothing else changes.
+    key(&mut s, '1');
+    command(&mut s, "events");
+    let (text, error) = flash_text(&s);
+    assert!(
+        error && text.starts_with("no Kubernetes events in this session yet"),
+        "{text}"
+    );
+    assert_eq!(s.focus, Pane::WORKLOADS);
+    let line = |source: &str| LogLine {
+        source: source.into(),
+        time: t0(),
+        level: Level::Warn,
+        text: "Back-off restarting failed container".into(),
+    };
+    update(&mut s, Msg::Logs(vec![line("api-1"), line("events")]));
+    command(&mut s, "ev");
+    assert_eq!(s.focus, Pane::LOGS);
+    assert_eq!(s.logs.source.as_deref(), Some("events"));
+    assert_eq!(s.logs.visible_len(), 1);
+}
+
+#[test]
+fn tab_completes_commands_and_their_arguments() {
+    let mut s = kube_state();
+    s.themes = vec!["dark-256".into(), "default".into(), "mono".into()];
+    key(&mut s, ':');
+    typed(&mut s, "de");
+    special(&mut s, KeyCode::Tab);
+    assert_eq!(prompt_text(&s), "deploy", "one match: taken whole");
+    special(&mut s, KeyCode::Esc);
+
+    key(&mut s, ':');
+    typed(&mut s, "t");
+    special(&mut s, KeyCode::Tab);
+    let Some(Layer::Input(i)) = &s.layer else {
+        panic!()
+    };
+    assert_eq!(i.text, "t");
+    assert_eq!(i.completions, ["tasks", "theme"], "several: listed");
+    typed(&mut s, "h");
+    special(&mut s, KeyCode::Tab);
+    assert_eq!(
+        prompt_text(&s),
+        "theme ",
+        "a command taking a name gets its space"
+    );
+    special(&mut s, KeyCode::Tab);
+    let Some(Layer::Input(i)) = &s.layer else {
+        panic!()
+    };
+    assert_eq!(i.completions, ["dark-256", "default", "mono"]);
+    typed(&mut s, "d");
+    special(&mut s, KeyCode::Tab);
+    assert_eq!(prompt_text(&s), "theme d");
+    typed(&mut s, "ar");
+    special(&mut s, KeyCode::Tab);
+    assert_eq!(prompt_text(&s), "theme dark-256");
+    special(&mut s, KeyCode::Esc);
+
+    // Namespaces and contexts the session knows.
+    key(&mut s, ':');
+    typed(&mut s, "ns s");
+    special(&mut s, KeyCode::Tab);
+    assert_eq!(prompt_text(&s), "ns shop");
+    special(&mut s, KeyCode::Esc);
+    key(&mut s, ':');
+    typed(&mut s, "ctx sim-v");
+    special(&mut s, KeyCode::Tab);
+    assert_eq!(prompt_text(&s), "ctx sim-viewer");
+    special(&mut s, KeyCode::Esc);
+    key(&mut s, ':');
+    typed(&mut s, "zz");
+    special(&mut s, KeyCode::Tab);
+    let Some(Layer::Input(i)) = &s.layer else {
+        panic!()
+    };
+    assert_eq!(i.error.as_deref(), Some("nothing completes \"zz\""));
+    special(&mut s, KeyCode::Esc);
+    // The namespace prompt completes too.
+    ctrl(&mut s, 'n');
+    typed(&mut s, "a");
+    special(&mut s, KeyCode::Tab);
+    assert_eq!(prompt_text(&s), "all");
+}
+
+#[test]
+fn prompts_keep_a_history_per_kind_recalled_with_up_and_down() {
+    let mut s = state();
+    command(&mut s, "pods");
+    command(&mut s, "deploy");
+    command(&mut s, "pods");
+    // A filter's history is its own.
+    key(&mut s, '/');
+    typed(&mut s, "api");
+    special(&mut s, KeyCode::Enter);
+    assert_eq!(
+        s.history.entries("command"),
+        ["deploy", "pods"],
+        "a repeat moves to the end"
+    );
+    assert_eq!(s.history.entries("workload_filter"), ["api"]);
+
+    key(&mut s, ':');
+    typed(&mut s, "ev");
+    special(&mut s, KeyCode::Up);
+    assert_eq!(prompt_text(&s), "pods");
+    ctrl(&mut s, 'p');
+    assert_eq!(prompt_text(&s), "deploy");
+    special(&mut s, KeyCode::Up);
+    assert_eq!(prompt_text(&s), "deploy", "the oldest stays");
+    special(&mut s, KeyCode::Down);
+    assert_eq!(prompt_text(&s), "pods");
+    special(&mut s, KeyCode::Down);
+    assert_eq!(prompt_text(&s), "ev", "past the newest: what was typed");
+    special(&mut s, KeyCode::Up);
+    special(&mut s, KeyCode::Up);
+    special(&mut s, KeyCode::Enter);
+    assert_eq!(visible_kinds(&s), [WorkloadKind::Deployment]);
+}
+
+#[test]
+fn history_is_kept_as_json_and_bounded() {
+    let mut h = opsdeck::core::History::default();
+    h.record("command", "pods");
+    h.record("command", "  ");
+    h.record("namespace", "shop");
+    let back = opsdeck::core::History::from_json(&h.to_json()).unwrap();
+    assert_eq!(back, h);
+    assert_eq!(back.entries("command"), ["pods"]);
+    let many: Vec<String> = (0..150).map(|i| i.to_string()).collect();
+    let text = serde_json::json!({ "command": many }).to_string();
+    let back = opsdeck::core::History::from_json(&text).unwrap();
+    assert_eq!(back.entries("command").len(), opsdeck::core::HISTORY_LEN);
+    assert_eq!(back.entries("command")[0], "50", "the oldest go");
+    assert!(opsdeck::core::History::from_json("[1]").is_err());
+}
+
+#[test]
+fn prompts_edit_like_readline_at_the_cursor() {
+    let mut s = state();
+    key(&mut s, '/');
+    typed(&mut s, "hello world");
+    ctrl(&mut s, 'a');
+    key(&mut s, 'X');
+    assert_eq!(prompt_text(&s), "Xhello world");
+    ctrl(&mut s, 'e');
+    special(&mut s, KeyCode::Left);
+    special(&mut s, KeyCode::Left);
+    special(&mut s, KeyCode::Backspace);
+    assert_eq!(prompt_text(&s), "Xhello wold");
+    ctrl(&mut s, 'w');
+    assert_eq!(
+        prompt_text(&s),
+        "Xhello ld",
+        "ctrl-w: the word before the cursor"
+    );
+    assert_eq!(
+        s.workloads.filter, "Xhello ld",
+        "a filter still applies as edited"
+    );
+    ctrl(&mut s, 'u');
+    assert_eq!(
+        prompt_text(&s),
+        "ld",
+        "ctrl-u: everything before the cursor"
+    );
+    special(&mut s, KeyCode::End);
+    key(&mut s, '!');
+    special(&mut s, KeyCode::Home);
+    special(&mut s, KeyCode::Right);
+    key(&mut s, '-');
+    assert_eq!(prompt_text(&s), "l-d!");
+    // Characters, not bytes.
+    ctrl(&mut s, 'u');
+    ctrl(&mut s, 'e');
+    ctrl(&mut s, 'u');
+    typed(&mut s, "né");
+    special(&mut s, KeyCode::Left);
+    special(&mut s, KeyCode::Backspace);
+    assert_eq!(prompt_text(&s), "é");
+    special(&mut s, KeyCode::Right);
+    special(&mut s, KeyCode::Right);
+    key(&mut s, 'e');
+    assert_eq!(prompt_text(&s), "ée");
+}
+
+#[test]
+fn ctrl_z_suspends_from_anywhere_and_types_nothing() {
+    let mut s = state();
+    assert_eq!(ctrl(&mut s, 'z'), vec![Effect::Suspend]);
+    key(&mut s, ':');
+    typed(&mut s, "po");
+    assert_eq!(ctrl(&mut s, 'z'), vec![Effect::Suspend]);
+    assert_eq!(prompt_text(&s), "po", "the prompt stays as it was");
+    special(&mut s, KeyCode::Esc);
+    key(&mut s, '?');
+    assert_eq!(ctrl(&mut s, 'z'), vec![Effect::Suspend]);
+    assert!(matches!(s.layer, Some(Layer::Help { .. })));
+}
+
+#[test]
+fn y_copies_the_selection_of_the_focused_pane_as_plain_text() {
+    let mut s = state();
+    select(&mut s, "api-6d4f-abcde");
+    assert_eq!(
+        key(&mut s, 'y'),
+        vec![Effect::Copy {
+            text: "api-6d4f-abcde".into()
+        }]
+    );
+    assert_eq!(flash_text(&s), ("copied api-6d4f-abcde".into(), false));
+
+    key(&mut s, '2');
+    assert!(key(&mut s, 'y').is_empty());
+    assert_eq!(flash_text(&s), ("nothing to copy in Logs".into(), true));
+    let line = |text: &str| LogLine {
+        source: "api-1".into(),
+        time: t0(),
+        level: Level::Info,
+        text: text.into(),
+    };
+    update(
+        &mut s,
+        Msg::Logs(vec![
+            line("first"),
+            line("GET /health \u{1b}[31m500\u{1b}[0m\u{7} in 3ms"),
+        ]),
+    );
+    assert_eq!(
+        key(&mut s, 'y'),
+        vec![Effect::Copy {
+            text: "GET /health 500� in 3ms".into()
+        }],
+        "no escapes or controls reach the clipboard"
+    );
+    // Scrolled up: the line at the bottom of the pane.
+    key(&mut s, 'k');
+    assert_eq!(
+        key(&mut s, 'y'),
+        vec![Effect::Copy {
+            text: "first".into()
+        }]
+    );
+
+    with_db(&mut s);
+    key(&mut s, '5');
+    assert_eq!(
+        key(&mut s, 'y'),
+        vec![Effect::Copy {
+            text: "select 104".into()
+        }]
+    );
+    key(&mut s, '3');
+    assert!(key(&mut s, 'y').is_empty());
+    assert_eq!(flash_text(&s), ("nothing to copy in Metrics".into(), true));
+}

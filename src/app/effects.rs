@@ -25,10 +25,15 @@ pub(super) struct Io {
     pub switch: mpsc::Sender<SwitchResult>,
 }
 
-/// Apply one message and run its effects.
-pub(super) fn handle(state: &mut State, msg: Msg, running: &Running, io: &Io) {
+/// Apply one message and run its effects; return those that act on the
+/// terminal itself (copy, suspend, theme) for the loop that owns it.
+pub(super) fn handle(state: &mut State, msg: Msg, running: &Running, io: &Io) -> Vec<Effect> {
+    let mut terminal = Vec::new();
     for effect in update(state, msg) {
         match effect {
+            Effect::Copy { .. } | Effect::Suspend | Effect::SetTheme { .. } => {
+                terminal.push(effect);
+            }
             Effect::Quit => state.quit = true,
             Effect::SaveLogs { path, text, lines } => {
                 let tx = io.tx.clone();
@@ -165,6 +170,7 @@ pub(super) fn handle(state: &mut State, msg: Msg, running: &Running, io: &Io) {
             },
         }
     }
+    terminal
 }
 
 /// Write `text` to a new file; an existing file is never overwritten.

@@ -7,7 +7,9 @@
 
 mod effects;
 mod tasks;
+mod terminal;
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -16,25 +18,33 @@ use tokio_util::sync::CancellationToken;
 
 pub use effects::{follow_query, run_audited};
 pub use tasks::Intervals;
+pub use terminal::osc52;
 
 use effects::{Io, SwitchResult, handle};
 use tasks::{spawn_input, spawn_ticks_and_signals, start};
 
 use crate::audit::AuditLog;
-use crate::core::{Msg, State};
+use crate::core::{Effect, Msg, State};
 use crate::source::Backends;
 use crate::theme::Theme;
 
 /// Frames are drawn at most this often.
 const FRAME: Duration = Duration::from_millis(16);
 
-/// Run the console until the user quits or a signal arrives.
+/// The theme drawn with, and every theme `:theme` can switch to.
+pub struct Themes {
+    pub current: Theme,
+    pub all: BTreeMap<String, Theme>,
+}
+
+/// Run the console until the user quits or a signal arrives; return the
+/// state it ended in (the caller keeps the prompts' history).
 pub async fn run(
     mut state: State,
-    theme: Theme,
+    themes: Themes,
     backends: Backends,
     audit: AuditLog,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<State> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() {
         anyhow::bail!(
@@ -42,15 +52,15 @@ pub async fn run(
         );
     }
     let mut terminal = ratatui::try_init()?;
-    let result = event_loop(&mut terminal, &mut state, &theme, backends, audit).await;
+    let result = event_loop(&mut terminal, &mut state, themes, backends, audit).await;
     ratatui::try_restore()?;
-    result
+    result.map(|()| state)
 }
 
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     state: &mut State,
-    theme: &Theme,
+    mut themes: Themes,
     backends: Backends,
     audit: AuditLog,
 ) -> anyhow::Result<()> {
@@ -76,10 +86,13 @@ async fn event_loop(
         tokio::select! {
             m = rx.recv() => {
                 let Some(m) = m else { break };
-                handle(state, m, &running, &io);
+                let mut own = handle(state, m, &running, &io);
                 // Coalesce whatever else is already queued into the same frame.
                 while let Ok(m) = rx.try_recv() {
-                    handle(state, m, &running, &io);
+                    own.extend(handle(state, m, &running, &io));
+                }
+                for effect in own {
+                    on_terminal(terminal, state, &mut themes, effect, &running, &io);
                 }
                 dirty = true;
             }
@@ -91,12 +104,14 @@ async fn event_loop(
                         running = start(backends, &root, &tx, &refresh_rx, intervals);
                         handle(state, Msg::Switched(target), &running, &io);
                     }
-                    Err(e) => handle(state, Msg::Flash { text: format!("cannot switch to {context}: {e}"), error: true }, &running, &io),
+                    Err(e) => {
+                        handle(state, Msg::Flash { text: format!("cannot switch to {context}: {e}"), error: true }, &running, &io);
+                    }
                 }
                 dirty = true;
             }
             _ = tokio::time::sleep(wait), if dirty => {
-                draw(terminal, state, theme)?;
+                draw(terminal, state, &themes.current)?;
                 last_draw = Instant::now();
                 dirty = false;
             }
@@ -104,6 +119,41 @@ async fn event_loop(
     }
     root.cancel();
     Ok(())
+}
+
+/// Run an effect on the terminal itself; failures are said in the status bar.
+fn on_terminal(
+    terminal: &mut ratatui::DefaultTerminal,
+    state: &mut State,
+    themes: &mut Themes,
+    effect: Effect,
+    running: &tasks::Running,
+    io: &effects::Io,
+) {
+    let failed = match effect {
+        Effect::Copy { text } => terminal::copy(terminal, &text)
+            .err()
+            .map(|e| format!("copy failed: {e}")),
+        Effect::Suspend => match terminal::suspend(terminal) {
+            Ok((w, h)) => {
+                handle(state, Msg::Resize(w, h), running, io);
+                None
+            }
+            Err(e) => Some(format!("cannot suspend: {e}")),
+        },
+        Effect::SetTheme { name } => match themes.all.get(&name) {
+            Some(theme) => {
+                themes.current = theme.clone();
+                None
+            }
+            None => Some(format!("no theme \"{name}\"")),
+        },
+        _ => None,
+    };
+    if let Some(text) = failed {
+        tracing::warn!(error = %text, "terminal effect failed");
+        handle(state, Msg::Flash { text, error: true }, running, io);
+    }
 }
 
 fn draw(

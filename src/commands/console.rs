@@ -2,6 +2,7 @@
 //! opsdeck's own log, the configuration, read-only mode and the runbook;
 //! then the runtime, the audit log and the UI.
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
@@ -22,6 +23,10 @@ pub(super) struct Console {
     /// Why read-only was forced (a problem in a safety setting).
     pub(super) read_only_reason: Option<String>,
     pub(super) runbook: Option<Runbook>,
+    /// Every theme, for `:theme NAME`.
+    pub(super) themes: BTreeMap<String, crate::theme::Theme>,
+    /// Every runbook, for `:runbook NAME`.
+    pub(super) runbooks: Vec<Runbook>,
 }
 
 impl Console {
@@ -47,6 +52,8 @@ impl Console {
             read_only,
             read_only_reason: loaded.config.read_only_reason.clone(),
             runbook: None,
+            themes: all_themes(loaded.config_dir.as_deref()),
+            runbooks: all_runbooks(loaded.config_dir.as_deref()),
         };
         Ok((console, loaded.config))
     }
@@ -81,11 +88,21 @@ impl Console {
             state.read_only = self.read_only;
             state.read_only_reason = self.read_only_reason;
             state.problems = self.problems;
+            state.themes = self.themes.keys().cloned().collect();
+            state.runbooks = self.runbooks;
             let audit_path = self
                 .audit_log
                 .unwrap_or_else(|| self.paths.data_dir.join("audit.jsonl"));
             let audit = AuditLog::new(audit_path, os_user(), target.label());
-            let result = crate::app::run(state, self.theme, backends, audit).await;
+            let themes = crate::app::Themes {
+                current: self.theme,
+                all: self.themes,
+            };
+            let history = self.paths.state_dir.join("history.json");
+            state.history = load_history(&history);
+            let result = crate::app::run(state, themes, backends, audit)
+                .await
+                .map(|end| save_history(&history, &end.history));
             if let Some(demo) = demo {
                 demo.server.shutdown().await;
             }
@@ -100,6 +117,63 @@ impl Console {
             }
         }
     }
+}
+
+/// The prompts' history of earlier sessions; none if there is none or it cannot be read.
+fn load_history(path: &std::path::Path) -> crate::core::History {
+    match std::fs::read_to_string(path) {
+        Ok(text) => crate::core::History::from_json(&text).unwrap_or_else(|e| {
+            tracing::warn!(path = %path.display(), error = %e, "prompt history unreadable; starting empty");
+            crate::core::History::default()
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => crate::core::History::default(),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "prompt history unreadable; starting empty");
+            crate::core::History::default()
+        }
+    }
+}
+
+/// Keep the prompts' history for the next session (a failure is only logged).
+fn save_history(path: &std::path::Path, history: &crate::core::History) {
+    if let Err(e) = std::fs::write(path, history.to_json()) {
+        tracing::warn!(path = %path.display(), error = %e, "prompt history not saved");
+    }
+}
+
+/// Every theme, shipped and the user's, resolved (their problems are
+/// reported by `check-config` and, for the chosen one, at start-up).
+fn all_themes(config_dir: Option<&std::path::Path>) -> BTreeMap<String, crate::theme::Theme> {
+    let library = crate::theme::ThemeLibrary::new(config_dir.map(|d| d.join("themes")).as_deref());
+    library
+        .names()
+        .into_iter()
+        .filter_map(|name| library.resolve(&name).map(|(theme, _)| (name, theme)))
+        .collect()
+}
+
+/// Every runbook: the shipped ones, then the user's (which win on the same
+/// id). Unparsable files are left out; `check-config` names their problems.
+fn all_runbooks(config_dir: Option<&std::path::Path>) -> Vec<Runbook> {
+    let mut books: Vec<Runbook> = crate::runbook::shipped()
+        .into_iter()
+        .filter_map(|(label, text)| Runbook::parse(label, text).ok())
+        .collect();
+    if let Some(dir) = config_dir {
+        let scenarios = crate::sim::Scenario::names();
+        let (mine, problems) = crate::runbook::load_dir(&dir.join("runbooks"), &scenarios);
+        if !problems.is_empty() {
+            tracing::warn!(
+                count = problems.len(),
+                "some runbooks of the config directory do not parse"
+            );
+        }
+        for book in mine {
+            books.retain(|b| b.id != book.id);
+            books.push(book);
+        }
+    }
+    books
 }
 
 /// Log to `opsdeck.log` in the state directory; never to the terminal while the UI is up.

@@ -21,6 +21,25 @@ pub enum InputPurpose {
     Query,
     /// The file to save the shown log lines to.
     SaveLogs,
+    /// A `:` command (`:pods`, `:ns shop`, `:q`, ...).
+    Command,
+}
+
+impl InputPurpose {
+    /// Prompts of one kind share a history (up/down recall earlier entries).
+    pub fn history_key(&self) -> &'static str {
+        match self {
+            InputPurpose::WorkloadFilter => "workload_filter",
+            InputPurpose::LogSearch => "log_search",
+            InputPurpose::LogFilter => "log_filter",
+            InputPurpose::Replicas { .. } => "replicas",
+            InputPurpose::Namespace => "namespace",
+            InputPurpose::TerminateOlderThan { .. } => "terminate_older_than",
+            InputPurpose::Query => "query",
+            InputPurpose::SaveLogs => "save_logs",
+            InputPurpose::Command => "command",
+        }
+    }
 }
 
 /// An open text prompt.
@@ -37,6 +56,14 @@ pub struct Input {
     /// region prompt): the first character typed replaces it, backspace
     /// clears it, enter accepts it. Other prompts add to their text.
     pub selected: bool,
+    /// Byte offset of the cursor in `text` (always on a char boundary).
+    pub cursor: usize,
+    /// While recalling history (up/down): the entry shown, counted from the newest.
+    pub recalled: Option<usize>,
+    /// What was typed before recalling history, restored by going past the newest entry.
+    pub draft: String,
+    /// The candidates of the last Tab when it matched more than one.
+    pub completions: Vec<String>,
 }
 
 /// `text` without its last word (and the spaces after it), as ctrl-w does.

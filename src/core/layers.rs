@@ -2,9 +2,10 @@
 //! pickers, the Logs Insights table): which keymap table each uses and
 //! what it does with its actions. The top layer gets keys first.
 
+use super::command;
 use super::confirm::{CheckState, ConfirmStatus, InputPurpose, without_last_word};
 use super::msg::Effect;
-use super::ops::{ask, flash};
+use super::ops::{ask, flash, switch};
 use super::state::{Layer, State};
 use crate::action::{Action, Mode};
 use crate::domain::{Change, ChangeOutcome};
@@ -68,12 +69,7 @@ pub fn change_finished(state: &mut State, id: u64, result: Result<ChangeOutcome,
 pub fn type_char(state: &mut State, c: char) {
     match &mut state.layer {
         Some(Layer::Input(input)) => {
-            if input.selected {
-                input.text.clear();
-                input.selected = false;
-            }
-            input.text.push(c);
-            input.error = None;
+            input.insert(c);
             live_apply(state);
         }
         Some(Layer::Confirm(confirm)) if confirm.check.refusal().is_none() => {
@@ -95,6 +91,7 @@ fn live_apply(state: &mut State) {
             InputPurpose::LogSearch => state.logs.search = input.text.clone(),
             InputPurpose::LogFilter => state.logs.filter = input.text.clone(),
             InputPurpose::Replicas { .. }
+            | InputPurpose::Command
             | InputPurpose::Namespace
             | InputPurpose::Query
             | InputPurpose::SaveLogs
@@ -108,20 +105,22 @@ fn input_action(state: &mut State, action: Action) -> Vec<Effect> {
         return Vec::new();
     };
     match action {
-        Action::Backspace | Action::DeleteWord | Action::ClearLine => {
-            input.text = match action {
-                _ if input.selected => String::new(),
-                Action::Backspace => {
-                    let mut t = input.text.clone();
-                    t.pop();
-                    t
-                }
-                Action::DeleteWord => without_last_word(&input.text),
-                _ => String::new(),
-            };
-            input.selected = false;
-            input.error = None;
-            live_apply(state);
+        Action::Backspace => input.backspace(),
+        Action::DeleteWord => input.delete_word(),
+        Action::ClearLine => input.kill_to_start(),
+        Action::CursorLeft => input.left(),
+        Action::CursorRight => input.right(),
+        Action::LineStart => input.home(),
+        Action::LineEnd => input.end(),
+        Action::HistoryPrev => {
+            input.recall_older(state.history.entries(input.purpose.history_key()))
+        }
+        Action::HistoryNext => {
+            input.recall_newer(state.history.entries(input.purpose.history_key()))
+        }
+        Action::Complete => {
+            command::complete(state);
+            return Vec::new();
         }
         Action::Cancel => {
             let original = input.original.clone();
@@ -131,6 +130,9 @@ fn input_action(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Submit => {
             let input = input.clone();
+            state
+                .history
+                .record(input.purpose.history_key(), &input.text);
             match input.purpose {
                 InputPurpose::WorkloadFilter | InputPurpose::LogFilter => state.layer = None,
                 InputPurpose::LogSearch => {
@@ -170,6 +172,8 @@ fn input_action(state: &mut State, action: Action) -> Vec<Effect> {
                     return vec![Effect::StartQuery { generation, query }];
                 }
                 InputPurpose::SaveLogs => return logs::save_submitted(state, &input.text),
+                // Run by `update`, which can run the action a command names.
+                InputPurpose::Command => state.layer = None,
                 InputPurpose::Namespace => {
                     state.layer = None;
                     let ns = input.text.trim();
@@ -179,8 +183,9 @@ fn input_action(state: &mut State, action: Action) -> Vec<Effect> {
                 }
             }
         }
-        _ => {}
+        _ => return Vec::new(),
     }
+    live_apply(state);
     Vec::new()
 }
 
@@ -271,17 +276,6 @@ fn confirm_action(state: &mut State, action: Action) -> Vec<Effect> {
     }]
 }
 
-/// Ask the driver to reopen the backends for a context and namespace.
-fn switch(state: &mut State, context: Option<String>, namespace: Option<String>) -> Vec<Effect> {
-    let Some(context) = context else {
-        flash(state, "no Kubernetes context to switch", true);
-        return Vec::new();
-    };
-    let ns = namespace.clone().unwrap_or_else(|| "all namespaces".into());
-    flash(state, format!("switching to {context} ({ns})…"), false);
-    vec![Effect::Switch { context, namespace }]
-}
-
 /// Keys over the Logs Insights table: Esc stops a running query (and
 /// closes the table once it is done), the arrows scroll the rows.
 fn insights_action(state: &mut State, action: Action) -> Vec<Effect> {
@@ -316,11 +310,14 @@ fn picker_action(state: &mut State, action: Action) -> Vec<Effect> {
     else {
         return Vec::new();
     };
+    // The prompt keys (up/down, home/end) move in a list too.
     match action {
-        Action::Up => *selected = selected.saturating_sub(1),
-        Action::Down => *selected = (*selected + 1).min(items.len().saturating_sub(1)),
-        Action::Top => *selected = 0,
-        Action::Bottom => *selected = items.len().saturating_sub(1),
+        Action::Up | Action::HistoryPrev => *selected = selected.saturating_sub(1),
+        Action::Down | Action::HistoryNext => {
+            *selected = (*selected + 1).min(items.len().saturating_sub(1));
+        }
+        Action::Top | Action::LineStart => *selected = 0,
+        Action::Bottom | Action::LineEnd => *selected = items.len().saturating_sub(1),
         Action::Cancel => state.layer = None,
         Action::Submit => {
             let choice = items.get(*selected).cloned();

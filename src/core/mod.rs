@@ -6,17 +6,21 @@
 //! global actions. Everything a pane does on its own lives in its module
 //! under `crate::panes`, reached through the pane registry.
 
+mod command;
 mod confirm;
 mod insights;
 mod layers;
 mod msg;
 pub(crate) mod ops;
+mod readline;
 mod state;
 mod update;
 
+pub use command::{Arg, COMMANDS, Cmd, CommandSpec};
 pub use confirm::{CheckState, Confirm, ConfirmStatus, Input, InputPurpose};
 pub use insights::{DEFAULT_QUERY, InsightsView};
 pub use msg::{Effect, Msg};
+pub use readline::{HISTORY_LEN, History};
 pub use state::{Feed, FeedStatus, Flash, Layer, STALE_AFTER, State};
 pub use update::{offered_actions, update};
 

@@ -101,5 +101,15 @@ pub enum Effect {
     },
     /// Ask every poller to refresh now.
     Refresh,
+    /// Put this (plain) text on the terminal's clipboard with OSC 52.
+    Copy {
+        text: String,
+    },
+    /// Give the terminal back and stop (ctrl-z); on `fg`, take it again and redraw.
+    Suspend,
+    /// Draw with another theme (one of `State::themes`).
+    SetTheme {
+        name: String,
+    },
     Quit,
 }

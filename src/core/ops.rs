@@ -1,5 +1,6 @@
 //! Small operations on [`State`] that the core and the panes share: the
-//! status-bar flash, prompts, and opening a confirmation for a [`Change`].
+//! status-bar flash, prompts, switching context/namespace, and opening a
+//! confirmation for a [`Change`].
 
 use super::confirm::{Confirm, Input, InputPurpose};
 use super::msg::Effect;
@@ -15,6 +16,21 @@ pub fn flash(state: &mut State, text: impl Into<String>, error: bool) {
     });
 }
 
+/// Ask the driver to reopen the backends for a context and namespace.
+pub fn switch(
+    state: &mut State,
+    context: Option<String>,
+    namespace: Option<String>,
+) -> Vec<Effect> {
+    let Some(context) = context else {
+        flash(state, "no Kubernetes context to switch", true);
+        return Vec::new();
+    };
+    let ns = namespace.clone().unwrap_or_else(|| "all namespaces".into());
+    flash(state, format!("switching to {context} ({ns})…"), false);
+    vec![Effect::Switch { context, namespace }]
+}
+
 /// Open a text prompt on top of the panes.
 pub fn open_input(state: &mut State, purpose: InputPurpose, prompt: &str, text: String) {
     state.layer = Some(Layer::Input(Input {
@@ -22,8 +38,12 @@ pub fn open_input(state: &mut State, purpose: InputPurpose, prompt: &str, text: 
         prompt: prompt.into(),
         original: text.clone(),
         selected: false,
+        cursor: text.len(),
         text,
         error: None,
+        recalled: None,
+        draft: String::new(),
+        completions: Vec::new(),
     }));
 }
 

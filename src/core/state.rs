@@ -4,6 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use super::confirm::{Confirm, Input};
 use super::insights::InsightsView;
+use super::readline::History;
 use crate::domain::Target;
 use crate::keymap::{KeyChord, Keymap};
 use crate::panes::Pane;
@@ -101,6 +102,12 @@ pub struct State {
     /// and `namespace`, or `AWS profile` and `AWS region`.
     pub switch_nouns: (String, String),
     pub problems: Vec<Problem>,
+    /// The runbooks `:runbook NAME` can open (shipped and the user's).
+    pub runbooks: Vec<Runbook>,
+    /// The theme names `:theme NAME` can switch to.
+    pub themes: Vec<String>,
+    /// Earlier entries of each kind of prompt.
+    pub history: History,
     pub now: SystemTime,
     pub focus: Pane,
     pub zoom: bool,
@@ -134,6 +141,9 @@ impl State {
             contexts: Vec::new(),
             switch_nouns: ("Kubernetes context".into(), "namespace".into()),
             problems: Vec::new(),
+            runbooks: Vec::new(),
+            themes: Vec::new(),
+            history: History::default(),
             now,
             focus: Pane::WORKLOADS,
             zoom: false,

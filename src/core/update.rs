@@ -6,6 +6,7 @@
 
 use crossterm::event::{KeyCode, KeyModifiers};
 
+use super::command::{self, Run};
 use super::confirm::{ConfirmStatus, InputPurpose};
 use super::layers;
 use super::msg::{Effect, Msg};
@@ -179,9 +180,18 @@ fn interrupt(state: &mut State) -> Vec<Effect> {
     vec![Effect::Quit]
 }
 
+/// ctrl-z: suspend, as in any terminal program, whatever layer is open.
+fn is_suspend(chord: KeyChord) -> bool {
+    chord.modifiers == KeyModifiers::CONTROL && chord.code == KeyCode::Char('z')
+}
+
 fn on_key(state: &mut State, chord: KeyChord) -> Vec<Effect> {
     if is_interrupt(chord) {
         return interrupt(state);
+    }
+    if is_suspend(chord) {
+        state.pending_keys.clear();
+        return vec![Effect::Suspend];
     }
     state.interrupt_armed = false;
     let mode = top_mode(state);
@@ -265,6 +275,20 @@ pub fn offered_actions(state: &State, pane: Pane) -> Vec<Action> {
 }
 
 fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
+    if let Some(Layer::Input(input)) = &state.layer {
+        if input.purpose == InputPurpose::Command && action == Action::Submit {
+            let line = input.text.clone();
+            layers::action(state, action);
+            return match command::run(state, &line) {
+                Ok(Run::Action(a)) => run_action(state, a),
+                Ok(Run::Effects(effects)) => effects,
+                Err(e) => {
+                    flash(state, e, true);
+                    Vec::new()
+                }
+            };
+        }
+    }
     if state.layer.is_some() {
         return layers::action(state, action);
     }
@@ -300,6 +324,11 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Refresh => vec![Effect::Refresh],
+        Action::Command => {
+            open_input(state, InputPurpose::Command, ":", String::new());
+            Vec::new()
+        }
+        Action::Copy => copy(state),
         Action::Up
         | Action::Down
         | Action::HalfPageUp
@@ -348,6 +377,22 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
         }
         _ => to_pane(state, action),
     }
+}
+
+/// Put the focused pane's selection (object name, log line, query) on the
+/// clipboard, as plain text.
+fn copy(state: &mut State) -> Vec<Effect> {
+    let spec = spec(state.focus);
+    let Some(text) = (spec.copy_text)(state).filter(|t| !t.trim().is_empty()) else {
+        flash(state, format!("nothing to copy in {}", spec.title), true);
+        return Vec::new();
+    };
+    // Plain text: no escapes or controls reach the terminal; lines stay lines.
+    let text: Vec<String> = text.lines().map(crate::sanitize::line).collect();
+    let text = text.join("\n");
+    let shown = crate::panes::widgets::truncate_middle(&text.replace('\n', " "), 48);
+    flash(state, format!("copied {shown}"), false);
+    vec![Effect::Copy { text }]
 }
 
 /// An action the core does not handle goes to the focused pane, else to

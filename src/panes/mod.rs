@@ -65,6 +65,9 @@ pub struct PaneSpec {
     pub on_action: fn(&mut State, Action) -> Option<Vec<Effect>>,
     /// Move the selection or scroll by `delta` rows (`Top`/`Bottom` by the action).
     pub navigate: fn(&mut State, Action, isize, crate::core::ops::Page),
+    /// What `copy` puts on the clipboard (the selected object's name, a
+    /// log line, a query); `None` when there is nothing to copy.
+    pub copy_text: fn(&State) -> Option<String>,
     /// Title and state summary for the border.
     pub title_of: fn(&State) -> (String, String),
     pub render: fn(&mut Frame, Rect, &State, &Theme),
@@ -72,6 +75,10 @@ pub struct PaneSpec {
 
 fn nothing_offered(_: &State) -> Vec<Action> {
     Vec::new()
+}
+
+fn nothing_to_copy(_: &State) -> Option<String> {
+    None
 }
 
 /// Every pane, in digit order.
@@ -91,6 +98,7 @@ pub static REGISTRY: [PaneSpec; 5] = [
         offered: workloads::offered,
         on_action: workloads::on_action,
         navigate: workloads::navigate,
+        copy_text: workloads::copy_text,
         title_of: workloads::title,
         render: workloads::render,
     },
@@ -109,6 +117,7 @@ pub static REGISTRY: [PaneSpec; 5] = [
         offered: nothing_offered,
         on_action: logs::on_action,
         navigate: logs::navigate,
+        copy_text: logs::copy_text,
         title_of: logs::title,
         render: logs::render,
     },
@@ -127,6 +136,7 @@ pub static REGISTRY: [PaneSpec; 5] = [
         offered: nothing_offered,
         on_action: metrics::on_action,
         navigate: metrics::navigate,
+        copy_text: nothing_to_copy,
         title_of: metrics::title,
         render: metrics::render,
     },
@@ -145,6 +155,7 @@ pub static REGISTRY: [PaneSpec; 5] = [
         offered: runbook::offered,
         on_action: runbook::on_action,
         navigate: runbook::navigate,
+        copy_text: nothing_to_copy,
         title_of: runbook::title,
         render: runbook::render,
     },
@@ -163,6 +174,7 @@ pub static REGISTRY: [PaneSpec; 5] = [
         offered: database::offered,
         on_action: database::on_action,
         navigate: database::navigate,
+        copy_text: database::copy_text,
         title_of: database::title,
         render: database::render,
     },

@@ -5,6 +5,7 @@ mod confirm;
 mod dialog;
 mod log_line;
 mod overlay;
+mod prompt;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -12,7 +13,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use crate::core::{Feed, STALE_AFTER, State};
+use crate::core::{Feed, InputPurpose, Layer, STALE_AFTER, State};
 use crate::panes::layout;
 use crate::panes::runbook::Resolution;
 use crate::panes::{Pane, digit, spec};
@@ -39,9 +40,15 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         render_pane(frame, rect, state, theme, pane);
     }
     render_status(frame, status, state, theme);
-    overlay::render(frame, body, state, theme);
-    if let Some(crate::core::Layer::LogLine { line, scroll }) = &state.layer {
-        log_line::render(frame, body, state, theme, line, *scroll);
+    match &state.layer {
+        Some(Layer::Input(input)) if input.purpose == InputPurpose::Command => {
+            prompt::command_line(frame, status, body, input, theme);
+        }
+        Some(Layer::LogLine { line, scroll }) => {
+            overlay::render(frame, body, state, theme);
+            log_line::render(frame, body, state, theme, line, *scroll);
+        }
+        _ => overlay::render(frame, body, state, theme),
     }
 }
 

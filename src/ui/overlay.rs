@@ -2,7 +2,6 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
@@ -215,6 +214,22 @@ fn help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, scroll: u16
         }
         lines.push(Line::raw(""));
     }
+    // The commands, from the same table the command line reads.
+    lines.push(Line::styled(
+        "commands (after :, tab completes)",
+        theme.style(Slot::Header),
+    ));
+    for c in crate::core::COMMANDS {
+        let name = match c.arg {
+            crate::core::Arg::No => c.names[0].to_string(),
+            crate::core::Arg::Optional => format!("{} [NAME]", c.names[0]),
+            crate::core::Arg::Required => format!("{} NAME", c.names[0]),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("  :{name:<11} "), theme.style(Slot::HelpKey)),
+            Span::raw(c.help),
+        ]));
+    }
     let close = key_of(state, Mode::Help, Action::Cancel);
     let block = dialog(
         theme,
@@ -228,20 +243,7 @@ fn help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, scroll: u16
 fn prompt(frame: &mut Frame, area: Rect, theme: &Theme, input: &Input) {
     let h = if input.error.is_some() { 4 } else { 3 };
     let rect = centered(area, 60, h);
-    let mut lines = vec![Line::from(vec![
-        Span::styled(
-            sanitize::line(&input.text),
-            theme.style(if input.selected {
-                Slot::Selection
-            } else {
-                Slot::Input
-            }),
-        ),
-        Span::styled(
-            "█",
-            theme.style(Slot::Input).add_modifier(Modifier::SLOW_BLINK),
-        ),
-    ])];
+    let mut lines = vec![Line::from(super::prompt::input_spans(input, theme))];
     if let Some(e) = &input.error {
         lines.push(Line::styled(
             sanitize::line(e),

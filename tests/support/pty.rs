@@ -29,6 +29,12 @@ impl Session {
 
     /// Start with extra environment variables.
     pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Session {
+        Session::start_program(env!("CARGO_BIN_EXE_opsdeck"), args, env)
+    }
+
+    /// Run another program (a shell running opsdeck, say) in the same set-up:
+    /// `$OPSDECK` names the binary.
+    pub fn start_program(program: &str, args: &[&str], env: &[(&str, &str)]) -> Session {
         let dir = tempfile::tempdir().unwrap();
         let pty = native_pty_system()
             .openpty(PtySize {
@@ -38,8 +44,9 @@ impl Session {
                 pixel_height: 0,
             })
             .unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_opsdeck"));
+        let mut cmd = CommandBuilder::new(program);
         cmd.args(args);
+        cmd.env("OPSDECK", env!("CARGO_BIN_EXE_opsdeck"));
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("NO_COLOR");
         cmd.env("OPSDECK_CONFIG_DIR", dir.path().join("config"));

@@ -8,8 +8,8 @@ mod view;
 
 use super::Pane;
 pub use render::{render, title};
+pub use update::{copy_text, offered, terminate_matching};
 pub use update::{navigate, on_action};
-pub use update::{offered, terminate_matching};
 pub use view::{DB_HISTORY, DatabaseView, SessionKey, db_rows};
 
 impl Pane {

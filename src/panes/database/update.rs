@@ -24,6 +24,15 @@ pub fn offered(state: &State) -> Vec<Action> {
     }
 }
 
+/// What `copy` takes: the selected session's query.
+pub fn copy_text(state: &State) -> Option<String> {
+    state
+        .database
+        .selected_session(&state.metrics.databases)
+        .map(|(_, s)| s.query.clone())
+        .filter(|q| !q.is_empty())
+}
+
 /// Handle `action` if it is this pane's.
 pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     match action {

@@ -7,8 +7,8 @@ mod view;
 
 use super::Pane;
 pub use render::{pretty_json, render, title};
+pub use update::{copy_text, no_match, save_submitted, search_submitted};
 pub use update::{navigate, on_action};
-pub use update::{no_match, save_submitted, search_submitted};
 pub use view::{LogsView, MAX_LOG_LINES};
 
 impl Pane {

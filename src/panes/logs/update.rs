@@ -94,6 +94,14 @@ pub fn navigate(state: &mut State, action: Action, delta: isize, page: Page) {
     }
 }
 
+/// What `copy` takes: the log line at the bottom of the pane (the newest
+/// one when following, else the line scrolled to).
+pub fn copy_text(state: &State) -> Option<String> {
+    let i = state.logs.bottom()?;
+    let index = *state.logs.visible().get(i)?;
+    state.logs.lines.get(index).map(|l| l.text.clone())
+}
+
 /// Say that the search has no match.
 pub fn no_match(state: &mut State) {
     let text = format!("no match for \"{}\"", state.logs.search);

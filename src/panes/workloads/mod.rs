@@ -7,8 +7,8 @@ mod view;
 
 use super::Pane;
 pub use render::{render, title};
+pub use update::{copy_text, offered, parse_count, set_filter, show_kinds};
 pub use update::{navigate, on_action};
-pub use update::{offered, parse_count, set_filter};
 pub use view::{SortKey, WorkloadsView};
 
 impl Pane {

@@ -30,6 +30,10 @@ pub fn title(state: &State) -> (String, String) {
             w.sort.label(),
             if w.reverse { "↑" } else { "" }
         ));
+        if !w.kinds.is_empty() {
+            let kinds: Vec<&str> = w.kinds.iter().map(|k| k.short()).collect();
+            extra.push_str(&format!(" :{}", kinds.join(",")));
+        }
         if !w.filter.is_empty() {
             extra.push_str(&format!(" /{}", sanitize::line(&w.filter)));
         }

@@ -43,6 +43,7 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         }
         Action::ClearFilter => {
             state.workloads.filter.clear();
+            state.workloads.kinds.clear();
             state.workloads.reselect();
             Vec::new()
         }
@@ -89,6 +90,17 @@ pub fn navigate(state: &mut State, _action: Action, delta: isize, _page: crate::
 }
 
 /// A filter typed in the prompt applies as it is typed.
+/// What `copy` takes: the selected object's name.
+pub fn copy_text(state: &State) -> Option<String> {
+    state.workloads.selected_row().map(|w| w.id.name.clone())
+}
+
+/// Show only rows of `kinds` (every kind when empty), without a text filter.
+pub fn show_kinds(state: &mut State, kinds: &[WorkloadKind]) {
+    state.workloads.kinds = kinds.to_vec();
+    set_filter(state, "");
+}
+
 pub fn set_filter(state: &mut State, text: &str) {
     state.workloads.filter = text.to_string();
     if state.workloads.pinned.is_none() {

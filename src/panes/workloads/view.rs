@@ -1,6 +1,6 @@
 //! The Workloads pane's state: rows as delivered plus filter, sort and selection.
 
-use crate::domain::{Workload, WorkloadRef};
+use crate::domain::{Workload, WorkloadKind, WorkloadRef};
 
 /// Sort column of the Workloads pane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +37,8 @@ impl SortKey {
 pub struct WorkloadsView {
     pub rows: Vec<Workload>,
     pub filter: String,
+    /// Only rows of these kinds (`:pods`, `:deploy`, ...); empty shows every kind.
+    pub kinds: Vec<WorkloadKind>,
     pub sort: SortKey,
     pub reverse: bool,
     /// Index into [`WorkloadsView::visible`]: where the cursor is drawn.
@@ -54,6 +56,7 @@ impl Default for WorkloadsView {
         Self {
             rows: Vec::new(),
             filter: String::new(),
+            kinds: Vec::new(),
             sort: SortKey::Health,
             reverse: false,
             selected: 0,
@@ -75,6 +78,7 @@ impl WorkloadsView {
         let mut rows: Vec<&Workload> = self
             .rows
             .iter()
+            .filter(|w| self.kinds.is_empty() || self.kinds.contains(&w.id.kind))
             .filter(|w| {
                 terms.is_empty() || {
                     let hay = format!(
