@@ -689,3 +689,60 @@ fn help_lists_the_commands_and_prompt_keys() {
         assert!(screen.contains(needle), "{needle} missing:\n{screen}");
     }
 }
+
+/// An action run from a runbook step marks the step with its result.
+#[test]
+fn runbook_action_gets_a_done_mark_with_its_result() {
+    use opsdeck::core::{Effect, Layer};
+    use opsdeck::domain::ChangeOutcome;
+    let mut s = state_for(Scenario::BadDeploy);
+    key(&mut s, '4');
+    key(&mut s, ']');
+    let effects = update(
+        &mut s,
+        Msg::Key(KeyChord::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    let [Effect::CheckChange { id, .. }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    update(
+        &mut s,
+        Msg::ChangeChecked {
+            id: *id,
+            allowed: Ok(()),
+            preview: Ok(None),
+        },
+    );
+    for c in "api".chars() {
+        key(&mut s, c);
+    }
+    let effects = update(
+        &mut s,
+        Msg::Key(KeyChord::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    let [Effect::RunChange { id, .. }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    update(
+        &mut s,
+        Msg::ChangeFinished {
+            id: *id,
+            result: Ok(ChangeOutcome {
+                summary: "rolled back deployment shop/api to revision 2".into(),
+                details: Vec::new(),
+            }),
+        },
+    );
+    assert!(s.layer.is_none() || !matches!(s.layer, Some(Layer::Confirm(_))));
+    let later = s.now + Duration::from_secs(65);
+    update(&mut s, Msg::Tick(later));
+    let screen = text(&draw(&s, &Theme::shipped("default").unwrap(), 160, 48));
+    assert!(
+        screen.contains("✓ done 65s ago: rolled back deployment shop/api to revision 2"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("✓ 2. Roll back to the previous revision"),
+        "{screen}"
+    );
+}

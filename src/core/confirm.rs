@@ -132,6 +132,9 @@ pub struct Confirm {
     /// Correlates the backend's permission/dry-run answer.
     pub check_id: u64,
     pub check: CheckState,
+    /// The runbook step and action it was opened from, if any: its result
+    /// is marked there.
+    pub origin: Option<(usize, usize)>,
 }
 
 impl Confirm {
@@ -148,6 +151,7 @@ impl Confirm {
             status: ConfirmStatus::Asking,
             check_id: 0,
             check: CheckState::Pending,
+            origin: None,
         }
     }
 

@@ -9,6 +9,7 @@ use super::ops::{ask, flash, switch};
 use super::state::{Layer, State};
 use crate::action::{Action, Mode};
 use crate::domain::{Change, ChangeOutcome};
+use crate::panes::runbook::ActionResult;
 use crate::panes::{database, logs, workloads};
 
 /// The keymap table a layer uses.
@@ -47,6 +48,24 @@ pub fn action(state: &mut State, action: Action) -> Vec<Effect> {
 /// A change finished: close its dialog, or show its failure in it.
 pub fn change_finished(state: &mut State, id: u64, result: Result<ChangeOutcome, String>) {
     let ours = matches!(&state.layer, Some(Layer::Confirm(c)) if c.status == ConfirmStatus::Running { id });
+    let origin = match &state.layer {
+        Some(Layer::Confirm(c)) if ours => c.origin,
+        _ => None,
+    };
+    if let (Some(at), Some(rb)) = (origin, state.runbook.as_mut()) {
+        let (ok, summary) = match &result {
+            Ok(o) => (true, o.summary.clone()),
+            Err(e) => (false, e.clone()),
+        };
+        rb.results.insert(
+            at,
+            ActionResult {
+                ok,
+                summary,
+                at: state.now,
+            },
+        );
+    }
     match result {
         Ok(outcome) => {
             if ours {

@@ -9,7 +9,7 @@ use super::Pane;
 pub use render::{render, title};
 pub use update::offered;
 pub use update::{navigate, on_action};
-pub use view::{Resolution, RunbookView};
+pub use view::{ActionResult, Resolution, RunbookView};
 
 impl Pane {
     /// The incident's runbook.

@@ -35,8 +35,18 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut lines: Vec<Line> = Vec::new();
     for (i, step) in rb.book.steps.iter().enumerate() {
         let results: Vec<CheckResult> = step.checks.iter().map(|c| c.evaluate(&view)).collect();
+        // A step without checks is done once one of its actions ran.
+        let ran = rb
+            .results
+            .range((i, 0)..(i + 1, 0))
+            .map(|(_, r)| r.ok)
+            .next_back();
         let (mark, slot) = if results.is_empty() {
-            ("·", Slot::RunbookPending)
+            match ran {
+                Some(true) => ("✓", Slot::RunbookDone),
+                Some(false) => ("✗", Slot::RunbookFailing),
+                None => ("·", Slot::RunbookPending),
+            }
         } else if results.iter().all(|r| matches!(r, CheckResult::Pass)) {
             ("✓", Slot::RunbookDone)
         } else if results.iter().any(|r| matches!(r, CheckResult::Fail(_))) {
@@ -84,6 +94,22 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Span::styled(format!("[{key}] "), theme.style(Slot::HelpKey)),
                 Span::styled(format!("{}{lock}", sanitize::line(a.label())), style),
             ]));
+            if let Some(r) = rb.results.get(&(rb.step, i)) {
+                let ago =
+                    crate::fmt::duration_short(state.now.duration_since(r.at).unwrap_or_default());
+                let (text, slot) = if r.ok {
+                    (
+                        format!("  ✓ done {ago} ago: {}", r.summary),
+                        Slot::RunbookDone,
+                    )
+                } else {
+                    (
+                        format!("  ✗ failed {ago} ago: {}", r.summary),
+                        Slot::RunbookFailing,
+                    )
+                };
+                lines.push(Line::styled(sanitize::line(&text), theme.style(slot)));
+            }
         }
         for c in &step.checks {
             let (text, slot) = match c.evaluate(&view) {

@@ -65,8 +65,15 @@ fn run_selected(state: &mut State) -> Vec<Effect> {
         flash(state, "this step has no action", true);
         return Vec::new();
     };
+    let origin = (rb.step, rb.action);
     match spec.to_change(&state.estate()) {
-        Ok(change) => ask(state, change),
+        Ok(change) => {
+            let effects = ask(state, change);
+            if let Some(crate::core::Layer::Confirm(c)) = &mut state.layer {
+                c.origin = Some(origin);
+            }
+            effects
+        }
         Err(e) => {
             let label = spec.label();
             flash(state, format!("{label}: {e}"), true);

@@ -12,6 +12,17 @@ pub struct RunbookView {
     pub action: usize,
     /// Since when the resolution has held without a break (None: it does not now).
     pub passing_since: Option<SystemTime>,
+    /// The last result of each action run from the runbook, by (step, action).
+    pub results: std::collections::BTreeMap<(usize, usize), ActionResult>,
+}
+
+/// What came of an action run from a runbook step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionResult {
+    pub ok: bool,
+    /// The executor's summary, or the error.
+    pub summary: String,
+    pub at: SystemTime,
 }
 
 /// Where the incident stands, as the header shows it.
@@ -32,6 +43,7 @@ impl RunbookView {
             step: 0,
             action: 0,
             passing_since: None,
+            results: std::collections::BTreeMap::new(),
         }
     }
 
