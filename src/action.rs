@@ -177,6 +177,8 @@ actions! {
     SaveLogs = "save_logs",
     /// Clear the filter or search
     ClearFilter = "clear_filter",
+    /// Fold or unfold the selected deployment's pods or service's tasks
+    ToggleCollapse = "toggle_collapse",
     /// Run a CloudWatch Logs Insights query over the session's log groups
     LogsInsights = "logs_insights",
     /// Cancel the selected session's running query (the connection stays)

@@ -67,8 +67,10 @@ fn bad_deploy_rollout_undo_from_the_workloads_pane() {
     let mut s = Session::start(&["demo", "bad-deploy", "--speed", "20"]);
     s.wait_for("INCIDENT", T);
     // Filter to the deployment, select it, ask for a rollout undo.
-    s.send("1/deploy api");
-    s.wait_for("/deploy api", T);
+    // Deployments only (members are listed under their group otherwise).
+    s.send("1:deploy\r");
+    s.send("/api");
+    s.wait_for("/api", T);
     // Rows arrive through the watch; act only once the deployment is listed.
     s.wait_for("Workloads (1)", T);
     s.send("\r");
@@ -110,7 +112,8 @@ fn bad_deploy_rollout_undo_from_the_workloads_pane() {
 fn read_only_blocks_and_writes_no_audit_record() {
     let mut s = Session::start(&["--read-only", "demo", "oom-crashloop"]);
     s.wait_for("READ-ONLY", T);
-    s.send("1/deploy worker");
+    s.send("1:deploy\r");
+    s.send("/worker");
     s.wait_for("Workloads (1)", T);
     s.send("\r");
     s.send("s");
@@ -154,7 +157,8 @@ fn switching_to_a_read_only_context_shows_actions_as_unavailable() {
     s.send("j");
     s.send("\r");
     s.wait_for("kube:sim-viewer", T);
-    s.send("1/deploy worker");
+    s.send("1:deploy\r");
+    s.send("/worker");
     s.wait_for("Workloads (1)", T);
     s.send("\rr");
     s.wait_for("rollout restart deployment shop/worker", T);
@@ -180,7 +184,8 @@ fn switching_to_a_read_only_context_shows_actions_as_unavailable() {
 fn previous_logs_of_a_crash_looping_pod() {
     let mut s = Session::start(&["demo", "oom-crashloop"]);
     s.wait_for("kube:sim", T);
-    s.send("1/pod worker");
+    s.send("1:pods\r");
+    s.send("/worker");
     s.wait_for("CrashLoop", T);
     s.send("\r");
     s.send("p");

@@ -746,3 +746,49 @@ fn runbook_action_gets_a_done_mark_with_its_result() {
         "{screen}"
     );
 }
+
+/// READY is as wide as its widest value: 20000/20000 is never cut, and a
+/// folded group says how many members it holds.
+#[test]
+fn workloads_ready_column_fits_large_counts_and_folded_groups_count_members() {
+    use opsdeck::domain::{Health, Workload, WorkloadKind, WorkloadRef};
+    let keymap = Keymap::shipped("default").unwrap();
+    let mut s = State::new(keymap, sim_target("test"), t0());
+    let mut rows = vec![Workload {
+        id: WorkloadRef::new(WorkloadKind::Deployment, "shop", "api"),
+        status: "Available".into(),
+        ready: 20000,
+        desired: 20000,
+        restarts: 0,
+        oom_killed: false,
+        health: Health::Ok,
+        reason: None,
+        owner: None,
+        revision: Some(7),
+        created: t0(),
+    }];
+    for i in 0..3 {
+        let mut pod = rows[0].clone();
+        pod.id = WorkloadRef::new(WorkloadKind::Pod, "shop", format!("api-{i}"));
+        pod.ready = 1;
+        pod.desired = 1;
+        pod.owner = Some("api".into());
+        rows.push(pod);
+    }
+    update(&mut s, Msg::Workloads(rows));
+    key(&mut s, '1');
+    let theme = Theme::shipped("default").unwrap();
+    let screen = text(&draw(&s, &theme, 80, 24));
+    assert!(screen.contains("20000/20000"), "{screen}");
+    assert!(screen.contains("└ pod"), "{screen}");
+    key(&mut s, 'c');
+    let screen = text(&draw(&s, &theme, 160, 48));
+    assert!(screen.contains("▸ shop/api (+3)"), "{screen}");
+    assert!(!screen.contains("└ pod"), "{screen}");
+    // Wide enough, the revision and last reason columns show.
+    let wide = text(&draw(&s, &theme, 200, 60));
+    assert!(
+        wide.contains("REV") && wide.contains("LAST REASON"),
+        "{wide}"
+    );
+}

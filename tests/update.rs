@@ -2083,3 +2083,108 @@ fn y_copies_the_selection_of_the_focused_pane_as_plain_text() {
     assert!(key(&mut s, 'y').is_empty());
     assert_eq!(flash_text(&s), ("nothing to copy in Metrics".into(), true));
 }
+
+// ---- the Workloads tree ----
+
+fn owned(mut w: Workload, owner: &str) -> Workload {
+    w.owner = Some(owner.into());
+    w
+}
+
+fn tree_state() -> State {
+    let mut s = state();
+    update(
+        &mut s,
+        Msg::Workloads(vec![
+            row(WorkloadKind::Deployment, "api", 3, 3, Health::Ok),
+            owned(row(WorkloadKind::Pod, "api-1", 1, 1, Health::Ok), "api"),
+            owned(
+                row(WorkloadKind::Pod, "api-2", 0, 1, Health::Critical),
+                "api",
+            ),
+            row(WorkloadKind::Deployment, "web", 2, 2, Health::Ok),
+            owned(row(WorkloadKind::Pod, "web-1", 1, 1, Health::Ok), "web"),
+            row(WorkloadKind::EcsService, "checkout", 1, 1, Health::Ok),
+            owned(
+                row(WorkloadKind::EcsTask, "9f3c2a", 1, 1, Health::Ok),
+                "checkout",
+            ),
+            row(WorkloadKind::Pod, "debug-shell", 1, 1, Health::Ok),
+        ]),
+    );
+    s
+}
+
+fn names(s: &State) -> Vec<String> {
+    s.workloads
+        .visible()
+        .iter()
+        .map(|w| w.id.name.clone())
+        .collect()
+}
+
+#[test]
+fn workloads_are_a_tree_of_owners_and_members() {
+    let s = tree_state();
+    // The group with the worst member first; members under their owner,
+    // worst first; a pod of no listed owner stands alone.
+    assert_eq!(
+        names(&s),
+        [
+            "api",
+            "api-2",
+            "api-1",
+            "web",
+            "web-1",
+            "debug-shell",
+            "checkout",
+            "9f3c2a"
+        ]
+    );
+}
+
+#[test]
+fn a_filter_shows_the_group_of_a_matching_member_and_all_of_a_matching_group() {
+    let mut s = tree_state();
+    s.workloads.filter = "api-2".into();
+    s.workloads.reselect();
+    assert_eq!(names(&s), ["api", "api-2"]);
+    s.workloads.filter = "checkout".into();
+    s.workloads.reselect();
+    assert_eq!(names(&s), ["checkout", "9f3c2a"]);
+    // `:pods` shows pods alone: no group rows of a hidden kind.
+    s.workloads.filter.clear();
+    s.workloads.kinds = vec![WorkloadKind::Pod];
+    s.workloads.reselect();
+    assert_eq!(names(&s), ["api-2", "api-1", "debug-shell", "web-1"]);
+}
+
+#[test]
+fn a_group_folds_and_the_cursor_follows_its_member_to_it() {
+    let mut s = tree_state();
+    key(&mut s, '1');
+    select(&mut s, "api-1");
+    key(&mut s, 'c');
+    assert_eq!(
+        names(&s),
+        ["api", "web", "web-1", "debug-shell", "checkout", "9f3c2a"]
+    );
+    assert_eq!(
+        s.workloads.selected_row().map(|w| w.id.name.as_str()),
+        Some("api"),
+        "a member folds its group and the cursor lands on it"
+    );
+    // A refresh keeps it folded and the cursor on the group.
+    let rows = s.workloads.rows.clone();
+    update(&mut s, Msg::Workloads(rows));
+    assert_eq!(
+        s.workloads.selected_row().map(|w| w.id.name.as_str()),
+        Some("api")
+    );
+    key(&mut s, 'c');
+    assert_eq!(names(&s)[..3], ["api", "api-2", "api-1"]);
+    // A row with no members does not fold.
+    select(&mut s, "debug-shell");
+    key(&mut s, 'c');
+    assert!(names(&s).contains(&"debug-shell".to_string()));
+}

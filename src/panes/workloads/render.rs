@@ -43,7 +43,7 @@ pub fn title(state: &State) -> (String, String) {
 
 /// Draw the pane.
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let rows = state.workloads.visible();
+    let rows = state.workloads.shown();
     if rows.is_empty() {
         let msg = if state.workloads.rows.is_empty() {
             "waiting for workloads…"
@@ -54,17 +54,35 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         return;
     }
     let wide = area.width >= 70;
+    // Room for revision and reason columns.
+    let extra = area.width >= 100;
     let height = area.height.saturating_sub(1) as usize;
     let sel = state.workloads.selected.min(rows.len() - 1);
     let first = sel.saturating_sub(height.saturating_sub(1));
-    // Columns other than the name take this much, spacing included.
-    let fixed = if wide {
-        1 + 6 + 5 + 18 + 8 + 4 + 6
-    } else {
-        1 + 6 + 5 + 10 + 3 + 3 + 6
+    // READY is as wide as its widest value (20000/20000 is never cut).
+    let ready_w = rows
+        .iter()
+        .map(|s| format!("{}/{}", s.row.ready, s.row.desired).len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let (mut status_w, restarts_w, age_w) = if wide { (18, 8, 4) } else { (10, 3, 3) };
+    let (rev_w, reason_w) = if extra { (4, 22) } else { (0, 0) };
+    // Columns other than the name take this much, with the one-column
+    // spacing between every two columns.
+    let fixed = |status_w: usize| {
+        let mut f = 1 + 1 + 6 + 1 + 1 + ready_w + 1 + status_w + 1 + restarts_w + 1 + age_w;
+        if extra {
+            f += 1 + rev_w + 1 + reason_w;
+        }
+        f
     };
-    let name_width = (area.width as usize).saturating_sub(fixed).max(4);
-    let header_cells: Vec<&str> = if wide {
+    // The name keeps at least 8 columns; STATUS gives them up first.
+    const MIN_NAME: usize = 8;
+    let deficit = (fixed(status_w) + MIN_NAME).saturating_sub(area.width as usize);
+    status_w = status_w.saturating_sub(deficit).max(7);
+    let name_width = (area.width as usize).saturating_sub(fixed(status_w)).max(4);
+    let mut header_cells: Vec<&str> = if wide {
         vec![
             "",
             "KIND",
@@ -77,13 +95,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         vec!["", "KIND", "NAME", "READY", "STATUS", "RST", "AGE"]
     };
+    if extra {
+        header_cells.extend(["REV", "LAST REASON"]);
+    }
     let header = Row::new(header_cells).style(theme.style(Slot::Header));
     let body = rows
         .iter()
         .enumerate()
         .skip(first)
         .take(height)
-        .map(|(i, w)| {
+        .map(|(i, shown)| {
+            let w = shown.row;
             let hs = theme.style(health_slot(w.health));
             let status = if w.oom_killed && !w.status.contains("OOM") {
                 format!("{} (OOM)", w.status)
@@ -98,15 +120,30 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Health::Critical => "✖",
                 Health::Unknown => "?",
             };
-            let mut cells = vec![Cell::from(marker).style(hs), Cell::from(w.id.kind.short())];
-            let name = if wide {
+            // Members sit under their group (`└ pod`); a folded group says
+            // how many it holds.
+            let kind = if shown.child {
+                format!("└ {}", w.id.kind.short())
+            } else {
+                w.id.kind.short().to_string()
+            };
+            let mut cells = vec![Cell::from(marker).style(hs), Cell::from(kind)];
+            let (lead, tail) = if shown.collapsed {
+                ("▸ ", format!(" (+{})", shown.members))
+            } else if shown.members > 0 && wide {
+                ("▾ ", String::new())
+            } else {
+                ("", String::new())
+            };
+            let name = if wide && !shown.child {
                 format!("{}/{}", w.id.scope, w.id.name)
             } else {
                 w.id.name.clone()
             };
-            cells.push(Cell::from(truncate_middle(
-                &sanitize::line(&name),
-                name_width,
+            let room = name_width.saturating_sub(lead.chars().count() + tail.chars().count());
+            cells.push(Cell::from(format!(
+                "{lead}{}{tail}",
+                truncate_middle(&sanitize::line(&name), room.max(4))
             )));
             cells.push(Cell::from(format!("{}/{}", w.ready, w.desired)));
             cells.push(Cell::from(sanitize::line(&status)).style(hs));
@@ -116,6 +153,18 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Style::new()
             }));
             cells.push(Cell::from(age));
+            if extra {
+                cells.push(Cell::from(
+                    w.revision.map(|r| r.to_string()).unwrap_or_default(),
+                ));
+                cells.push(
+                    Cell::from(crate::panes::widgets::truncate(
+                        &sanitize::line(w.reason.as_deref().unwrap_or("")),
+                        reason_w,
+                    ))
+                    .style(hs),
+                );
+            }
             let row = Row::new(cells);
             if i == sel && state.focus == Pane::WORKLOADS && state.workloads.gone.is_none() {
                 row.style(theme.style(Slot::Selection))
@@ -123,27 +172,19 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 row
             }
         });
-    let widths: Vec<Constraint> = if wide {
-        vec![
-            Constraint::Length(1),
-            Constraint::Length(6),
-            Constraint::Fill(1),
-            Constraint::Length(5),
-            Constraint::Length(18),
-            Constraint::Length(8),
-            Constraint::Length(4),
-        ]
-    } else {
-        vec![
-            Constraint::Length(1),
-            Constraint::Length(6),
-            Constraint::Fill(1),
-            Constraint::Length(5),
-            Constraint::Length(10),
-            Constraint::Length(3),
-            Constraint::Length(3),
-        ]
-    };
+    let mut widths: Vec<Constraint> = vec![
+        Constraint::Length(1),
+        Constraint::Length(6),
+        Constraint::Fill(1),
+        Constraint::Length(ready_w as u16),
+        Constraint::Length(status_w as u16),
+        Constraint::Length(restarts_w as u16),
+        Constraint::Length(age_w as u16),
+    ];
+    if extra {
+        widths.push(Constraint::Length(rev_w as u16));
+        widths.push(Constraint::Length(reason_w as u16));
+    }
     frame.render_widget(
         Table::new(body, widths).header(header).column_spacing(1),
         area,

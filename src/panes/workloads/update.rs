@@ -47,6 +47,10 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             state.workloads.reselect();
             Vec::new()
         }
+        Action::ToggleCollapse => {
+            state.workloads.toggle_collapse();
+            Vec::new()
+        }
         Action::CycleSort => {
             state.workloads.sort = state.workloads.sort.next();
             state.workloads.reselect();

@@ -49,6 +49,19 @@ pub struct WorkloadsView {
     /// The pinned object is no longer delivered (deleted, replaced): the
     /// pane says so and actions on it are refused until another row is chosen.
     pub gone: Option<WorkloadRef>,
+    /// Groups (deployments, ECS services) folded to one row.
+    pub collapsed: std::collections::BTreeSet<WorkloadRef>,
+}
+
+/// One displayed row of the Workloads tree.
+#[derive(Debug, Clone, Copy)]
+pub struct Shown<'a> {
+    pub row: &'a Workload,
+    /// A pod or task shown under its deployment or service.
+    pub child: bool,
+    /// For a group row: how many members match (shown unless collapsed).
+    pub members: usize,
+    pub collapsed: bool,
 }
 
 impl Default for WorkloadsView {
@@ -62,6 +75,7 @@ impl Default for WorkloadsView {
             selected: 0,
             pinned: None,
             gone: None,
+            collapsed: std::collections::BTreeSet::new(),
         }
     }
 }
@@ -69,45 +83,163 @@ impl Default for WorkloadsView {
 impl WorkloadsView {
     /// Rows after filter and sort, as displayed.
     pub fn visible(&self) -> Vec<&Workload> {
+        self.shown().into_iter().map(|s| s.row).collect()
+    }
+
+    /// Rows as displayed, as a tree: each deployment or ECS service with
+    /// its pods or tasks under it (unless collapsed), then rows that belong
+    /// to no listed owner. Groups are ordered by their worst member under
+    /// the health sort, and members within their group by the same key. A
+    /// filter shows a group whose row matches with all its members, and a
+    /// group with only matching members shown.
+    pub fn shown(&self) -> Vec<Shown<'_>> {
         // Every word of the filter must appear in `kind scope/name status`.
         let terms: Vec<String> = self
             .filter
             .split_whitespace()
             .map(str::to_lowercase)
             .collect();
-        let mut rows: Vec<&Workload> = self
-            .rows
-            .iter()
-            .filter(|w| self.kinds.is_empty() || self.kinds.contains(&w.id.kind))
-            .filter(|w| {
-                terms.is_empty() || {
-                    let hay = format!(
-                        "{} {}/{} {}",
-                        w.id.kind.noun(),
-                        w.id.scope,
-                        w.id.name,
-                        w.status
-                    )
-                    .to_lowercase();
-                    terms.iter().all(|t| hay.contains(t.as_str()))
+        let matches = |w: &Workload| {
+            terms.is_empty() || {
+                let hay = format!(
+                    "{} {}/{} {}",
+                    w.id.kind.noun(),
+                    w.id.scope,
+                    w.id.name,
+                    w.status
+                )
+                .to_lowercase();
+                terms.iter().all(|t| hay.contains(t.as_str()))
+            }
+        };
+        let kind_ok = |k: WorkloadKind| self.kinds.is_empty() || self.kinds.contains(&k);
+        // Parents in this view: deployments and services of a shown kind.
+        let parent_of = |w: &Workload| -> Option<WorkloadRef> {
+            let kind = match w.id.kind {
+                WorkloadKind::Pod => WorkloadKind::Deployment,
+                WorkloadKind::EcsTask => WorkloadKind::EcsService,
+                _ => return None,
+            };
+            let owner = w.owner.as_ref()?;
+            let id = WorkloadRef::new(kind, w.id.scope.clone(), owner.clone());
+            (kind_ok(kind) && self.rows.iter().any(|p| p.id == id)).then_some(id)
+        };
+        let mut groups: Vec<(&Workload, Vec<&Workload>)> = Vec::new();
+        let mut index: std::collections::HashMap<&WorkloadRef, usize> =
+            std::collections::HashMap::new();
+        for w in self.rows.iter().filter(|w| kind_ok(w.id.kind)) {
+            if parent_of(w).is_none() {
+                index.insert(&w.id, groups.len());
+                groups.push((w, Vec::new()));
+            }
+        }
+        for w in self.rows.iter().filter(|w| kind_ok(w.id.kind)) {
+            if let Some(p) = parent_of(w) {
+                if let Some(&i) = index.get(&p) {
+                    groups[i].1.push(w);
                 }
-            })
-            .collect();
-        rows.sort_by(|a, b| {
+            }
+        }
+        let cmp = |a: &Workload, b: &Workload| {
             let ord = match self.sort {
                 SortKey::Health => b.health.cmp(&a.health),
                 SortKey::Name => std::cmp::Ordering::Equal,
                 SortKey::Restarts => b.restarts.cmp(&a.restarts),
                 SortKey::Age => b.created.cmp(&a.created),
             };
-            ord.then_with(|| a.id.kind.cmp(&b.id.kind))
+            let ord = ord
+                .then_with(|| a.id.kind.cmp(&b.id.kind))
                 .then_with(|| a.id.scope.cmp(&b.id.scope))
-                .then_with(|| a.id.name.cmp(&b.id.name))
+                .then_with(|| a.id.name.cmp(&b.id.name));
+            if self.reverse { ord.reverse() } else { ord }
+        };
+        // A group sorts by the worst of its members under the health sort.
+        let worst = |(p, kids): &(&Workload, Vec<&Workload>)| {
+            kids.iter().map(|k| k.health).fold(p.health, std::cmp::max)
+        };
+        groups.retain_mut(|(parent, kids)| {
+            if matches(parent) {
+                true
+            } else {
+                kids.retain(|k| matches(k));
+                !kids.is_empty()
+            }
         });
-        if self.reverse {
-            rows.reverse();
+        for (_, kids) in &mut groups {
+            kids.sort_by(|a, b| cmp(a, b));
         }
-        rows
+        groups.sort_by(|a, b| {
+            let by_health = if self.sort == SortKey::Health {
+                let o = worst(b).cmp(&worst(a));
+                if self.reverse { o.reverse() } else { o }
+            } else {
+                std::cmp::Ordering::Equal
+            };
+            by_health.then_with(|| cmp(a.0, b.0))
+        });
+        let mut out = Vec::new();
+        for (parent, kids) in groups {
+            let collapsed = self.collapsed.contains(&parent.id);
+            out.push(Shown {
+                row: parent,
+                child: false,
+                members: kids.len(),
+                collapsed,
+            });
+            if !collapsed {
+                out.extend(kids.into_iter().map(|k| Shown {
+                    row: k,
+                    child: true,
+                    members: 0,
+                    collapsed: false,
+                }));
+            }
+        }
+        out
+    }
+
+    /// The collapsed group a pod or task is folded into, if any.
+    fn folded_into(&self, id: &WorkloadRef) -> Option<WorkloadRef> {
+        let w = self.rows.iter().find(|w| &w.id == id)?;
+        let kind = match w.id.kind {
+            WorkloadKind::Pod => WorkloadKind::Deployment,
+            WorkloadKind::EcsTask => WorkloadKind::EcsService,
+            _ => return None,
+        };
+        let group = WorkloadRef::new(kind, w.id.scope.clone(), w.owner.clone()?);
+        self.collapsed.contains(&group).then_some(group)
+    }
+
+    /// Fold or unfold the selected row's group (a member folds its parent,
+    /// and the cursor moves onto it).
+    pub fn toggle_collapse(&mut self) {
+        let shown = self.shown();
+        let Some(cur) = shown.get(self.selected) else {
+            return;
+        };
+        let group = if cur.child {
+            shown[..self.selected]
+                .iter()
+                .rev()
+                .find(|s| !s.child)
+                .map(|s| s.row.id.clone())
+        } else if cur.members > 0 || cur.collapsed {
+            Some(cur.row.id.clone())
+        } else {
+            None
+        };
+        let Some(group) = group else {
+            return;
+        };
+        if !self.collapsed.remove(&group) {
+            self.collapsed.insert(group.clone());
+        }
+        let at = self
+            .shown()
+            .iter()
+            .position(|s| s.row.id == group)
+            .unwrap_or(0);
+        self.select(at);
     }
 
     /// The selected row; None when nothing is, or the pinned object is gone.
@@ -140,7 +272,16 @@ impl WorkloadsView {
             None => (self.selected.min(last), None, None),
             Some(id) => match visible.iter().position(|w| &w.id == id) {
                 Some(i) => (i, Some(id.clone()), None),
-                None if self.rows.iter().any(|w| &w.id == id) => (0, at(0), None),
+                // Folded into its group: the cursor goes to the group.
+                None if self.rows.iter().any(|w| &w.id == id) => {
+                    match self
+                        .folded_into(id)
+                        .and_then(|g| visible.iter().position(|w| w.id == g).map(|i| (i, g)))
+                    {
+                        Some((i, g)) => (i, Some(g), None),
+                        None => (0, at(0), None),
+                    }
+                }
                 None => (self.selected.min(last), Some(id.clone()), Some(id.clone())),
             },
         };
