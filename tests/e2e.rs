@@ -270,3 +270,36 @@ read -r _
     let history: serde_json::Value = serde_json::from_str(&history).unwrap();
     assert_eq!(history["command"], serde_json::json!(["svc"]));
 }
+
+/// The cursor is the object, not the row: in oom-crashloop, choose the web
+/// deployment, let the rows refresh and re-sort under it, scale it, and the
+/// audited target is web. Then ctrl-c quits and restores the terminal.
+#[test]
+fn the_chosen_deployment_is_the_one_scaled_after_refreshes_and_resorting() {
+    let mut s = Session::start(&["demo", "oom-crashloop"]);
+    s.wait_for("kube:sim", T);
+    s.send("1:deploy\r");
+    s.wait_for("Workloads (3)", T);
+    // Worst first: worker, then api and web: the third row is web.
+    s.send("jj");
+    s.send("\x12"); // ctrl-r: refresh now
+    s.send("o"); // sort by name: api, web, worker; the cursor follows web
+    s.wait_for("sort:name", T);
+    s.send("\x12");
+    std::thread::sleep(Duration::from_millis(1500));
+    s.send("s");
+    s.wait_for("scale deployment shop/web: new count", T);
+    s.send("3\r");
+    s.wait_for("scale deployment shop/web 2 -> 3", T);
+    s.wait_for("server dry run", T);
+    s.send("y");
+    s.wait_for("done: ", T);
+    s.send("\x03"); // ctrl-c
+    assert!(s.wait_exit(T).success());
+    s.assert_restored();
+    let audit = s.audit_lines();
+    assert_eq!(audit.len(), 2, "{audit:?}");
+    assert_eq!(audit[0]["target"], "deployment shop/web");
+    assert_eq!(audit[0]["parameters"]["to"], 3);
+    assert_eq!(audit[1]["result"]["ok"], true);
+}
