@@ -179,6 +179,8 @@ actions! {
     ClearFilter = "clear_filter",
     /// Fold or unfold the selected deployment's pods or service's tasks
     ToggleCollapse = "toggle_collapse",
+    /// Mark or unmark the selected pod, task or session; delete, stop and terminate then act on every marked one
+    ToggleMark = "toggle_mark",
     /// Run a CloudWatch Logs Insights query over the session's log groups
     LogsInsights = "logs_insights",
     /// Cancel the selected session's running query (the connection stays)

@@ -195,6 +195,8 @@ impl RoutingExecutor {
                     self.other.as_deref()
                 }
             }
+            // The driver runs a batch one action at a time.
+            Change::Batch { .. } => None,
             Change::TerminateQueries { database, .. }
             | Change::CancelQuery { database, .. }
             | Change::TerminateSession { database, .. } => self

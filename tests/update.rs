@@ -2188,3 +2188,117 @@ fn a_group_folds_and_the_cursor_follows_its_member_to_it() {
     key(&mut s, 'c');
     assert!(names(&s).contains(&"debug-shell".to_string()));
 }
+
+// ---- marks: one confirmation for several objects ----
+
+#[test]
+fn marked_pods_are_deleted_together_with_one_confirmation_listing_each() {
+    let mut s = tree_state();
+    key(&mut s, '1');
+    // A deployment cannot be marked.
+    select(&mut s, "api");
+    key(&mut s, ' ');
+    assert!(s.workloads.marked.is_empty());
+    assert!(flash_text(&s).0.contains("only pods and ECS tasks"));
+    select(&mut s, "api-1");
+    key(&mut s, ' ');
+    select(&mut s, "api-2");
+    key(&mut s, ' ');
+    let (_, title) = opsdeck::panes::workloads::title(&s);
+    assert!(title.contains("2 marked"), "{title}");
+    // x on any row acts on the marked pods.
+    select(&mut s, "web-1");
+    let effects = key(&mut s, 'x');
+    let [Effect::CheckChange { change, .. }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    let pod = |n: &str| Change::DeletePod {
+        target: WorkloadRef::new(WorkloadKind::Pod, "shop", n),
+    };
+    assert_eq!(
+        change,
+        &Change::Batch {
+            changes: vec![pod("api-1"), pod("api-2")]
+        }
+    );
+    let Some(Layer::Confirm(c)) = &s.layer else {
+        panic!()
+    };
+    assert_eq!(c.headline, "delete 2 pods in shop");
+    assert_eq!(c.details, ["api-1", "api-2"]);
+    assert_eq!(c.required_name(), Some("shop"));
+    answered(&mut s);
+    typed(&mut s, "shop");
+    let effects = special(&mut s, KeyCode::Enter);
+    assert!(
+        matches!(effects.as_slice(), [Effect::RunChange { change: Change::Batch { changes }, .. }] if changes.len() == 2),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn a_marked_pod_that_vanishes_is_unmarked_and_esc_clears_marks() {
+    let mut s = tree_state();
+    key(&mut s, '1');
+    select(&mut s, "api-1");
+    key(&mut s, ' ');
+    select(&mut s, "web-1");
+    key(&mut s, ' ');
+    let rows: Vec<Workload> = s
+        .workloads
+        .rows
+        .iter()
+        .filter(|w| w.id.name != "api-1")
+        .cloned()
+        .collect();
+    update(&mut s, Msg::Workloads(rows));
+    assert_eq!(
+        s.workloads
+            .marked
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect::<Vec<_>>(),
+        ["web-1"]
+    );
+    special(&mut s, KeyCode::Esc);
+    assert!(s.workloads.marked.is_empty());
+}
+
+#[test]
+fn marked_sessions_are_terminated_together_each_pinned() {
+    let mut s = state();
+    with_db(&mut s);
+    key(&mut s, '5');
+    key(&mut s, ' ');
+    special(&mut s, KeyCode::Down);
+    special(&mut s, KeyCode::Down);
+    key(&mut s, ' ');
+    let effects = key(&mut s, 'x');
+    let [
+        Effect::CheckChange {
+            change: Change::Batch { changes },
+            ..
+        },
+    ] = effects.as_slice()
+    else {
+        panic!("{effects:?}")
+    };
+    let pids: Vec<i32> = changes
+        .iter()
+        .map(|c| match c {
+            Change::TerminateSession { session, .. } => session.pid,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(pids, [104, 101]);
+    let Some(Layer::Confirm(c)) = &s.layer else {
+        panic!()
+    };
+    assert_eq!(c.headline, "terminate 2 sessions on orders-db");
+    assert_eq!(c.required_name(), Some("orders-db"));
+    assert!(
+        c.details[0].starts_with("pid 104: select 104"),
+        "{:?}",
+        c.details
+    );
+}

@@ -83,6 +83,24 @@ pub(super) fn handle(state: &mut State, msg: Msg, running: &Running, io: &Io) ->
                 let tx = io.tx.clone();
                 let executor = running.executor.clone();
                 tokio::spawn(async move {
+                    if let crate::domain::Change::Batch { changes } = &request {
+                        // Every item must be allowed; a batch has no dry run.
+                        let mut allowed = Ok(());
+                        for c in changes {
+                            if let Err(why) = executor.allowed(c).await {
+                                allowed = Err(format!("{}: {why}", c.target()));
+                                break;
+                            }
+                        }
+                        let _ = tx
+                            .send(Msg::ChangeChecked {
+                                id,
+                                allowed,
+                                preview: Ok(None),
+                            })
+                            .await;
+                        return;
+                    }
                     let allowed = executor.allowed(&request).await;
                     let preview = if allowed.is_ok() {
                         executor.preview(&request).await.map_err(|e| match e {
@@ -288,7 +306,10 @@ pub async fn run_audited(
         ));
     }
     tracing::info!(id, change = %request.describe(), "action started");
-    let result = executor.execute(request).await.map_err(|e| e.to_string());
+    let result = match request {
+        crate::domain::Change::Batch { changes } => run_batch(executor, changes).await,
+        _ => executor.execute(request).await.map_err(|e| e.to_string()),
+    };
     if let Err(e) = audit.finished(&action, &result) {
         tracing::error!(error = %e, "audit log: result not written");
         return match result {
@@ -316,5 +337,117 @@ mod tests {
         let err = save_new_file(&path, "two\n").unwrap_err();
         assert!(err.contains("logs.txt") && err.contains("exists"), "{err}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "one\n");
+    }
+}
+
+/// Run a batch's actions one after another (one failure does not stop the
+/// rest); the outcome has one line per item, and fails if any item failed.
+async fn run_batch(
+    executor: &dyn ChangeExecutor,
+    changes: &[crate::domain::Change],
+) -> Result<crate::domain::ChangeOutcome, String> {
+    let mut details = Vec::new();
+    let mut failed = 0;
+    for c in changes {
+        match executor.execute(c).await {
+            Ok(o) => details.push(format!("ok: {}", o.summary)),
+            Err(e) => {
+                failed += 1;
+                details.push(format!("failed: {}: {e}", c.target()));
+            }
+        }
+    }
+    let n = changes.len();
+    if failed == 0 {
+        Ok(crate::domain::ChangeOutcome {
+            summary: format!("{n} of {n} done"),
+            details,
+        })
+    } else {
+        Err(format!(
+            "{} of {n} done, {failed} failed: {}",
+            n - failed,
+            details
+                .iter()
+                .filter(|d| d.starts_with("failed"))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+    }
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use super::*;
+    use crate::domain::{Change, ChangeOutcome, WorkloadKind, WorkloadRef};
+    use async_trait::async_trait;
+
+    /// Deletes every pod but `api-2`, which is already gone.
+    struct Pods;
+
+    #[async_trait]
+    impl ChangeExecutor for Pods {
+        async fn execute(&self, request: &Change) -> Result<ChangeOutcome, SourceError> {
+            match request {
+                Change::DeletePod { target } if target.name == "api-2" => {
+                    Err(SourceError::NotFound(format!("{target}")))
+                }
+                Change::DeletePod { target } => Ok(ChangeOutcome {
+                    summary: format!("deleted {target}"),
+                    details: Vec::new(),
+                }),
+                other => Err(SourceError::Blocked(other.describe())),
+            }
+        }
+
+        fn context(&self, _request: &Change) -> Option<String> {
+            Some("kube:test".into())
+        }
+    }
+
+    fn pod(name: &str) -> Change {
+        Change::DeletePod {
+            target: WorkloadRef::new(WorkloadKind::Pod, "shop", name),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_batch_runs_every_item_and_is_audited_once_with_each_result() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let audit = AuditLog::new(dir.path().join("audit.jsonl"), "alice", "session");
+        let ok = Change::Batch {
+            changes: vec![pod("api-1"), pod("api-3")],
+        };
+        let out = run_audited(&Pods, &audit, &ok).await.expect("all ok");
+        assert_eq!(out.summary, "2 of 2 done");
+        assert_eq!(
+            out.details,
+            ["ok: deleted pod shop/api-1", "ok: deleted pod shop/api-3"]
+        );
+        let mixed = Change::Batch {
+            changes: vec![pod("api-1"), pod("api-2"), pod("api-3")],
+        };
+        let err = run_audited(&Pods, &audit, &mixed)
+            .await
+            .expect_err("one failed");
+        assert_eq!(
+            err,
+            "2 of 3 done, 1 failed: failed: pod shop/api-2: not found: pod shop/api-2"
+        );
+        let text = std::fs::read_to_string(audit.path()).expect("audit");
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json"))
+            .collect();
+        assert_eq!(lines.len(), 4, "started and finished, once per batch");
+        assert_eq!(lines[2]["action"], "batch");
+        assert_eq!(lines[2]["change"], "delete 3 pods in shop");
+        assert_eq!(lines[2]["context"], "kube:test");
+        assert_eq!(
+            lines[2]["parameters"]["changes"][1]["target"]["name"],
+            "api-2"
+        );
+        assert_eq!(lines[3]["result"]["ok"], false);
     }
 }

@@ -232,5 +232,20 @@ fn details_of(request: &Change) -> Vec<String> {
             vec!["the service scheduler will start a replacement".into()]
         }
         Change::Scale { .. } | Change::ForceNewDeployment { .. } => Vec::new(),
+        // Each object the batch acts on, by name.
+        Change::Batch { changes } => changes
+            .iter()
+            .map(|c| match c {
+                Change::TerminateSession { session, .. } => format!(
+                    "pid {}: {}",
+                    session.pid,
+                    crate::sanitize::line(&session.query)
+                ),
+                Change::DeletePod { target } | Change::StopTask { target } => {
+                    crate::sanitize::line(&target.name)
+                }
+                other => other.describe(),
+            })
+            .collect(),
     }
 }

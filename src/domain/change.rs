@@ -50,6 +50,9 @@ pub enum Change {
         rule: QueryRule,
         sessions: Vec<SessionTarget>,
     },
+    /// The same action on several marked objects (delete pods, stop tasks,
+    /// terminate sessions), confirmed once and run one by one.
+    Batch { changes: Vec<Change> },
 }
 
 impl Change {
@@ -65,6 +68,7 @@ impl Change {
             Change::TerminateQueries { .. } => "terminate_queries",
             Change::CancelQuery { .. } => "cancel_query",
             Change::TerminateSession { .. } => "terminate_session",
+            Change::Batch { .. } => "batch",
         }
     }
 
@@ -80,6 +84,10 @@ impl Change {
             Change::TerminateQueries { database, .. }
             | Change::CancelQuery { database, .. }
             | Change::TerminateSession { database, .. } => format!("database {database}"),
+            Change::Batch { changes } => {
+                let targets: Vec<String> = changes.iter().map(Change::target).collect();
+                targets.join(", ")
+            }
         }
     }
 
@@ -94,7 +102,8 @@ impl Change {
             | Change::ForceNewDeployment { target } => Some(target),
             Change::TerminateQueries { .. }
             | Change::CancelQuery { .. }
-            | Change::TerminateSession { .. } => None,
+            | Change::TerminateSession { .. }
+            | Change::Batch { .. } => None,
         }
     }
 
@@ -110,6 +119,13 @@ impl Change {
             Change::TerminateQueries { database, .. }
             | Change::TerminateSession { database, .. } => Some(database),
             Change::CancelQuery { .. } => None,
+            // A batch: the namespace, cluster or database it acts in.
+            Change::Batch { changes } => changes.first().and_then(|c| match c {
+                Change::DeletePod { target } | Change::StopTask { target } => {
+                    Some(target.scope.as_str())
+                }
+                other => other.confirm_name(),
+            }),
         }
     }
 
@@ -175,6 +191,21 @@ impl Change {
                 let n = sessions.len();
                 let q = if n == 1 { "query" } else { "queries" };
                 format!("terminate {n} {q} {rule} on {database}")
+            }
+            Change::Batch { changes } => {
+                let n = changes.len();
+                match changes.first() {
+                    Some(Change::DeletePod { target }) => {
+                        format!("delete {n} pods in {}", target.scope)
+                    }
+                    Some(Change::StopTask { target }) => {
+                        format!("stop {n} ECS tasks in cluster {}", target.scope)
+                    }
+                    Some(Change::TerminateSession { database, .. }) => {
+                        format!("terminate {n} sessions on {database}")
+                    }
+                    _ => format!("{n} actions"),
+                }
             }
         }
     }

@@ -17,10 +17,13 @@ use crate::theme::{Slot, Theme};
 /// The pane's title and its state summary.
 pub fn title(state: &State) -> (String, String) {
     let n = db_rows(&state.metrics.databases).len();
-    let extra = match &state.database.gone {
+    let mut extra = match &state.database.gone {
         Some(k) => format!("pid {} ended · {n} sessions", k.pid),
         None => format!("{n} sessions"),
     };
+    if !state.database.marked.is_empty() {
+        extra.push_str(&format!(" · {} marked", state.database.marked.len()));
+    }
     ("Database".into(), extra)
 }
 
@@ -146,8 +149,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .enumerate()
         .skip(first)
         .take(height)
-        .map(|(i, (_, s))| {
+        .map(|(i, (d, s))| {
             let long = s.state == SessionState::Active && s.running.as_secs() >= 600;
+            let marked = state
+                .database
+                .marked
+                .contains(&crate::panes::database::SessionKey::of(d, s));
             let state_style = if long {
                 theme.style(Slot::HealthCritical)
             } else if !s.blocked_by.is_empty() || s.state == SessionState::IdleInTransaction {
@@ -161,7 +168,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 String::new()
             };
             let query = sanitize::line(&s.query);
-            let mut cells = vec![Cell::from(s.pid.to_string())];
+            let mut cells = vec![Cell::from(if marked {
+                format!("▣{}", s.pid)
+            } else {
+                s.pid.to_string()
+            })];
             if wide {
                 cells.push(Cell::from(sanitize::line(&s.user)));
                 cells.push(Cell::from(sanitize::line(&s.application)));

@@ -9,7 +9,7 @@ use crate::core::State;
 use crate::core::ops::{ask, flash, open_input, step};
 use crate::domain::{Change, QueryRule, SessionTarget};
 
-use super::view::db_rows;
+use super::view::{SessionKey, db_rows};
 
 /// The session actions, once there are sessions.
 pub fn offered(state: &State) -> Vec<Action> {
@@ -36,6 +36,15 @@ pub fn copy_text(state: &State) -> Option<String> {
 /// Handle `action` if it is this pane's.
 pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     match action {
+        Action::ToggleMark => {
+            if let Err(e) = state.database.toggle_mark(&state.metrics.databases) {
+                flash(state, e, true);
+            }
+            Some(Vec::new())
+        }
+        Action::TerminateSession if !state.database.marked.is_empty() => {
+            Some(terminate_marked(state))
+        }
         Action::CancelQuery | Action::TerminateSession => Some(session_change(state, action)),
         Action::TerminateMatching => {
             match state.metrics.databases.first().map(|d| d.name.clone()) {
@@ -133,4 +142,31 @@ pub fn terminate_matching(state: &State, database: &str, text: &str) -> Result<C
         rule,
         sessions,
     })
+}
+
+/// Terminate every marked session (they must be on one database), each
+/// pinned by pid and backend start, with one confirmation listing them.
+fn terminate_marked(state: &mut State) -> Vec<Effect> {
+    let marked = state.database.marked.clone();
+    if marked.iter().any(|k| k.database != marked[0].database) {
+        flash(
+            state,
+            "the marked sessions are on more than one database",
+            true,
+        );
+        return Vec::new();
+    }
+    let changes: Vec<Change> = db_rows(&state.metrics.databases)
+        .into_iter()
+        .filter(|(d, s)| marked.contains(&SessionKey::of(d, s)))
+        .map(|(d, s)| Change::TerminateSession {
+            database: d.to_string(),
+            session: SessionTarget::of(s),
+        })
+        .collect();
+    if changes.is_empty() {
+        flash(state, "the marked sessions have ended", true);
+        return Vec::new();
+    }
+    ask(state, Change::Batch { changes })
 }

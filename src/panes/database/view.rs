@@ -21,6 +21,8 @@ pub struct DatabaseView {
     pub gone: Option<SessionKey>,
     /// Per database: connections in use at each snapshot, oldest first.
     pub history: Vec<(String, VecDeque<u32>)>,
+    /// Sessions marked for one terminate of all of them.
+    pub marked: Vec<SessionKey>,
 }
 
 /// A session's identity: its database, pid and backend start (a pid is
@@ -33,7 +35,7 @@ pub struct SessionKey {
 }
 
 impl SessionKey {
-    fn of(database: &str, s: &DbSession) -> Self {
+    pub fn of(database: &str, s: &DbSession) -> Self {
         Self {
             database: database.to_string(),
             pid: s.pid,
@@ -80,6 +82,23 @@ impl DatabaseView {
         self.selected = selected;
         self.pinned = pinned;
         self.gone = gone;
+        self.marked
+            .retain(|k| rows.iter().any(|(d, s)| SessionKey::of(d, s) == *k));
+    }
+
+    /// Mark or unmark the selected session.
+    pub fn toggle_mark(&mut self, dbs: &[DbSnapshot]) -> Result<(), String> {
+        let Some((d, s)) = self.selected_session(dbs) else {
+            return Err("no database session selected".into());
+        };
+        let key = SessionKey::of(d, s);
+        match self.marked.iter().position(|k| *k == key) {
+            Some(i) => {
+                self.marked.remove(i);
+            }
+            None => self.marked.push(key),
+        }
+        Ok(())
     }
 
     pub fn record(&mut self, snapshots: &[DbSnapshot]) {

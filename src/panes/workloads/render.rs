@@ -37,6 +37,9 @@ pub fn title(state: &State) -> (String, String) {
         if !w.filter.is_empty() {
             extra.push_str(&format!(" /{}", sanitize::line(&w.filter)));
         }
+        if !w.marked.is_empty() {
+            extra.push_str(&format!(" · {} marked", w.marked.len()));
+        }
         (format!("Workloads ({})", w.visible().len()), extra)
     }
 }
@@ -128,7 +131,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 w.id.kind.short().to_string()
             };
             let mut cells = vec![Cell::from(marker).style(hs), Cell::from(kind)];
-            let (lead, tail) = if shown.collapsed {
+            let (lead, tail) = if state.workloads.marked.contains(&w.id) {
+                ("▣ ", String::new())
+            } else if shown.collapsed {
                 ("▸ ", format!(" (+{})", shown.members))
             } else if shown.members > 0 && wide {
                 ("▾ ", String::new())

@@ -42,10 +42,20 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             Vec::new()
         }
         Action::ClearFilter => {
+            state.workloads.marked.clear();
             state.workloads.filter.clear();
             state.workloads.kinds.clear();
             state.workloads.reselect();
             Vec::new()
+        }
+        Action::ToggleMark => {
+            if let Err(e) = state.workloads.toggle_mark() {
+                flash(state, e, true);
+            }
+            Vec::new()
+        }
+        Action::DeletePod | Action::StopTask if !state.workloads.marked.is_empty() => {
+            marked_batch(state, action)
         }
         Action::ToggleCollapse => {
             state.workloads.toggle_collapse();
@@ -200,4 +210,44 @@ pub fn parse_count(text: &str, from: u32) -> Result<u32, String> {
         return Err(format!("{to} is more than 1000"));
     }
     Ok(to)
+}
+
+/// Delete every marked pod, or stop every marked task, with one confirmation.
+fn marked_batch(state: &mut State, action: Action) -> Vec<Effect> {
+    let (kind, verb) = if action == Action::DeletePod {
+        (WorkloadKind::Pod, "delete")
+    } else {
+        (WorkloadKind::EcsTask, "stop")
+    };
+    let marked: Vec<_> = state.workloads.marked.iter().cloned().collect();
+    if let Some(other) = marked.iter().find(|m| m.kind != kind) {
+        flash(
+            state,
+            format!(
+                "{verb} acts on marked {}s only, but {other} is marked",
+                kind.noun()
+            ),
+            true,
+        );
+        return Vec::new();
+    }
+    if marked.iter().any(|m| m.scope != marked[0].scope) {
+        flash(
+            state,
+            "the marked objects are in more than one namespace or cluster",
+            true,
+        );
+        return Vec::new();
+    }
+    let changes = marked
+        .into_iter()
+        .map(|target| {
+            if kind == WorkloadKind::Pod {
+                Change::DeletePod { target }
+            } else {
+                Change::StopTask { target }
+            }
+        })
+        .collect();
+    ask(state, Change::Batch { changes })
 }

@@ -51,6 +51,8 @@ pub struct WorkloadsView {
     pub gone: Option<WorkloadRef>,
     /// Groups (deployments, ECS services) folded to one row.
     pub collapsed: std::collections::BTreeSet<WorkloadRef>,
+    /// Pods and tasks marked for one action on all of them.
+    pub marked: std::collections::BTreeSet<WorkloadRef>,
 }
 
 /// One displayed row of the Workloads tree.
@@ -76,6 +78,7 @@ impl Default for WorkloadsView {
             pinned: None,
             gone: None,
             collapsed: std::collections::BTreeSet::new(),
+            marked: std::collections::BTreeSet::new(),
         }
     }
 }
@@ -288,5 +291,25 @@ impl WorkloadsView {
         self.selected = selected;
         self.pinned = pinned;
         self.gone = gone;
+        let rows = &self.rows;
+        self.marked.retain(|m| rows.iter().any(|w| &w.id == m));
+    }
+
+    /// Mark or unmark the selected pod or task.
+    pub fn toggle_mark(&mut self) -> Result<(), String> {
+        let Some(row) = self.selected_row() else {
+            return Err("nothing selected to mark".into());
+        };
+        if !matches!(row.id.kind, WorkloadKind::Pod | WorkloadKind::EcsTask) {
+            return Err(format!(
+                "only pods and ECS tasks can be marked, not a {}",
+                row.id.kind.noun()
+            ));
+        }
+        let id = row.id.clone();
+        if !self.marked.remove(&id) {
+            self.marked.insert(id);
+        }
+        Ok(())
     }
 }

@@ -59,6 +59,7 @@ impl World {
                 rule,
                 sessions,
             } => self.terminate_queries(database, rule, sessions, now),
+            Change::Batch { .. } => Err(batch_not_here()),
         }
     }
 
@@ -310,6 +311,11 @@ impl World {
             )))
         }
     }
+}
+
+/// A batch is run item by item by the driver, never by an executor.
+fn batch_not_here() -> SourceError {
+    SourceError::Blocked("a batch runs one action at a time".into())
 }
 
 pub(super) fn not_found(target: &WorkloadRef) -> SourceError {
