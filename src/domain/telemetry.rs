@@ -84,6 +84,9 @@ pub struct LogLine {
     pub text: String,
 }
 
+/// The key prefix of a series that is a CloudWatch alarm's state (`alarm.NAME`).
+pub const ALARM_KEY_PREFIX: &str = "alarm.";
+
 /// One point of a metric series.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Point {
