@@ -880,3 +880,41 @@ fn database_session_detail_80x24_and_160x48() {
     assert!(large.contains("Blocking chain"), "{large}");
     insta::assert_snapshot!("session_detail_160x48", large);
 }
+
+#[test]
+fn alarm_rows_show_their_state_word_not_a_number() {
+    use opsdeck::domain::{MetricSeries, Point};
+    let mut s = state_for(Scenario::BadDeploy);
+    let alarm = |name: &str, level: f64| MetricSeries {
+        key: format!("alarm.{name}"),
+        name: format!("alarm {name}"),
+        unit: "state".into(),
+        points: vec![Point {
+            time: s.now,
+            value: level,
+        }],
+        warning: Some(1.0),
+        critical: Some(2.0),
+        lower_is_worse: false,
+    };
+    let series = vec![
+        alarm("checkout-5xx-high", 2.0),
+        alarm("queue-depth", 1.0),
+        alarm("p99", 0.0),
+    ];
+    update(&mut s, Msg::Metrics(series));
+    let theme = Theme::shipped("default").unwrap();
+    for (w, h) in [(80, 24), (160, 48)] {
+        update(&mut s, Msg::Resize(w, h));
+        let buf = draw(&s, &theme, w, h);
+        let screen = text(&buf);
+        assert!(!screen.contains("2 state"), "{screen}");
+        let (x, y) = find(&buf, "ALARM").expect("ALARM");
+        assert_eq!(buf[(x, y)].style().fg, theme.style(Slot::HealthCritical).fg);
+        assert!(find(&buf, "INSUFFICIENT_DATA").is_some(), "{screen}");
+        let ok = find_below(&buf, "alarm p99", 0).expect("ok row");
+        let row: String = (ok.0..w).map(|x| buf[(x, ok.1)].symbol()).collect();
+        let cell = row.split('│').next().unwrap_or_default();
+        assert!(cell.trim_end().ends_with(" OK"), "{row}");
+    }
+}
