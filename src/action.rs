@@ -20,10 +20,12 @@ pub enum Mode {
     Input,
     /// The help overlay is open.
     Help,
+    /// A detail view (describe, events, YAML) is open.
+    Detail,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 9] = [
+    pub const ALL: [Mode; 10] = [
         Mode::Global,
         Mode::Workloads,
         Mode::Logs,
@@ -33,6 +35,7 @@ impl Mode {
         Mode::Confirm,
         Mode::Input,
         Mode::Help,
+        Mode::Detail,
     ];
 
     pub fn name(self) -> &'static str {
@@ -46,6 +49,7 @@ impl Mode {
             Mode::Confirm => "confirm",
             Mode::Input => "input",
             Mode::Help => "help",
+            Mode::Detail => "detail",
         }
     }
 
@@ -181,6 +185,12 @@ actions! {
     ToggleCollapse = "toggle_collapse",
     /// Mark or unmark the selected pod, task or session; delete, stop and terminate then act on every marked one
     ToggleMark = "toggle_mark",
+    /// Open the selected row's detail view (describe, events, rollout history)
+    Describe = "describe",
+    /// Show the detail view's object as YAML, or as the description again
+    ToggleYaml = "toggle_yaml",
+    /// Select the next related object in a detail view (enter opens it)
+    NextLink = "next_link",
     /// Run a CloudWatch Logs Insights query over the session's log groups
     LogsInsights = "logs_insights",
     /// Cancel the selected session's running query (the connection stays)

@@ -132,6 +132,10 @@ impl Switcher for DemoSwitcher {
             switcher: Some(self_switcher),
             history: kube.history,
             queries: None,
+            describer: Some(Arc::new(crate::source::RoutingDescriber {
+                kubernetes: kube.describer,
+                other: sim.describer,
+            })),
         })
     }
 }

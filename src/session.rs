@@ -126,6 +126,7 @@ pub fn databases_only(factory: DbFactory, label: &str) -> Result<Backends, Sourc
         switcher: None,
         history: None,
         queries: None,
+        describer: None,
     };
     let mut b = attach(empty, factory)?;
     if b.databases.is_empty() {

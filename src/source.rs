@@ -150,6 +150,45 @@ pub trait QueryRunner: Send + Sync {
     async fn stop(&self, query_id: &str) -> Result<(), SourceError>;
 }
 
+/// What a detail view shows of an object (describe, events, YAML), fetched
+/// on request from the backend that owns it.
+#[async_trait]
+pub trait Describer: Send + Sync {
+    async fn describe(
+        &self,
+        target: &crate::domain::DetailTarget,
+    ) -> Result<crate::domain::Detail, SourceError>;
+}
+
+/// Sends Kubernetes objects to the Kubernetes describer and everything else
+/// (ECS, alarms) to `other`; what has no describer is refused, not guessed.
+#[derive(Default)]
+pub struct RoutingDescriber {
+    pub kubernetes: Option<std::sync::Arc<dyn Describer>>,
+    pub other: Option<std::sync::Arc<dyn Describer>>,
+}
+
+#[async_trait]
+impl Describer for RoutingDescriber {
+    async fn describe(
+        &self,
+        target: &crate::domain::DetailTarget,
+    ) -> Result<crate::domain::Detail, SourceError> {
+        use crate::domain::{DetailTarget, WorkloadKind};
+        let kube = matches!(
+            target,
+            DetailTarget::Workload(w) if matches!(w.kind, WorkloadKind::Deployment | WorkloadKind::Pod)
+        );
+        let chosen = if kube { &self.kubernetes } else { &self.other };
+        match chosen {
+            Some(d) => d.describe(target).await,
+            None => Err(SourceError::Blocked(format!(
+                "no backend in this session can describe {target}"
+            ))),
+        }
+    }
+}
+
 /// Every backend the driver runs, for one session of the console.
 pub struct Backends {
     /// What the session is connected to (the header shows its label).
@@ -165,6 +204,8 @@ pub struct Backends {
     pub history: Option<std::sync::Arc<dyn LogHistory>>,
     /// Present when the session has CloudWatch Logs groups to query.
     pub queries: Option<std::sync::Arc<dyn QueryRunner>>,
+    /// Present when objects can be described (detail views).
+    pub describer: Option<std::sync::Arc<dyn Describer>>,
 }
 
 /// Which backend runs a request: Kubernetes workloads to the Kubernetes

@@ -795,6 +795,123 @@ mod live {
         );
     }
 
+    fn section<'a>(
+        d: &'a opsdeck::domain::Detail,
+        heading: &str,
+    ) -> &'a opsdeck::domain::DetailSection {
+        d.sections
+            .iter()
+            .find(|s| s.heading.starts_with(heading))
+            .unwrap_or_else(|| panic!("no {heading} in {d:#?}"))
+    }
+
+    fn row_texts(s: &opsdeck::domain::DetailSection) -> Vec<String> {
+        use opsdeck::domain::DetailRow;
+        s.rows
+            .iter()
+            .map(|r| match r {
+                DetailRow::Field { key, value, .. } => format!("{key}: {value}"),
+                DetailRow::Text { text, .. } => text.clone(),
+            })
+            .collect()
+    }
+
+    /// Describe a crash-looping pod and its deployment over the real API:
+    /// events come from `fieldSelector=involvedObject.uid=...` and are the
+    /// object's own; the deployment's history has one line per revision.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn describes_pods_and_deployments_with_their_own_events() {
+        use opsdeck::domain::DetailTarget;
+        use opsdeck::source::Describer;
+        let sim = Sim::start(Scenario::OomCrashloop, 1.0).await;
+        let backend = sim.connect("sim").await;
+        let source = backend.workloads();
+        let rows = rows_when(&source, "a restarted worker", |rows| {
+            live_pods_of(rows, "worker").iter().any(|p| p.restarts > 0)
+        })
+        .await;
+        let pod = live_pods_of(&rows, "worker")
+            .into_iter()
+            .find(|p| p.restarts > 0)
+            .unwrap()
+            .id
+            .clone();
+        let d = backend
+            .describe(&DetailTarget::Workload(pod.clone()))
+            .await
+            .unwrap();
+        let container = row_texts(section(&d, "Container worker")).join("\n");
+        assert!(
+            container.contains("last termination: Terminated: OOMKilled, exit code 137"),
+            "{container}"
+        );
+        assert!(container.contains("image: "), "{container}");
+        let events = row_texts(section(&d, "Events"));
+        assert!(
+            !events.is_empty() && !events[0].starts_with("none"),
+            "{events:?}"
+        );
+        assert!(
+            events
+                .iter()
+                .any(|e| e.contains("OOMKilled") || e.contains("BackOff")),
+            "{events:?}"
+        );
+        // Only this pod's events: the other pods' names never appear.
+        let others: Vec<String> = live_pods_of(&rows, "worker")
+            .into_iter()
+            .filter(|p| p.id != pod)
+            .map(|p| p.id.name.clone())
+            .collect();
+        assert!(
+            events
+                .iter()
+                .all(|e| others.iter().all(|o| !e.contains(o.as_str()))),
+            "{events:?}"
+        );
+        let owner = row_texts(section(&d, "Pod "));
+        assert!(
+            owner.iter().any(|r| r.contains("Deployment worker")),
+            "{owner:?}"
+        );
+        let yaml = d.yaml.clone().unwrap();
+        assert!(yaml.contains("kind: Pod"), "{yaml}");
+        assert!(!yaml.contains("managedFields"));
+        let deployment = d.links.first().cloned().unwrap();
+        assert_eq!(
+            deployment,
+            DetailTarget::Workload(WorkloadRef::new(WorkloadKind::Deployment, "shop", "worker"))
+        );
+        let dd = backend.describe(&deployment).await.unwrap();
+        let summary = row_texts(section(&dd, "Deployment shop/worker"));
+        assert!(
+            summary.iter().any(|r| r.starts_with("revision: ")),
+            "{summary:?}"
+        );
+        let history = row_texts(section(&dd, "Rollout history"));
+        assert!(
+            history.iter().any(|r| r.contains("(current)")),
+            "{history:?}"
+        );
+        assert!(
+            dd.links.contains(&DetailTarget::Workload(pod.clone())),
+            "{:?}",
+            dd.links
+        );
+        assert!(dd.yaml.unwrap().contains("kind: Deployment"));
+        let missing = backend
+            .describe(&DetailTarget::Workload(WorkloadRef::new(
+                WorkloadKind::Pod,
+                "shop",
+                "no-such-pod",
+            )))
+            .await;
+        assert!(
+            matches!(missing, Err(SourceError::NotFound(_))),
+            "{missing:?}"
+        );
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn previous_logs_of_a_restarted_container() {
         let sim = Sim::start(Scenario::OomCrashloop, 1.0).await;

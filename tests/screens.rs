@@ -792,3 +792,232 @@ fn workloads_ready_column_fits_large_counts_and_folded_groups_count_members() {
         "{wide}"
     );
 }
+
+// ---- Detail views -------------------------------------------------------
+
+fn kube_fixture<T: serde::de::DeserializeOwned>(name: &str) -> T {
+    let path = format!("{}/tests/fixtures/kube/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn fixture_now() -> SystemTime {
+    humantime::parse_rfc3339("2026-11-23T10:00:00Z").unwrap()
+}
+
+fn events_for(kind: &str, name: &str) -> Vec<k8s_openapi::api::core::v1::Event> {
+    serde_json::from_value(serde_json::json!([
+        {"metadata": {"name": format!("{name}.1"), "namespace": "shop"},
+         "involvedObject": {"kind": kind, "name": name, "namespace": "shop"},
+         "type": "Normal", "reason": "Pulled", "count": 1,
+         "message": "Container image \"registry.example.com/shop/worker:2.4.1\" already present on machine",
+         "lastTimestamp": "2026-11-23T09:51:00Z"},
+        {"metadata": {"name": format!("{name}.2"), "namespace": "shop"},
+         "involvedObject": {"kind": kind, "name": name, "namespace": "shop"},
+         "type": "Warning", "reason": "BackOff", "count": 14,
+         "message": "Back-off restarting failed container worker in pod \u{1b}[31mworker\u{1b}[0m",
+         "lastTimestamp": "2026-11-23T09:58:00Z"}
+    ]))
+    .unwrap()
+}
+
+/// A state at `w`x`h` with `target`'s detail view open showing `detail`.
+fn with_detail(
+    mut s: State,
+    w: u16,
+    h: u16,
+    target: opsdeck::domain::DetailTarget,
+    detail: Result<opsdeck::domain::Detail, String>,
+) -> State {
+    update(&mut s, Msg::Resize(w, h));
+    let effects = opsdeck::core::detail::open(&mut s, target);
+    let [opsdeck::core::Effect::Describe { id, .. }] = effects[..] else {
+        panic!("{effects:?}")
+    };
+    update(&mut s, Msg::Described { id, result: detail });
+    s
+}
+
+fn pod_state(w: u16, h: u16) -> State {
+    use k8s_openapi::api::core::v1::Pod;
+    use opsdeck::domain::{DetailTarget, WorkloadKind, WorkloadRef};
+    let pod: Pod = kube_fixture("pod_crashloop_oom.json");
+    let rss: k8s_openapi::List<k8s_openapi::api::apps::v1::ReplicaSet> =
+        kube_fixture("replicasets_api.json");
+    let detail = opsdeck::kube::convert::detail::pod_detail(
+        &pod,
+        &rss.items,
+        &events_for("Pod", "worker-5b6c7d8e9f-k4m2p"),
+        fixture_now(),
+    );
+    with_detail(
+        state_for(Scenario::OomCrashloop),
+        w,
+        h,
+        DetailTarget::Workload(WorkloadRef::new(
+            WorkloadKind::Pod,
+            "shop",
+            "worker-5b6c7d8e9f-k4m2p",
+        )),
+        Ok(detail),
+    )
+}
+
+fn deployment_state(w: u16, h: u16) -> State {
+    use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+    use opsdeck::domain::{DetailTarget, WorkloadKind, WorkloadRef};
+    let d: Deployment = kube_fixture("deployment_rolling.json");
+    let rss: k8s_openapi::List<ReplicaSet> = kube_fixture("replicasets_api.json");
+    let detail = opsdeck::kube::convert::detail::deployment_detail(
+        &d,
+        &rss.items,
+        &[],
+        &events_for("Deployment", "api"),
+        fixture_now(),
+    );
+    with_detail(
+        state_for(Scenario::BadDeploy),
+        w,
+        h,
+        DetailTarget::Workload(WorkloadRef::new(WorkloadKind::Deployment, "shop", "api")),
+        Ok(detail),
+    )
+}
+
+#[test]
+fn pod_detail_80x24_and_160x48() {
+    let theme = Theme::shipped("default").unwrap();
+    let small = text(&draw(&pod_state(80, 24), &theme, 80, 24));
+    assert!(small.contains("pod worker-5b6c7d8e9f-k4m2p"), "{small}");
+    assert!(small.contains("Container worker"), "{small}");
+    insta::assert_snapshot!("pod_detail_80x24", small);
+    let s = pod_state(160, 48);
+    let buf = draw(&s, &theme, 160, 48);
+    let large = text(&buf);
+    for want in [
+        "OOMKilled, exit code 137",
+        "Deployment worker",
+        "BackOff ×14",
+        "Conditions",
+    ] {
+        assert!(large.contains(want), "{want}: {large}");
+    }
+    // The event's escape sequence is gone, not drawn.
+    assert!(!large.contains('\u{1b}'));
+    insta::assert_snapshot!("pod_detail_160x48", large);
+    let (x, y) = find(&buf, "Warning BackOff").expect("warning event");
+    assert_eq!(buf[(x, y)].style().fg, theme.style(Slot::HealthWarn).fg);
+}
+
+#[test]
+fn deployment_detail_80x24_and_160x48() {
+    let theme = Theme::shipped("default").unwrap();
+    let small = text(&draw(&deployment_state(80, 24), &theme, 80, 24));
+    assert!(small.contains("deploy shop/api"), "{small}");
+    assert!(small.contains("rev 2 (current)"), "{small}");
+    insta::assert_snapshot!("deployment_detail_80x24", small);
+    let large = text(&draw(&deployment_state(160, 48), &theme, 160, 48));
+    assert!(large.contains("rev 1"), "{large}");
+    assert!(large.contains("api-7c9d8f6b5"), "{large}");
+    insta::assert_snapshot!("deployment_detail_160x48", large);
+}
+
+#[test]
+fn yaml_view_with_search_80x24() {
+    let theme = Theme::shipped("default").unwrap();
+    let mut s = pod_state(80, 24);
+    key(&mut s, 'y');
+    for c in "/restartCount".chars() {
+        key(&mut s, c);
+    }
+    update(
+        &mut s,
+        Msg::Key(KeyChord::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    let buf = draw(&s, &theme, 80, 24);
+    let screen = text(&buf);
+    assert!(screen.contains("› YAML"), "{screen}");
+    assert!(!screen.contains("managedFields"), "{screen}");
+    assert!(screen.contains("restartCount"), "{screen}");
+    assert!(screen.contains("(1 of 1)"), "{screen}");
+    insta::assert_snapshot!("yaml_view_80x24", screen);
+    let (x, y) = find(&buf, "restartCount").unwrap();
+    assert_eq!(buf[(x, y)].style().bg, theme.style(Slot::SearchMatch).bg);
+}
+
+#[test]
+fn a_failed_describe_shows_its_error_80x24() {
+    use opsdeck::domain::{DetailTarget, WorkloadKind, WorkloadRef};
+    let s = with_detail(
+        state_for(Scenario::BadDeploy),
+        80,
+        24,
+        DetailTarget::Workload(WorkloadRef::new(WorkloadKind::Deployment, "shop", "api")),
+        Err("unreachable: get deployment shop/api: connection refused".into()),
+    );
+    let screen = text(&draw(&s, &Theme::shipped("default").unwrap(), 80, 24));
+    assert!(
+        screen.contains("could not fetch: unreachable: get deployment shop/api"),
+        "{screen}"
+    );
+}
+
+fn session_state(w: u16, h: u16) -> State {
+    let mut s = state_for(Scenario::DbConnections);
+    update(&mut s, Msg::Resize(w, h));
+    key(&mut s, '5');
+    // The longest-running session: the pane sorts by running time.
+    key(&mut s, 'd');
+    s
+}
+
+#[test]
+fn database_session_detail_80x24_and_160x48() {
+    let theme = Theme::shipped("default").unwrap();
+    let s = session_state(80, 24);
+    assert!(s.detail.is_open());
+    let small = text(&draw(&s, &theme, 80, 24));
+    assert!(small.contains("session orders-db/"), "{small}");
+    assert!(small.contains("Query"), "{small}");
+    insta::assert_snapshot!("session_detail_80x24", small);
+    let large = text(&draw(&session_state(160, 48), &theme, 160, 48));
+    assert!(large.contains("Blocking chain"), "{large}");
+    insta::assert_snapshot!("session_detail_160x48", large);
+}
+
+#[test]
+fn alarm_rows_show_their_state_word_not_a_number() {
+    use opsdeck::domain::{MetricSeries, Point};
+    let mut s = state_for(Scenario::BadDeploy);
+    let alarm = |name: &str, level: f64| MetricSeries {
+        key: format!("alarm.{name}"),
+        name: format!("alarm {name}"),
+        unit: "state".into(),
+        points: vec![Point {
+            time: s.now,
+            value: level,
+        }],
+        warning: Some(1.0),
+        critical: Some(2.0),
+        lower_is_worse: false,
+    };
+    let series = vec![
+        alarm("checkout-5xx-high", 2.0),
+        alarm("queue-depth", 1.0),
+        alarm("p99", 0.0),
+    ];
+    update(&mut s, Msg::Metrics(series));
+    let theme = Theme::shipped("default").unwrap();
+    for (w, h) in [(80, 24), (160, 48)] {
+        update(&mut s, Msg::Resize(w, h));
+        let buf = draw(&s, &theme, w, h);
+        let screen = text(&buf);
+        assert!(!screen.contains("2 state"), "{screen}");
+        let (x, y) = find(&buf, "ALARM").expect("ALARM");
+        assert_eq!(buf[(x, y)].style().fg, theme.style(Slot::HealthCritical).fg);
+        assert!(find(&buf, "INSUFFICIENT_DATA").is_some(), "{screen}");
+        let ok = find_below(&buf, "alarm p99", 0).expect("ok row");
+        let row: String = (ok.0..w).map(|x| buf[(x, ok.1)].symbol()).collect();
+        let cell = row.split('│').next().unwrap_or_default();
+        assert!(cell.trim_end().ends_with(" OK"), "{row}");
+    }
+}

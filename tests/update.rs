@@ -2302,3 +2302,170 @@ fn marked_sessions_are_terminated_together_each_pinned() {
         c.details
     );
 }
+
+fn detail_of(text: &str, links: Vec<opsdeck::domain::DetailTarget>) -> opsdeck::domain::Detail {
+    use opsdeck::domain::{Detail, DetailRow, DetailSection};
+    let mut s = DetailSection::new("Summary");
+    for i in 0..60 {
+        s.push(DetailRow::field(format!("row {i}"), text));
+    }
+    s.push(DetailRow::text("the needle is here"));
+    Detail {
+        sections: vec![s],
+        yaml: Some("kind: Pod\nmetadata:\n  name: x\n".into()),
+        links,
+    }
+}
+
+fn describe_id(effects: &[Effect]) -> u64 {
+    match effects {
+        [Effect::Describe { id, .. }] => *id,
+        other => panic!("expected one Describe, got {other:?}"),
+    }
+}
+
+#[test]
+fn d_describes_the_selected_row_and_esc_goes_back_one_level() {
+    use opsdeck::domain::DetailTarget;
+    let mut s = state();
+    select(&mut s, "api");
+    let effects = key(&mut s, 'd');
+    let dep = WorkloadRef::new(WorkloadKind::Deployment, "shop", "api");
+    assert_eq!(
+        effects,
+        vec![Effect::Describe {
+            id: describe_id(&effects),
+            target: DetailTarget::Workload(dep.clone()),
+        }]
+    );
+    assert!(s.detail.is_open());
+    assert_eq!(s.detail.breadcrumbs(), "deploy shop/api");
+    let pod = DetailTarget::Workload(WorkloadRef::new(
+        WorkloadKind::Pod,
+        "shop",
+        "api-6d4f-abcde",
+    ));
+    let id = describe_id(&effects);
+    update(
+        &mut s,
+        Msg::Described {
+            id,
+            result: Ok(detail_of("x", vec![pod.clone()])),
+        },
+    );
+    // tab selects the related pod, enter opens it: a second level.
+    special(&mut s, KeyCode::Tab);
+    let effects = special(&mut s, KeyCode::Enter);
+    assert!(matches!(&effects[..], [Effect::Describe { target, .. }] if *target == pod));
+    assert_eq!(
+        s.detail.breadcrumbs(),
+        "deploy shop/api › pod api-6d4f-abcde"
+    );
+    // y is YAML here, not copy.
+    assert!(key(&mut s, 'y').is_empty());
+    assert_eq!(
+        s.detail.breadcrumbs(),
+        "deploy shop/api › pod api-6d4f-abcde › YAML"
+    );
+    special(&mut s, KeyCode::Esc);
+    assert_eq!(
+        s.detail.breadcrumbs(),
+        "deploy shop/api › pod api-6d4f-abcde"
+    );
+    special(&mut s, KeyCode::Esc);
+    assert_eq!(s.detail.breadcrumbs(), "deploy shop/api");
+    special(&mut s, KeyCode::Esc);
+    assert!(!s.detail.is_open());
+    // Back on the pane: its keys work again.
+    assert_eq!(s.focus, Pane::WORKLOADS);
+}
+
+#[test]
+fn detail_failures_show_and_late_answers_are_ignored() {
+    let mut s = state();
+    select(&mut s, "api");
+    let first = describe_id(&key(&mut s, 'd'));
+    // r refetches: the first answer is stale now.
+    let second = describe_id(&key(&mut s, 'r'));
+    assert_ne!(first, second);
+    update(
+        &mut s,
+        Msg::Described {
+            id: first,
+            result: Ok(detail_of("old", Vec::new())),
+        },
+    );
+    assert!(s.detail.top().unwrap().detail.is_none());
+    update(
+        &mut s,
+        Msg::Described {
+            id: second,
+            result: Err("forbidden: deployments.apps \"api\" is forbidden".into()),
+        },
+    );
+    let top = s.detail.top().unwrap();
+    assert!(!top.loading);
+    let shown = opsdeck::core::detail::lines(top, 78);
+    assert!(
+        shown[0].text.contains("could not fetch: forbidden"),
+        "{shown:?}"
+    );
+}
+
+#[test]
+fn detail_search_jumps_to_matches_and_scrolls() {
+    let mut s = state();
+    select(&mut s, "api");
+    let id = describe_id(&key(&mut s, 'd'));
+    update(
+        &mut s,
+        Msg::Described {
+            id,
+            result: Ok(detail_of("value", Vec::new())),
+        },
+    );
+    key(&mut s, '/');
+    typed(&mut s, "needle");
+    special(&mut s, KeyCode::Enter);
+    let top = s.detail.top().unwrap();
+    assert_eq!(top.current, Some(0));
+    let shown = opsdeck::core::detail::lines(top, 78);
+    let at = shown
+        .iter()
+        .position(|l| l.text.contains("needle"))
+        .unwrap();
+    assert!(
+        top.scroll <= at && at < top.scroll + 20,
+        "{} {at}",
+        top.scroll
+    );
+    assert!(top.scroll > 0);
+    key(&mut s, 'g');
+    assert_eq!(s.detail.top().unwrap().scroll, 0);
+    key(&mut s, 'n');
+    let scroll = s.detail.top().unwrap().scroll;
+    assert!(
+        scroll > 0 && scroll <= at && at < scroll + 20,
+        "{scroll} {at}"
+    );
+}
+
+#[test]
+fn describe_with_nothing_selected_says_so() {
+    let mut s = State::new(
+        keymap(),
+        Target::Sim {
+            scenario: "test".into(),
+        },
+        t0(),
+    );
+    assert!(key(&mut s, 'd').is_empty());
+    assert!(!s.detail.is_open());
+    assert!(
+        s.flash
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("nothing to describe")
+    );
+}

@@ -121,6 +121,26 @@ pub(super) fn handle(state: &mut State, msg: Msg, running: &Running, io: &Io) ->
                         .await;
                 });
             }
+            Effect::Describe { id, target } => {
+                let tx = io.tx.clone();
+                match running.describer.clone() {
+                    Some(describer) => {
+                        tokio::spawn(async move {
+                            let result =
+                                describer.describe(&target).await.map_err(|e| e.to_string());
+                            let _ = tx.send(Msg::Described { id, result }).await;
+                        });
+                    }
+                    None => {
+                        let _ = tx.try_send(Msg::Described {
+                            id,
+                            result: Err(format!(
+                                "this session's backends cannot describe {target}"
+                            )),
+                        });
+                    }
+                }
+            }
             Effect::PreviousLogs { pod } => {
                 let tx = io.tx.clone();
                 match running.history.clone() {

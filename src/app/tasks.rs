@@ -55,6 +55,7 @@ pub(super) struct Running {
     pub switcher: Option<Arc<dyn crate::source::Switcher>>,
     pub history: Option<Arc<dyn crate::source::LogHistory>>,
     pub queries: Option<Arc<dyn crate::source::QueryRunner>>,
+    pub describer: Option<Arc<dyn crate::source::Describer>>,
     /// Stops the Logs Insights query being followed, if any.
     pub query_job: std::sync::Mutex<Option<CancellationToken>>,
 }
@@ -95,6 +96,7 @@ pub(super) fn start(
         switcher: backends.switcher,
         history: backends.history,
         queries: backends.queries,
+        describer: backends.describer,
         query_job: std::sync::Mutex::new(None),
     }
 }

@@ -97,6 +97,7 @@ pub async fn open(opts: &AwsOptions, settings: &AwsSettings) -> Result<Backends,
         })),
         history: None,
         queries,
+        describer: None,
     })
 }
 

@@ -23,6 +23,8 @@ pub enum InputPurpose {
     SaveLogs,
     /// A `:` command (`:pods`, `:ns shop`, `:q`, ...).
     Command,
+    /// Search the open detail view (applied as you type).
+    DetailSearch,
 }
 
 impl InputPurpose {
@@ -38,6 +40,7 @@ impl InputPurpose {
             InputPurpose::Query => "query",
             InputPurpose::SaveLogs => "save_logs",
             InputPurpose::Command => "command",
+            InputPurpose::DetailSearch => "detail_search",
         }
     }
 }

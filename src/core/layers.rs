@@ -109,6 +109,10 @@ fn live_apply(state: &mut State) {
             }
             InputPurpose::LogSearch => state.logs.search = input.text.clone(),
             InputPurpose::LogFilter => state.logs.filter = input.text.clone(),
+            InputPurpose::DetailSearch => {
+                let text = input.text.clone();
+                super::detail::set_search(state, &text);
+            }
             InputPurpose::Replicas { .. }
             | InputPurpose::Command
             | InputPurpose::Namespace
@@ -157,6 +161,10 @@ fn input_action(state: &mut State, action: Action) -> Vec<Effect> {
                 InputPurpose::LogSearch => {
                     state.layer = None;
                     logs::search_submitted(state);
+                }
+                InputPurpose::DetailSearch => {
+                    state.layer = None;
+                    super::detail::search_submitted(state);
                 }
                 InputPurpose::Replicas { target, from } => {
                     match workloads::parse_count(&input.text, from) {

@@ -8,6 +8,8 @@
 
 mod command;
 mod confirm;
+pub mod detail;
+mod detail_view;
 mod insights;
 mod layers;
 mod msg;
@@ -18,6 +20,9 @@ mod update;
 
 pub use command::{Arg, COMMANDS, Cmd, CommandSpec};
 pub use confirm::{CheckState, Confirm, ConfirmStatus, Input, InputPurpose};
+pub use detail_view::{
+    DetailFrame, DetailView, LineStyle, ShownLine, lines as detail_lines, matches as detail_matches,
+};
 pub use insights::{DEFAULT_QUERY, InsightsView};
 pub use msg::{Effect, Msg};
 pub use readline::{HISTORY_LEN, History};

@@ -59,6 +59,11 @@ pub enum Msg {
         id: u64,
         result: Result<ChangeOutcome, String>,
     },
+    /// The answer to `Effect::Describe { id, .. }`.
+    Described {
+        id: u64,
+        result: Result<crate::domain::Detail, String>,
+    },
     Quit,
 }
 
@@ -98,6 +103,11 @@ pub enum Effect {
         path: std::path::PathBuf,
         text: String,
         lines: usize,
+    },
+    /// Fetch what a detail view shows of `target`; answered by `Msg::Described`.
+    Describe {
+        id: u64,
+        target: crate::domain::DetailTarget,
     },
     /// Ask every poller to refresh now.
     Refresh,

@@ -3,6 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use super::confirm::{Confirm, Input};
+use super::detail_view::DetailView;
 use super::insights::InsightsView;
 use super::readline::History;
 use crate::domain::Target;
@@ -117,6 +118,8 @@ pub struct State {
     pub runbook: Option<RunbookView>,
     pub database: DatabaseView,
     pub insights: InsightsView,
+    /// The open detail views (describe, events, YAML), drawn over the panes.
+    pub detail: DetailView,
     /// Which of Metrics and Database the lower-right quadrant shows on small screens.
     pub lower_right: Pane,
     pub feeds: Vec<(Feed, FeedStatus)>,
@@ -153,6 +156,7 @@ impl State {
             runbook: None,
             database: DatabaseView::default(),
             insights: InsightsView::default(),
+            detail: DetailView::default(),
             lower_right: Pane::METRICS,
             feeds: Feed::ALL
                 .iter()

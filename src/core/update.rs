@@ -50,6 +50,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.database.record(&dbs);
             state.metrics.databases = dbs;
             state.database.reselect(&state.metrics.databases);
+            super::detail::databases_changed(state);
             feed_ok(state, Feed::Database);
         }
         Msg::FeedFailed { feed, error } => {
@@ -89,6 +90,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             };
         }
         Msg::ChangeFinished { id, result } => layers::change_finished(state, id, result),
+        Msg::Described { id, result } => super::detail::described(state, id, result),
         Msg::Quit => {
             state.quit = true;
             return vec![Effect::Quit];
@@ -149,6 +151,7 @@ fn previous_logs(
 fn top_mode(state: &State) -> Mode {
     match &state.layer {
         Some(layer) => layers::mode(layer),
+        None if state.detail.is_open() => Mode::Detail,
         None => spec(state.focus).mode,
     }
 }
@@ -292,6 +295,11 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
     if state.layer.is_some() {
         return layers::action(state, action);
     }
+    if state.detail.is_open() {
+        if let Some(effects) = super::detail::action(state, action) {
+            return effects;
+        }
+    }
     if let Some(pane) = REGISTRY.iter().find(|s| s.focus == action) {
         focused(state, pane.pane);
         return Vec::new();
@@ -329,6 +337,14 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Copy => copy(state),
+        Action::Describe => match (spec(state.focus).detail_target)(state) {
+            Some(target) => super::detail::open(state, target),
+            None => {
+                let text = format!("nothing to describe in {}", spec(state.focus).title);
+                flash(state, text, true);
+                Vec::new()
+            }
+        },
         Action::Up
         | Action::Down
         | Action::HalfPageUp

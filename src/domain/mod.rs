@@ -5,6 +5,7 @@
 
 mod change;
 mod database;
+mod detail;
 mod insights;
 mod log_order;
 pub mod log_text;
@@ -14,8 +15,9 @@ mod workload;
 
 pub use change::{Change, ChangeOutcome, Preview, PreviewError, RollbackPlan};
 pub use database::{DbSession, DbSnapshot, QueryRule, SessionState, SessionTarget};
+pub use detail::{Detail, DetailRow, DetailSection, DetailTarget, Tone};
 pub use insights::{QueryResults, QueryStatus};
 pub use log_order::{LogOrder, OrderedStream, Placed, REORDER_WINDOW};
 pub use target::Target;
-pub use telemetry::{Level, LogLine, MetricSeries, Point};
+pub use telemetry::{ALARM_KEY_PREFIX, Level, LogLine, MetricSeries, Point, alarm_state_word};
 pub use workload::{Health, Workload, WorkloadKind, WorkloadRef, rollout_health};

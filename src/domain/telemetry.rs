@@ -84,6 +84,20 @@ pub struct LogLine {
     pub text: String,
 }
 
+/// The key prefix of a series that is a CloudWatch alarm's state (`alarm.NAME`).
+pub const ALARM_KEY_PREFIX: &str = "alarm.";
+
+/// The state word of an alarm series' value (0 OK, 1 INSUFFICIENT_DATA, 2 ALARM).
+pub fn alarm_state_word(v: f64) -> &'static str {
+    if v >= 1.5 {
+        "ALARM"
+    } else if v >= 0.5 {
+        "INSUFFICIENT_DATA"
+    } else {
+        "OK"
+    }
+}
+
 /// One point of a metric series.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Point {

@@ -147,23 +147,41 @@ impl KubeBackend {
             base: opts.clone(),
             contexts: contexts(opts).unwrap_or_else(|_| vec![self.context.clone()]),
         };
+        let target = crate::domain::Target::Kube {
+            context: self.context.clone(),
+            namespace: self.namespace.clone(),
+        };
+        let workloads: Vec<Box<dyn crate::source::WorkloadSource>> =
+            vec![Box::new(self.workloads())];
+        let logs: Vec<Box<dyn crate::source::LogSource>> = vec![
+            Box::new(self.logs(LogOptions::default())),
+            Box::new(self.events()),
+        ];
+        let metrics: Vec<Box<dyn crate::source::MetricSource>> = vec![Box::new(self.metrics())];
+        let executor = Box::new(self.executor());
+        let this = Arc::new(self);
         Backends {
-            target: crate::domain::Target::Kube {
-                context: self.context.clone(),
-                namespace: self.namespace.clone(),
-            },
-            workloads: vec![Box::new(self.workloads())],
-            logs: vec![
-                Box::new(self.logs(LogOptions::default())),
-                Box::new(self.events()),
-            ],
-            metrics: vec![Box::new(self.metrics())],
+            target,
+            workloads,
+            logs,
+            metrics,
             databases: Vec::new(),
-            executor: Box::new(self.executor()),
+            executor,
             switcher: Some(Arc::new(switcher)),
-            history: Some(Arc::new(self)),
+            history: Some(this.clone()),
             queries: None,
+            describer: Some(this),
         }
+    }
+}
+
+#[async_trait]
+impl crate::source::Describer for KubeBackend {
+    async fn describe(
+        &self,
+        target: &crate::domain::DetailTarget,
+    ) -> Result<crate::domain::Detail, SourceError> {
+        super::describe::describe(&self.client, target).await
     }
 }
 

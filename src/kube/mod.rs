@@ -17,6 +17,7 @@ pub mod actions;
 mod backend;
 pub mod config;
 pub mod convert;
+mod describe;
 pub mod events;
 mod log_options;
 pub mod logs;

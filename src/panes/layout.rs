@@ -124,6 +124,16 @@ pub fn focused_rows(state: &State) -> usize {
         .map_or(1, |(_, r)| usize::from(r.height.saturating_sub(2)).max(1))
 }
 
+/// Columns and rows inside a box over the whole body (a detail view).
+pub fn body_size(state: &State) -> (usize, usize) {
+    let (w, h) = state.size;
+    let [_, _, body, _] = screen(Rect::new(0, 0, w, h), state);
+    (
+        usize::from(body.width.saturating_sub(2)).max(1),
+        usize::from(body.height.saturating_sub(2)).max(1),
+    )
+}
+
 /// Columns and rows inside the focused pane's border (each at least 1).
 pub fn focused_size(state: &State) -> (usize, usize) {
     let (w, h) = state.size;

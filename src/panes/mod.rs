@@ -68,6 +68,9 @@ pub struct PaneSpec {
     /// What `copy` puts on the clipboard (the selected object's name, a
     /// log line, a query); `None` when there is nothing to copy.
     pub copy_text: fn(&State) -> Option<String>,
+    /// What `describe` opens: the selected row's object; `None` when
+    /// nothing is selected or the pane has no details.
+    pub detail_target: fn(&State) -> Option<crate::domain::DetailTarget>,
     /// Title and state summary for the border.
     pub title_of: fn(&State) -> (String, String),
     pub render: fn(&mut Frame, Rect, &State, &Theme),
@@ -78,6 +81,10 @@ fn nothing_offered(_: &State) -> Vec<Action> {
 }
 
 fn nothing_to_copy(_: &State) -> Option<String> {
+    None
+}
+
+fn nothing_to_describe(_: &State) -> Option<crate::domain::DetailTarget> {
     None
 }
 
@@ -99,6 +106,7 @@ pub static REGISTRY: [PaneSpec; 5] = [
         on_action: workloads::on_action,
         navigate: workloads::navigate,
         copy_text: workloads::copy_text,
+        detail_target: workloads::detail_target,
         title_of: workloads::title,
         render: workloads::render,
     },
@@ -118,6 +126,7 @@ pub static REGISTRY: [PaneSpec; 5] = [
         on_action: logs::on_action,
         navigate: logs::navigate,
         copy_text: logs::copy_text,
+        detail_target: nothing_to_describe,
         title_of: logs::title,
         render: logs::render,
     },
@@ -137,6 +146,7 @@ pub static REGISTRY: [PaneSpec; 5] = [
         on_action: metrics::on_action,
         navigate: metrics::navigate,
         copy_text: nothing_to_copy,
+        detail_target: metrics::detail_target,
         title_of: metrics::title,
         render: metrics::render,
     },
@@ -156,6 +166,7 @@ pub static REGISTRY: [PaneSpec; 5] = [
         on_action: runbook::on_action,
         navigate: runbook::navigate,
         copy_text: nothing_to_copy,
+        detail_target: nothing_to_describe,
         title_of: runbook::title,
         render: runbook::render,
     },
@@ -175,6 +186,7 @@ pub static REGISTRY: [PaneSpec; 5] = [
         on_action: database::on_action,
         navigate: database::navigate,
         copy_text: database::copy_text,
+        detail_target: database::detail_target,
         title_of: database::title,
         render: database::render,
     },

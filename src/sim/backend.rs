@@ -104,6 +104,7 @@ pub fn backends_for(estate: SimEstate) -> Backends {
         switcher: None,
         history: None,
         queries: None,
+        describer: None,
     }
 }
 

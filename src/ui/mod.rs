@@ -2,6 +2,7 @@
 //! state and touches nothing else.
 
 mod confirm;
+mod detail;
 mod dialog;
 mod log_line;
 mod overlay;
@@ -40,6 +41,9 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         render_pane(frame, rect, state, theme, pane);
     }
     render_status(frame, status, state, theme);
+    if state.detail.is_open() {
+        detail::render(frame, body, state, theme);
+    }
     match &state.layer {
         Some(Layer::Input(input)) if input.purpose == InputPurpose::Command => {
             prompt::command_line(frame, status, body, input, theme);
@@ -184,17 +188,31 @@ fn hint_line(state: &State) -> String {
             .next()
             .or_else(|| state.keymap.keys_for(Mode::Global, a).into_iter().next())
     };
-    for a in crate::core::offered_actions(state, state.focus) {
-        if let Some(k) = key(spec(state.focus).mode, a) {
-            parts.push(format!("{k} {}", a.name().replace('_', " ")));
+    if state.detail.is_open() {
+        // The pane under a detail view takes no keys: its hints would lie.
+        for a in [Action::Copy, Action::Top, Action::Bottom] {
+            if let Some(k) = key(Mode::Detail, a) {
+                parts.push(format!("{k} {}", a.name().replace('_', " ")));
+            }
+        }
+    } else {
+        for a in crate::core::offered_actions(state, state.focus) {
+            if let Some(k) = key(spec(state.focus).mode, a) {
+                parts.push(format!("{k} {}", a.name().replace('_', " ")));
+            }
         }
     }
-    for a in [
-        Action::Help,
-        Action::FocusNext,
-        Action::ToggleZoom,
-        Action::Quit,
-    ] {
+    let globals: &[Action] = if state.detail.is_open() {
+        &[Action::Help, Action::Quit]
+    } else {
+        &[
+            Action::Help,
+            Action::FocusNext,
+            Action::ToggleZoom,
+            Action::Quit,
+        ]
+    };
+    for &a in globals {
         if let Some(k) = key(Mode::Global, a) {
             parts.push(format!("{k} {}", a.name().replace('_', " ")));
         }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::domain::{MetricSeries, Point};
 
 /// The `key` prefix of alarm series; metric spec keys may not use it.
-pub const ALARM_KEY_PREFIX: &str = "alarm.";
+pub use crate::domain::ALARM_KEY_PREFIX;
 
 /// The state of a CloudWatch alarm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]

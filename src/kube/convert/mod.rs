@@ -8,6 +8,7 @@
 //! (deployment rows, and every row in the Workloads pane's order) and
 //! [`log_line`] (a `kubectl logs --timestamps` line).
 
+pub mod detail;
 mod log_line;
 mod meta;
 mod pods;

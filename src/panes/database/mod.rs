@@ -2,11 +2,13 @@
 //! state, lock waits by blocker, and the sessions by running time, with
 //! cancel and terminate.
 
+mod detail;
 mod render;
 mod update;
 mod view;
 
 use super::Pane;
+pub use detail::{detail_target, session_detail};
 pub use render::{render, title};
 pub use update::{copy_text, offered, terminate_matching};
 pub use update::{navigate, on_action};

@@ -7,7 +7,7 @@ mod view;
 
 use super::Pane;
 pub use render::{render, title};
-pub use update::{navigate, on_action};
+pub use update::{detail_target, navigate, on_action};
 pub use view::MetricsView;
 
 impl Pane {

@@ -41,11 +41,19 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Style::new()
         };
         let mut spans = vec![Span::styled(format!("{name:<name_w$} "), name_style)];
-        spans.extend(sparkline(s, spark_w, theme));
+        let alarm = s.key.starts_with(crate::domain::ALARM_KEY_PREFIX);
         let (value, slot) = match s.current() {
+            // An alarm's series is its state: say the word, not its number.
+            Some(v) if alarm => (
+                crate::domain::alarm_state_word(v).to_string(),
+                health_slot(s.health_of(v)),
+            ),
             Some(v) => (crate::fmt::value(v, &s.unit), health_slot(s.health_of(v))),
             None => ("–".into(), Slot::HealthUnknown),
         };
+        // A long state word takes its room from the sparkline.
+        let extra = value.chars().count().saturating_sub(value_w);
+        spans.extend(sparkline(s, spark_w.saturating_sub(extra).max(1), theme));
         spans.push(Span::styled(
             format!(" {value:>value_w$}"),
             theme.style(slot),

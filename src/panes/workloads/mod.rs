@@ -7,7 +7,7 @@ mod view;
 
 use super::Pane;
 pub use render::{render, title};
-pub use update::{copy_text, offered, parse_count, set_filter, show_kinds};
+pub use update::{copy_text, detail_target, offered, parse_count, set_filter, show_kinds};
 pub use update::{navigate, on_action};
 pub use view::{SortKey, WorkloadsView};
 

@@ -109,6 +109,14 @@ pub fn copy_text(state: &State) -> Option<String> {
     state.workloads.selected_row().map(|w| w.id.name.clone())
 }
 
+/// What `describe` opens: the selected workload.
+pub fn detail_target(state: &State) -> Option<crate::domain::DetailTarget> {
+    state
+        .workloads
+        .selected_row()
+        .map(|w| crate::domain::DetailTarget::Workload(w.id.clone()))
+}
+
 /// Show only rows of `kinds` (every kind when empty), without a text filter.
 pub fn show_kinds(state: &mut State, kinds: &[WorkloadKind]) {
     state.workloads.kinds = kinds.to_vec();
