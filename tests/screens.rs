@@ -1021,3 +1021,91 @@ fn alarm_rows_show_their_state_word_not_a_number() {
         assert!(cell.trim_end().ends_with(" OK"), "{row}");
     }
 }
+
+/// ECS service and task detail from the simulated cluster (ecs-unhealthy,
+/// 12 minutes in): deployments with counts and rollout state, target health
+/// per target with its reason, the task definition, the events; a task's
+/// status, health and stop reason.
+#[test]
+fn ecs_service_and_task_detail_80x24_and_160x48() {
+    use opsdeck::domain::{DetailTarget, WorkloadKind, WorkloadRef};
+    let mut world = World::new(Scenario::EcsUnhealthy, 42, t0());
+    world.step(Duration::from_secs(12 * 60));
+    let svc = DetailTarget::Workload(WorkloadRef::new(
+        WorkloadKind::EcsService,
+        "prod",
+        "checkout",
+    ));
+    let detail = world.describe_ecs(&svc).expect("the service");
+    let text_of = |d: &opsdeck::domain::Detail| d.plain_lines().join("\n");
+    let all = text_of(&detail);
+    for needle in [
+        "task definition",
+        "checkout:",
+        "PRIMARY",
+        "Target health (checkout-tg)",
+        "autoscaling",
+        "Events (newest first)",
+    ] {
+        assert!(all.contains(needle), "{needle} missing:\n{all}");
+    }
+    assert!(
+        all.contains("Target.ResponseCodeMismatch") || all.contains("no targets registered"),
+        "target health says why:\n{all}"
+    );
+    assert!(
+        all.contains("Stopped tasks (newest first)") && all.contains("health checks"),
+        "stopped tasks say why they stopped:\n{all}"
+    );
+    let small = with_detail(
+        state_for(Scenario::EcsUnhealthy),
+        80,
+        24,
+        svc.clone(),
+        Ok(detail.clone()),
+    );
+    let theme = Theme::shipped("default").unwrap();
+    let screen = text(&draw(&small, &theme, 80, 24));
+    assert!(screen.contains("svc prod/checkout"), "{screen}");
+    insta::assert_snapshot!("ecs_service_detail_80x24", screen);
+    let big = with_detail(
+        state_for(Scenario::EcsUnhealthy),
+        160,
+        48,
+        svc,
+        Ok(detail.clone()),
+    );
+    insta::assert_snapshot!(
+        "ecs_service_detail_160x48",
+        text(&draw(&big, &theme, 160, 48))
+    );
+
+    // A task of the service, from its links.
+    let Some(task) = detail
+        .links
+        .iter()
+        .find(|l| matches!(l, DetailTarget::Workload(w) if w.kind == WorkloadKind::EcsTask))
+        .cloned()
+    else {
+        panic!("the service links its tasks")
+    };
+    let task_detail = world.describe_ecs(&task).expect("the task");
+    let all = text_of(&task_detail);
+    for needle in [
+        "last status",
+        "desired status",
+        "health",
+        "task definition",
+        "arn",
+    ] {
+        assert!(all.contains(needle), "{needle} missing:\n{all}");
+    }
+    let small = with_detail(
+        state_for(Scenario::EcsUnhealthy),
+        80,
+        24,
+        task,
+        Ok(task_detail),
+    );
+    insta::assert_snapshot!("ecs_task_detail_80x24", text(&draw(&small, &theme, 80, 24)));
+}

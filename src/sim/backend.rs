@@ -100,11 +100,11 @@ pub fn backends_for(estate: SimEstate) -> Backends {
             estate: estate.clone(),
             name: "orders-db".into(),
         })],
-        executor: Box::new(SimExecutor(estate)),
+        executor: Box::new(SimExecutor(estate.clone())),
         switcher: None,
         history: None,
         queries: None,
-        describer: None,
+        describer: Some(std::sync::Arc::new(SimDescriber(estate))),
     }
 }
 
@@ -237,6 +237,19 @@ impl DatabaseSource for SimDatabase {
             .into_iter()
             .find(|d| d.name == self.name)
             .ok_or_else(|| SourceError::NotFound(format!("database {}", self.name)))
+    }
+}
+
+/// Describes the simulated ECS services and tasks.
+pub struct SimDescriber(pub SimEstate);
+
+#[async_trait]
+impl crate::source::Describer for SimDescriber {
+    async fn describe(
+        &self,
+        target: &crate::domain::DetailTarget,
+    ) -> Result<crate::domain::Detail, SourceError> {
+        self.0.with(|w| w.describe_ecs(target))
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod apply;
 mod database;
+mod describe;
 mod metrics;
 mod rollback;
 mod rows;
