@@ -127,26 +127,33 @@ fn spawn_log_stream(
                     })
                     .await;
             }
+            let states = src.stream_states();
             let mut failed = None;
             let msg = match res {
-                Ok(batch) if batch.is_empty() && last_sent.elapsed() < QUIET_ALIVE => continue,
+                Ok(batch) if batch.is_empty() && last_sent.elapsed() < QUIET_ALIVE => None,
                 Ok(batch) => {
                     backoff.reset();
-                    Msg::Logs(batch)
+                    Some(Msg::Logs(batch))
                 }
                 Err(e) => {
                     let delay = backoff.fail();
                     failed = Some(delay);
-                    Msg::FeedFailed {
+                    Some(Msg::FeedFailed {
                         feed: Feed::Logs,
                         error: format!("{}: {e}", src.label()),
-                    }
+                    })
                 }
             };
-            if tx.send(msg).await.is_err() {
-                return;
+            // Lines first: a stream's state comes after the lines it read.
+            for msg in msg
+                .into_iter()
+                .chain(states.into_iter().map(Msg::StreamState))
+            {
+                if tx.send(msg).await.is_err() {
+                    return;
+                }
+                last_sent = Instant::now();
             }
-            last_sent = Instant::now();
             if let Some(delay) = failed {
                 tokio::select! {
                     _ = cancel.cancelled() => return,

@@ -17,5 +17,5 @@ pub use database::{DbSession, DbSnapshot, QueryRule, SessionState, SessionTarget
 pub use insights::{QueryResults, QueryStatus};
 pub use log_order::{LogOrder, OrderedStream, Placed, REORDER_WINDOW};
 pub use target::Target;
-pub use telemetry::{Level, LogLine, MetricSeries, Point};
+pub use telemetry::{Level, LogLine, MetricSeries, Point, StreamState};
 pub use workload::{Health, Workload, WorkloadKind, WorkloadRef, rollout_health};
