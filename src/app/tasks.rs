@@ -210,10 +210,14 @@ async fn poll_loop<T, F, Fut>(
                 Err(e) => errors.push(format!("{label}: {e}")),
             }
         }
-        let all: Vec<T> = last.iter().flatten().cloned().collect();
         // Rows first, then the failure, so the feed ends up marked stale.
-        if tx.send(wrap(all)).await.is_err() {
-            return;
+        // When every source failed there is nothing new to send: the feed
+        // keeps its last success (or none, and the pane shows the error).
+        if errors.len() < sources {
+            let all: Vec<T> = last.iter().flatten().cloned().collect();
+            if tx.send(wrap(all)).await.is_err() {
+                return;
+            }
         }
         let wait = if errors.is_empty() {
             backoff.reset();
@@ -449,20 +453,22 @@ mod tests {
             seen,
             vec![
                 "rows a",
-                "rows a",
                 "failed workloads flaky: unreachable: connection refused",
-                "rows a",
                 "failed workloads flaky: unreachable: connection refused",
+                "rows b",
+                "rows b",
                 "rows b",
             ]
         );
-        // The retries waited: 40 ms after the first failure, 80 ms after the second.
+        // A round where every source failed sends no rows (the core keeps
+        // the last ones, stale); the retries waited: 40 ms after the first
+        // failure, 80 ms after the second.
         assert!(
-            times[3] - times[2] >= Duration::from_millis(40),
+            times[2] - times[1] >= Duration::from_millis(40),
             "{times:?}"
         );
         assert!(
-            times[5] - times[4] >= Duration::from_millis(80),
+            times[3] - times[2] >= Duration::from_millis(80),
             "{times:?}"
         );
     }
