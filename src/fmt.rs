@@ -60,6 +60,39 @@ pub fn bytes(b: f64) -> String {
     }
 }
 
+/// Break `s` into lines of at most `width` columns, at spaces where it can
+/// and inside a word where a word alone is too long; nothing is cut off.
+pub fn wrap_words(s: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut w = 0;
+    for word in s.split(' ') {
+        let ww = unicode_width::UnicodeWidthStr::width(word);
+        if w > 0 && w + 1 + ww <= width {
+            line.push(' ');
+            line.push_str(word);
+            w += 1 + ww;
+            continue;
+        }
+        if w > 0 {
+            lines.push(std::mem::take(&mut line));
+            w = 0;
+        }
+        for c in word.chars() {
+            let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+            if w + cw > width && w > 0 {
+                lines.push(std::mem::take(&mut line));
+                w = 0;
+            }
+            line.push(c);
+            w += cw;
+        }
+    }
+    lines.push(line);
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use thiserror::Error;
 
-use crate::domain::{Change, ChangeOutcome, DbSnapshot, LogLine, MetricSeries, Preview, Workload};
+use crate::domain::{
+    Change, ChangeOutcome, DbSnapshot, LogLine, MetricSeries, Preview, StreamState, Workload,
+};
 
 /// Why a source or an action failed. Shown to the user as-is (after sanitising).
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
@@ -54,6 +56,11 @@ pub trait LogSource: Send {
     /// source such as CloudWatch Logs). `None` when it is live or cannot tell.
     fn lag(&self) -> Option<Duration> {
         None
+    }
+    /// Streams lost or resumed since the last call (one entry per change,
+    /// in order), for the one-line-per-source markers in the Logs pane.
+    fn stream_states(&mut self) -> Vec<StreamState> {
+        Vec::new()
     }
     /// A source asked not to follow has delivered everything it will.
     fn ended(&self) -> bool {

@@ -207,3 +207,42 @@ fn the_aws_session_shows_ecs_logs_metrics_and_runs_an_audited_scale() {
     });
     assert_eq!(desired, 3);
 }
+
+/// No credentials anywhere, and an endpoint that refuses connections: the
+/// Workloads pane says that credentials are missing and what to do, in
+/// full, instead of "waiting for workloads…".
+#[test]
+fn without_credentials_the_pane_says_what_is_wrong_and_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    let credentials = dir.path().join("credentials");
+    std::fs::write(&config, "").unwrap();
+    std::fs::write(&credentials, "").unwrap();
+    let mut s = Session::start_without_env(
+        &["aws", "--region", "us-east-1"],
+        &[
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+            ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+            ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+        &[
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_PROFILE",
+            "AWS_DEFAULT_PROFILE",
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+            "AWS_ROLE_ARN",
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        ],
+    );
+    s.wait_for("no AWS credentials found", T);
+    s.wait_for("aws sso login", T);
+    let screen = s.contents();
+    assert!(!screen.contains("waiting for workloads"), "{screen}");
+    assert!(screen.contains("AWS_ACCESS_KEY_ID"), "{screen}");
+    s.send("q");
+    s.wait_exit(T);
+}

@@ -227,3 +227,30 @@ fn man_page_is_roff_with_the_options_and_subcommands() {
         assert!(page.contains(word), "{word} missing:\n{page}");
     }
 }
+
+#[test]
+fn a_made_up_aws_region_is_refused_at_start_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["aws", "--region", "xx-fake-9"])
+        .env("OPSDECK_CONFIG_DIR", dir.path())
+        .env("OPSDECK_DATA_DIR", dir.path().join("data"))
+        .env("OPSDECK_STATE_DIR", dir.path().join("state"))
+        .env("AWS_CONFIG_FILE", dir.path().join("none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("none"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("\"xx-fake-9\" is not a known AWS region"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--region") && err.contains("AWS_REGION"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "the terminal was not taken");
+}

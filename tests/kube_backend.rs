@@ -262,7 +262,9 @@ mod live {
     use k8s_openapi::api::core::v1::Pod;
     use kube::api::Api;
     use kube::runtime::watcher::{self, Event};
-    use opsdeck::domain::{Change, Level, LogLine, Workload, WorkloadKind, WorkloadRef};
+    use opsdeck::domain::{
+        Change, Level, LogLine, StreamState, Workload, WorkloadKind, WorkloadRef,
+    };
     use opsdeck::kube::{
         KubeBackend, KubeOptions, LogOptions, LogSelector, WatchPhase, backends, connect, contexts,
     };
@@ -764,15 +766,21 @@ mod live {
         .await;
 
         sim.stop().await;
-        collect_logs(&mut logs, "the lost-stream marker", &mut seen, |seen| {
-            seen.iter().any(|l| {
-                l.source == pod
-                    && l.level == Level::Warn
-                    && l.text.starts_with("[opsdeck] log stream lost: ")
-                    && l.text.ends_with("; reconnecting")
-            })
-        })
-        .await;
+        let mut states = Vec::new();
+        let deadline = Instant::now() + WAIT;
+        while !states.iter().any(|s: &StreamState| s.source == pod) {
+            assert!(Instant::now() < deadline, "timed out waiting for the loss");
+            seen.extend(logs.next_batch(Duration::from_millis(500)).await.unwrap());
+            states.extend(logs.stream_states());
+        }
+        let st = states.iter().find(|s| s.source == pod).unwrap();
+        assert_eq!(st.lost, 1);
+        assert!(
+            st.retry_at
+                .is_some_and(|t| t > SystemTime::now() - Duration::from_secs(1))
+        );
+        // The loss is a state, not a line.
+        assert!(seen.iter().all(|l| !l.text.contains("stream lost")));
         sim.restart().await;
         let mark = seen.len();
         collect_logs(&mut logs, "lines after reconnecting", &mut seen, |seen| {
@@ -909,6 +917,64 @@ mod live {
         assert!(
             matches!(missing, Err(SourceError::NotFound(_))),
             "{missing:?}"
+        );
+    }
+
+    /// A crash-looping pod's log request ends at once: the reader backs
+    /// off instead of reconnecting twice a second.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_crash_looping_pods_stream_is_retried_with_growing_delays() {
+        let sim = Sim::start(Scenario::OomCrashloop, 1.0).await;
+        let backend = sim.connect("sim").await;
+        let mut logs = backend.logs(LogOptions {
+            selector: LogSelector::Deployment {
+                namespace: "shop".into(),
+                name: "worker".into(),
+            },
+            tail_lines: Some(5),
+            ..LogOptions::default()
+        });
+        let watch = Duration::from_secs(8);
+        let start = Instant::now();
+        let mut states: Vec<(Instant, StreamState)> = Vec::new();
+        while start.elapsed() < watch {
+            logs.next_batch(Duration::from_millis(200)).await.unwrap();
+            let now = Instant::now();
+            states.extend(logs.stream_states().into_iter().map(|s| (now, s)));
+        }
+        let mut by_pod: std::collections::BTreeMap<String, Vec<StreamState>> = Default::default();
+        for (_, st) in &states {
+            by_pod
+                .entry(st.source.clone())
+                .or_default()
+                .push(st.clone());
+        }
+        assert!(!by_pod.is_empty(), "no worker stream was lost in {watch:?}");
+        for (pod, states) in &by_pod {
+            let losses: Vec<&StreamState> =
+                states.iter().filter(|s| s.retry_at.is_some()).collect();
+            // 0.5 s, 1 s, 2 s, 4 s: at most 5 losses in 8 s (twice a second would be 16).
+            assert!(
+                losses.len() <= 5,
+                "{pod}: {} reconnects in {watch:?}: {states:?}",
+                losses.len()
+            );
+            // Counted one by one, and each retry is further off than the last.
+            let counts: Vec<u32> = losses.iter().map(|s| s.lost).collect();
+            let expected: Vec<u32> = (counts[0]..counts[0] + counts.len() as u32).collect();
+            assert_eq!(counts, expected, "{pod}");
+        }
+        let crashed = by_pod
+            .values()
+            .find(|v| v.iter().filter(|s| s.retry_at.is_some()).count() >= 3)
+            .unwrap_or_else(|| panic!("no pod lost its stream 3 times: {by_pod:?}"));
+        let gaps: Vec<Duration> = crashed
+            .windows(2)
+            .filter_map(|w| w[1].retry_at?.duration_since(w[0].retry_at?).ok())
+            .collect();
+        assert!(
+            gaps.windows(2).all(|g| g[1] > g[0]),
+            "retries come later and later: {gaps:?}"
         );
     }
 

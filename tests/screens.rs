@@ -1109,3 +1109,37 @@ fn ecs_service_and_task_detail_80x24_and_160x48() {
     );
     insta::assert_snapshot!("ecs_task_detail_80x24", text(&draw(&small, &theme, 80, 24)));
 }
+
+/// An `opsdeck aws` session without credentials: the panes say what is
+/// wrong and what to do, in full, not "waiting for workloads…".
+#[test]
+fn missing_aws_credentials_are_explained_inside_the_panes_80x24() {
+    let keymap = Keymap::shipped("default").unwrap();
+    let target = opsdeck::domain::Target::Aws {
+        profile: "prod".into(),
+        region: "eu-west-1".into(),
+    };
+    let mut s = State::new(keymap, target, t0());
+    let error = "ecs: forbidden: list clusters: no AWS credentials found: run `aws sso login \
+                 --profile prod` (or `aws configure`), or set AWS_PROFILE to a profile with \
+                 credentials, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (cause: \
+                 dispatch failure: other: no providers in chain provided credentials)";
+    for feed in [opsdeck::core::Feed::Workloads, opsdeck::core::Feed::Metrics] {
+        update(
+            &mut s,
+            Msg::FeedFailed {
+                feed,
+                error: error.into(),
+            },
+        );
+    }
+    let theme = Theme::shipped("default").unwrap();
+    let buf = draw(&s, &theme, 80, 24);
+    let screen = text(&buf);
+    assert!(!screen.contains("waiting for workloads"), "{screen}");
+    // The whole message, wrapped: its end is on screen too.
+    assert!(screen.contains("provided credentials)"), "{screen}");
+    let (x, y) = find(&buf, "cannot load: ecs: forbidden").unwrap();
+    assert_eq!(buf[(x, y)].fg, colour(theme.style(Slot::Danger).fg));
+    insta::assert_snapshot!(screen);
+}

@@ -6,7 +6,8 @@ use crossterm::event::{KeyCode, KeyModifiers};
 use opsdeck::core::{CheckState, ConfirmStatus, Effect, Feed, Layer, Msg, Pane, State, update};
 use opsdeck::domain::{
     Change, ChangeOutcome, DbSession, DbSnapshot, Health, Level, LogLine, Preview, PreviewError,
-    RollbackPlan, SessionState, SessionTarget, Target, Workload, WorkloadKind, WorkloadRef,
+    RollbackPlan, SessionState, SessionTarget, StreamState, Target, Workload, WorkloadKind,
+    WorkloadRef,
 };
 use opsdeck::keymap::{KeyChord, Keymap};
 
@@ -1577,6 +1578,108 @@ fn sources_histories_are_merged_and_a_line_beyond_the_window_is_said() {
     assert_eq!(log_texts(&s), ["b1", "a1", "b2", "a2", "c-late"]);
     let (_, title) = opsdeck::panes::logs::title(&s);
     assert_eq!(title, "follow 1 late>5s");
+}
+
+fn lost(source: &str, lost: u32, retry_in: u64, now: u64) -> Msg {
+    Msg::StreamState(StreamState {
+        source: source.into(),
+        lost,
+        retry_at: Some(t0() + Duration::from_secs(now + retry_in)),
+    })
+}
+
+#[test]
+fn many_stream_losses_make_one_marker_line_per_source_updated_in_place() {
+    let mut s = state();
+    update(&mut s, Msg::Tick(t0() + Duration::from_secs(100)));
+    update(
+        &mut s,
+        Msg::Logs(vec![log_at("web-1", 99, "w1"), log_at("api-x", 99, "a0")]),
+    );
+    // A crash-looping pod: lost again and again, retried later each time.
+    let mut retry = 1;
+    for n in 1..=14u32 {
+        let now = 100 + u64::from(n) * 2;
+        update(&mut s, Msg::Tick(t0() + Duration::from_secs(now)));
+        update(&mut s, lost("api-x", n, retry, now));
+        update(
+            &mut s,
+            Msg::Logs(vec![log_at("web-1", now, &format!("w{n}"))]),
+        );
+        retry = (retry * 2).min(8);
+    }
+    let markers: Vec<&LogLine> = s
+        .logs
+        .lines
+        .iter()
+        .filter(|l| l.text.starts_with("— "))
+        .collect();
+    assert_eq!(markers.len(), 1, "{:?}", log_texts(&s));
+    assert_eq!(markers[0].source, "api-x");
+    assert_eq!(markers[0].level, Level::Warn);
+    assert_eq!(
+        markers[0].text,
+        "— api-x: stream lost 14× · next retry in 8s —"
+    );
+    // The marker sits at the latest loss, in time order with the other lines.
+    let texts = log_texts(&s);
+    assert_eq!(texts.len(), 2 + 14 + 1);
+    assert_eq!(
+        texts[texts.len() - 2..],
+        ["— api-x: stream lost 14× · next retry in 8s —", "w14"]
+    );
+    // The clock counts down in place.
+    update(&mut s, Msg::Tick(t0() + Duration::from_secs(133)));
+    assert!(
+        log_texts(&s).contains(&"— api-x: stream lost 14× · next retry in 3s —".to_string()),
+        "{:?}",
+        log_texts(&s)
+    );
+    update(&mut s, Msg::Tick(t0() + Duration::from_secs(140)));
+    assert!(log_texts(&s).contains(&"— api-x: stream lost 14× · retrying —".to_string()));
+    // The stream stays up again: the same line says so, nothing is added.
+    update(
+        &mut s,
+        Msg::StreamState(StreamState {
+            source: "api-x".into(),
+            lost: 14,
+            retry_at: None,
+        }),
+    );
+    let texts = log_texts(&s);
+    assert_eq!(texts.len(), 2 + 14 + 1);
+    assert_eq!(
+        texts[texts.len() - 2],
+        "— api-x: stream lost 14× · resumed —"
+    );
+    // Another source's loss gets its own line.
+    update(&mut s, lost("web-1", 1, 1, 140));
+    let markers = log_texts(&s)
+        .into_iter()
+        .filter(|t| t.starts_with("— "))
+        .count();
+    assert_eq!(markers, 2);
+}
+
+#[test]
+fn moving_a_marker_keeps_a_paused_pane_on_its_line() {
+    let mut s = state();
+    update(&mut s, Msg::Tick(t0() + Duration::from_secs(10)));
+    update(&mut s, lost("api-x", 1, 1, 10));
+    update(
+        &mut s,
+        Msg::Logs(
+            (11..20)
+                .map(|i| log_at("web-1", i, &format!("w{i}")))
+                .collect(),
+        ),
+    );
+    s.logs.scroll(-3);
+    let shown = s.logs.current().map(|l| l.text.clone());
+    assert_eq!(shown.as_deref(), Some("w16"));
+    update(&mut s, Msg::Tick(t0() + Duration::from_secs(21)));
+    update(&mut s, lost("api-x", 2, 2, 21));
+    assert_eq!(s.logs.current().map(|l| l.text.clone()), shown);
 }
 
 #[test]

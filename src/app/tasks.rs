@@ -129,26 +129,33 @@ fn spawn_log_stream(
                     })
                     .await;
             }
+            let states = src.stream_states();
             let mut failed = None;
             let msg = match res {
-                Ok(batch) if batch.is_empty() && last_sent.elapsed() < QUIET_ALIVE => continue,
+                Ok(batch) if batch.is_empty() && last_sent.elapsed() < QUIET_ALIVE => None,
                 Ok(batch) => {
                     backoff.reset();
-                    Msg::Logs(batch)
+                    Some(Msg::Logs(batch))
                 }
                 Err(e) => {
                     let delay = backoff.fail();
                     failed = Some(delay);
-                    Msg::FeedFailed {
+                    Some(Msg::FeedFailed {
                         feed: Feed::Logs,
                         error: format!("{}: {e}", src.label()),
-                    }
+                    })
                 }
             };
-            if tx.send(msg).await.is_err() {
-                return;
+            // Lines first: a stream's state comes after the lines it read.
+            for msg in msg
+                .into_iter()
+                .chain(states.into_iter().map(Msg::StreamState))
+            {
+                if tx.send(msg).await.is_err() {
+                    return;
+                }
+                last_sent = Instant::now();
             }
-            last_sent = Instant::now();
             if let Some(delay) = failed {
                 tokio::select! {
                     _ = cancel.cancelled() => return,
@@ -205,10 +212,14 @@ async fn poll_loop<T, F, Fut>(
                 Err(e) => errors.push(format!("{label}: {e}")),
             }
         }
-        let all: Vec<T> = last.iter().flatten().cloned().collect();
         // Rows first, then the failure, so the feed ends up marked stale.
-        if tx.send(wrap(all)).await.is_err() {
-            return;
+        // When every source failed there is nothing new to send: the feed
+        // keeps its last success (or none, and the pane shows the error).
+        if errors.len() < sources {
+            let all: Vec<T> = last.iter().flatten().cloned().collect();
+            if tx.send(wrap(all)).await.is_err() {
+                return;
+            }
         }
         let wait = if errors.is_empty() {
             backoff.reset();
@@ -444,20 +455,22 @@ mod tests {
             seen,
             vec![
                 "rows a",
-                "rows a",
                 "failed workloads flaky: unreachable: connection refused",
-                "rows a",
                 "failed workloads flaky: unreachable: connection refused",
+                "rows b",
+                "rows b",
                 "rows b",
             ]
         );
-        // The retries waited: 40 ms after the first failure, 80 ms after the second.
+        // A round where every source failed sends no rows (the core keeps
+        // the last ones, stale); the retries waited: 40 ms after the first
+        // failure, 80 ms after the second.
         assert!(
-            times[3] - times[2] >= Duration::from_millis(40),
+            times[2] - times[1] >= Duration::from_millis(40),
             "{times:?}"
         );
         assert!(
-            times[5] - times[4] >= Duration::from_millis(80),
+            times[3] - times[2] >= Duration::from_millis(80),
             "{times:?}"
         );
     }

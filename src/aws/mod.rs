@@ -14,6 +14,7 @@ pub mod error;
 pub mod insights;
 pub mod logs;
 pub mod metrics;
+pub mod region;
 pub mod sdk;
 pub mod session;
 

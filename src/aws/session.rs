@@ -30,6 +30,8 @@ pub async fn open(opts: &AwsOptions, settings: &AwsSettings) -> Result<Backends,
             "no AWS region: pass --region, set AWS_REGION, or set region in the profile or in [aws] of config.toml".into(),
         ));
     };
+    let endpoint_override = opts.endpoint_url.is_some() || config.endpoint_url().is_some();
+    super::region::check(&region, endpoint_override).map_err(SourceError::Other)?;
     let ecs = aws_sdk_ecs::Client::new(&config);
     let workloads = EcsWorkloads::new(ecs.clone(), &region, settings.clusters.clone())
         .with_target_health(elbv2::Client::new(&config));

@@ -178,7 +178,22 @@ async fn pump(
     follow: bool,
 ) {
     while !src.ended() {
-        match src.next_batch(POLL).await {
+        let next = src.next_batch(POLL).await;
+        for st in src.stream_states() {
+            let what = match st.retry_at {
+                Some(at) => {
+                    let wait = at.duration_since(SystemTime::now()).unwrap_or_default();
+                    format!("retrying in {}s", wait.as_millis().div_ceil(1000))
+                }
+                None => "resumed".to_string(),
+            };
+            let source = crate::sanitize::line(&st.source);
+            eprintln!(
+                "opsdeck logs: {source}: log stream lost {}×; {what}",
+                st.lost
+            );
+        }
+        match next {
             Ok(batch) if batch.is_empty() => {}
             Ok(batch) => {
                 if tx.send(Ok(batch)).await.is_err() {

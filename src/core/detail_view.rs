@@ -4,7 +4,7 @@
 //! and the UI (drawing), so both count the same lines.
 
 use crate::domain::{Detail, DetailRow, DetailTarget, Tone};
-use crate::panes::widgets::wrap_words;
+use crate::fmt::wrap_words;
 use crate::sanitize;
 
 /// How a shown line is drawn.

@@ -5,7 +5,8 @@ use std::time::{Duration, SystemTime};
 
 use super::state::Feed;
 use crate::domain::{
-    Change, ChangeOutcome, DbSnapshot, LogLine, MetricSeries, Preview, PreviewError, Workload,
+    Change, ChangeOutcome, DbSnapshot, LogLine, MetricSeries, Preview, PreviewError, StreamState,
+    Workload,
 };
 use crate::keymap::KeyChord;
 
@@ -50,6 +51,9 @@ pub enum Msg {
         source: String,
         lag: Option<Duration>,
     },
+    /// A followed log stream was lost (and when it is retried) or resumed:
+    /// one marker line per source in the Logs pane, updated in place.
+    StreamState(StreamState),
     /// Something for the status bar (a failed switch, ...).
     Flash {
         text: String,

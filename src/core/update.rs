@@ -26,6 +26,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Resize(w, h) => state.size = (w, h),
         Msg::Tick(now) => {
             state.now = now;
+            state.logs.refresh_markers(now);
             if state.flash.as_ref().is_some_and(|f| {
                 now.duration_since(f.at).unwrap_or_default()
                     > std::time::Duration::from_secs(if f.error { 15 } else { 6 })
@@ -89,6 +90,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 None => state.logs.lag.remove(&source),
             };
         }
+        Msg::StreamState(st) => state.logs.stream_state(st, state.now),
         Msg::ChangeFinished { id, result } => layers::change_finished(state, id, result),
         Msg::Described { id, result } => super::detail::described(state, id, result),
         Msg::Quit => {

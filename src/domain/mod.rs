@@ -19,5 +19,7 @@ pub use detail::{Detail, DetailRow, DetailSection, DetailTarget, Tone};
 pub use insights::{QueryResults, QueryStatus};
 pub use log_order::{LogOrder, OrderedStream, Placed, REORDER_WINDOW};
 pub use target::Target;
-pub use telemetry::{ALARM_KEY_PREFIX, Level, LogLine, MetricSeries, Point, alarm_state_word};
+pub use telemetry::{
+    ALARM_KEY_PREFIX, Level, LogLine, MetricSeries, Point, StreamState, alarm_state_word,
+};
 pub use workload::{Health, Workload, WorkloadKind, WorkloadRef, rollout_health};

@@ -98,6 +98,17 @@ pub fn alarm_state_word(v: f64) -> &'static str {
     }
 }
 
+/// Where a followed log stream stands after losing its connection: lost
+/// `lost` times since it was first followed, tried again at `retry_at`;
+/// `retry_at` is `None` once the stream has stayed open again (resumed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamState {
+    /// The same label as its lines' `source`.
+    pub source: String,
+    pub lost: u32,
+    pub retry_at: Option<SystemTime>,
+}
+
 /// One point of a metric series.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Point {

@@ -4,8 +4,9 @@
 //! keeps one follower task per selected (pod, container): new pods are picked
 //! up as the pod watch sees them, deleted pods are dropped. A follower reads
 //! `GET .../log?follow=true&timestamps=true`; when its stream ends or fails
-//! while the pod still exists, it emits a visible marker line and reconnects
-//! with backoff from the last timestamp it saw.
+//! while the pod still exists, it reports a [`StreamState`] (lost how many
+//! times, retried when) and reconnects from the last timestamp it saw, with
+//! a backoff that grows while streams die young ([`super::log_retry`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,9 +14,8 @@ use std::time::{Duration, SystemTime};
 
 use ::kube::Client;
 use ::kube::api::{Api, LogParams};
-use ::kube::runtime::reflector::{ObjectRef, Store};
+use ::kube::runtime::reflector::ObjectRef;
 use async_trait::async_trait;
-use futures_util::{AsyncBufReadExt, StreamExt};
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::Pod;
 use tokio::sync::mpsc;
@@ -25,19 +25,16 @@ use tokio_util::sync::CancellationToken;
 use super::TaskGuard;
 use super::config::map_kube_error;
 use super::convert::{self, parse_log_line};
+use super::log_follow::{Follow, Item, marker};
 pub use super::log_options::{LogOptions, LogSelector};
 use super::watch::Caches;
-use crate::backoff::Backoff;
-use crate::domain::{Level, LogLine};
+use crate::domain::{Level, LogLine, StreamState};
 use crate::source::{LogSource, SourceError};
 
 /// Lines buffered between the followers and `next_batch`.
 const CHANNEL: usize = 8192;
 /// At most this many lines per batch.
 const BATCH: usize = 2000;
-/// Reconnect backoff: first delay, cap.
-const BACKOFF_MIN: Duration = Duration::from_millis(500);
-const BACKOFF_MAX: Duration = Duration::from_secs(10);
 /// How often the supervisor re-checks the pod cache even without a change signal.
 const RESYNC: Duration = Duration::from_secs(2);
 
@@ -45,7 +42,9 @@ const RESYNC: Duration = Duration::from_secs(2);
 pub struct KubeLogs {
     label: String,
     client: Client,
-    rx: mpsc::Receiver<LogLine>,
+    rx: mpsc::Receiver<Item>,
+    /// Stream states received, not yet taken by `stream_states`.
+    states: Vec<StreamState>,
     follow: bool,
     _guard: Arc<TaskGuard>,
     /// Stops this source's tasks (the supervisor and its followers) when dropped.
@@ -77,6 +76,7 @@ impl KubeLogs {
             label,
             client,
             rx,
+            states: Vec::new(),
             follow,
             _guard: guard,
             _own: cancel.drop_guard(),
@@ -103,7 +103,8 @@ impl LogSource for KubeLogs {
     async fn next_batch(&mut self, max_wait: Duration) -> Result<Vec<LogLine>, SourceError> {
         let mut batch = Vec::new();
         match tokio::time::timeout(max_wait, self.rx.recv()).await {
-            Ok(Some(line)) => batch.push(line),
+            Ok(Some(Item::Line(line))) => batch.push(line),
+            Ok(Some(Item::State(state))) => self.states.push(state),
             Ok(None) if !self.follow => return Ok(batch),
             Ok(None) => {
                 return Err(SourceError::Other("log following stopped".to_string()));
@@ -112,11 +113,16 @@ impl LogSource for KubeLogs {
         }
         while batch.len() < BATCH {
             match self.rx.try_recv() {
-                Ok(line) => batch.push(line),
+                Ok(Item::Line(line)) => batch.push(line),
+                Ok(Item::State(state)) => self.states.push(state),
                 Err(_) => break,
             }
         }
         Ok(batch)
+    }
+
+    fn stream_states(&mut self) -> Vec<StreamState> {
+        std::mem::take(&mut self.states)
     }
 
     fn ended(&self) -> bool {
@@ -165,7 +171,7 @@ struct Supervisor {
     client: Client,
     cache: Arc<Caches>,
     opts: LogOptions,
-    tx: mpsc::Sender<LogLine>,
+    tx: mpsc::Sender<Item>,
     cancel: CancellationToken,
     followers: HashMap<Key, Follower>,
     /// Streams left out by `max_streams` at the last reconcile.
@@ -313,160 +319,6 @@ impl Supervisor {
             };
             let handle = tokio::spawn(follow.run());
             self.followers.insert(key, Follower { handle, pod: name });
-        }
-    }
-}
-
-fn marker(source: &str, level: Level, text: String) -> LogLine {
-    LogLine {
-        source: source.to_string(),
-        time: SystemTime::now(),
-        level,
-        text: format!("[opsdeck] {text}"),
-    }
-}
-
-/// One (pod, container) stream.
-struct Follow {
-    api: Api<Pod>,
-    store: Store<Pod>,
-    pod_ref: ObjectRef<Pod>,
-    uid: String,
-    name: String,
-    container: String,
-    source: String,
-    tail: Option<i64>,
-    since: Option<Duration>,
-    follow: bool,
-    tx: mpsc::Sender<LogLine>,
-    cancel: CancellationToken,
-}
-
-enum Ended {
-    Cancelled,
-    Lost(String),
-}
-
-impl Follow {
-    /// Whether the pod is still in the cache (same uid) and not terminating.
-    fn pod_alive(&self) -> Option<bool> {
-        let pod = self.store.get(&self.pod_ref)?;
-        if pod.metadata.uid.as_deref() != Some(self.uid.as_str()) {
-            return None;
-        }
-        Some(pod.metadata.deletion_timestamp.is_none())
-    }
-
-    async fn run(self) {
-        let mut last: Option<SystemTime> = None;
-        let mut established = false;
-        let mut backoff = Backoff::new(BACKOFF_MIN, BACKOFF_MAX);
-        loop {
-            let (opened, ended) = self.stream_once(&mut last, established).await;
-            let reason = match ended {
-                Ended::Cancelled => return,
-                Ended::Lost(r) => r,
-            };
-            if !self.follow {
-                if !opened {
-                    let line = marker(
-                        &self.source,
-                        Level::Warn,
-                        format!("logs could not be read: {reason}"),
-                    );
-                    let _ = self.tx.send(line).await;
-                }
-                return;
-            }
-            if opened {
-                established = true;
-                backoff.reset();
-            }
-            match self.pod_alive() {
-                None => return,
-                // Only a stream that was running counts as lost; a pod whose
-                // container has not started yet is retried quietly.
-                Some(true) if opened => {
-                    let line = marker(
-                        &self.source,
-                        Level::Warn,
-                        format!("log stream lost: {reason}; reconnecting"),
-                    );
-                    if self.tx.send(line).await.is_err() {
-                        return;
-                    }
-                }
-                Some(_) => {}
-            }
-            let delay = backoff.fail();
-            tokio::select! {
-                () = self.cancel.cancelled() => return,
-                () = tokio::time::sleep(delay) => {}
-            }
-            if self.pod_alive().is_none() {
-                return;
-            }
-        }
-    }
-
-    /// Open the stream and read it to its end. Returns whether it opened.
-    async fn stream_once(&self, last: &mut Option<SystemTime>, established: bool) -> (bool, Ended) {
-        let since_time = last.and_then(|t| k8s_openapi::jiff::Timestamp::try_from(t).ok());
-        let lp = LogParams {
-            container: Some(self.container.clone()),
-            follow: self.follow,
-            timestamps: true,
-            since_seconds: match (self.since, *last) {
-                (Some(d), None) if !established => {
-                    Some(i64::try_from(d.as_secs()).unwrap_or(i64::MAX).max(1))
-                }
-                _ => None,
-            },
-            tail_lines: if established || last.is_some() {
-                None
-            } else {
-                self.tail
-            },
-            since_time,
-            ..LogParams::default()
-        };
-        let opened = tokio::select! {
-            () = self.cancel.cancelled() => return (false, Ended::Cancelled),
-            r = self.api.log_stream(&self.name, &lp) => r,
-        };
-        let reader = match opened {
-            Ok(r) => r,
-            Err(e) => {
-                let err = map_kube_error("opening the log stream", &e);
-                return (false, Ended::Lost(err.to_string()));
-            }
-        };
-        let mut lines = reader.lines();
-        // After a reconnect from `since_time` (whole seconds), skip what we had.
-        let resume_after = *last;
-        let mut skipping = resume_after.is_some();
-        loop {
-            let next = tokio::select! {
-                () = self.cancel.cancelled() => return (true, Ended::Cancelled),
-                n = lines.next() => n,
-            };
-            match next {
-                Some(Ok(raw)) => {
-                    let line = parse_log_line(&self.source, &raw, SystemTime::now());
-                    if skipping {
-                        if resume_after.is_some_and(|prev| line.time <= prev) {
-                            continue;
-                        }
-                        skipping = false;
-                    }
-                    *last = Some(line.time);
-                    if self.tx.send(line).await.is_err() {
-                        return (true, Ended::Cancelled);
-                    }
-                }
-                Some(Err(e)) => return (true, Ended::Lost(format!("read failed: {e}"))),
-                None => return (true, Ended::Lost("stream ended".to_string())),
-            }
         }
     }
 }

@@ -4,9 +4,11 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
-use ratatui::widgets::Paragraph;
+use ratatui::text::{Line, Text};
+use ratatui::widgets::{Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
+use crate::core::{Feed, State};
 use crate::domain::{Health, MetricSeries};
 use crate::theme::{Slot, Theme};
 
@@ -24,6 +26,36 @@ pub fn placeholder(frame: &mut Frame, area: Rect, theme: &Theme, text: &str) {
         Paragraph::new(Span::styled(text.to_string(), theme.style(Slot::Hint))),
         area,
     );
+}
+
+/// The placeholder of a pane that `feed` fills while it has nothing to
+/// show: `waiting`, or, when the feed has never succeeded and its last
+/// attempt failed, that failure in full, wrapped (missing credentials, a
+/// host that does not resolve: what is wrong and what to do).
+pub fn feed_placeholder(
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    state: &State,
+    feed: Feed,
+    waiting: &str,
+) {
+    let f = state.feed(feed);
+    let Some(error) = f.error.as_deref().filter(|_| f.last_ok.is_none()) else {
+        placeholder(frame, area, theme, waiting);
+        return;
+    };
+    let text = Text::from(vec![
+        Line::from(Span::styled(
+            "cannot load: ".to_string() + &crate::sanitize::line(error),
+            theme.style(Slot::Danger),
+        )),
+        Line::from(Span::styled(
+            format!("retrying ({} failed so far)", f.failures),
+            theme.style(Slot::Hint),
+        )),
+    ]);
+    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), area);
 }
 
 /// Shorten to `width` columns keeping both ends (`api-7d9f…x2k4q`): pod and
@@ -65,38 +97,7 @@ pub fn truncate(s: &str, width: usize) -> String {
     out
 }
 
-/// Break `s` into lines of at most `width` columns, at spaces where it can
-/// and inside a word where a word alone is too long; nothing is cut off.
-pub fn wrap_words(s: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    let mut w = 0;
-    for word in s.split(' ') {
-        let ww = word.width();
-        if w > 0 && w + 1 + ww <= width {
-            line.push(' ');
-            line.push_str(word);
-            w += 1 + ww;
-            continue;
-        }
-        if w > 0 {
-            lines.push(std::mem::take(&mut line));
-            w = 0;
-        }
-        for c in word.chars() {
-            let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-            if w + cw > width && w > 0 {
-                lines.push(std::mem::take(&mut line));
-                w = 0;
-            }
-            line.push(c);
-            w += cw;
-        }
-    }
-    lines.push(line);
-    lines
-}
+pub use crate::fmt::wrap_words;
 
 pub const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 

@@ -32,9 +32,18 @@ impl Session {
         Session::start_program(env!("CARGO_BIN_EXE_opsdeck"), args, env)
     }
 
+    /// Start with extra environment variables, and without `remove`.
+    pub fn start_without_env(args: &[&str], env: &[(&str, &str)], remove: &[&str]) -> Session {
+        Session::spawn(env!("CARGO_BIN_EXE_opsdeck"), args, env, remove)
+    }
+
     /// Run another program (a shell running opsdeck, say) in the same set-up:
     /// `$OPSDECK` names the binary.
     pub fn start_program(program: &str, args: &[&str], env: &[(&str, &str)]) -> Session {
+        Session::spawn(program, args, env, &[])
+    }
+
+    fn spawn(program: &str, args: &[&str], env: &[(&str, &str)], remove: &[&str]) -> Session {
         let dir = tempfile::tempdir().unwrap();
         let pty = native_pty_system()
             .openpty(PtySize {
@@ -53,6 +62,9 @@ impl Session {
         cmd.env("OPSDECK_DATA_DIR", dir.path().join("data"));
         cmd.env("OPSDECK_STATE_DIR", dir.path().join("state"));
         cmd.cwd(dir.path());
+        for k in remove {
+            cmd.env_remove(k);
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -7,9 +7,10 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::core::Feed;
 use crate::core::State;
 use crate::domain::{Level, LogLine};
-use crate::panes::widgets::{placeholder, truncate_middle};
+use crate::panes::widgets::{feed_placeholder, placeholder, truncate_middle};
 use crate::sanitize;
 use crate::theme::{Slot, Theme};
 
@@ -72,12 +73,18 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let l = &state.logs;
     let visible = l.visible();
     let Some(bottom) = l.bottom() else {
-        let msg = if l.lines.is_empty() {
-            "waiting for log lines…"
+        if l.lines.is_empty() {
+            feed_placeholder(
+                frame,
+                area,
+                theme,
+                state,
+                Feed::Logs,
+                "waiting for log lines…",
+            );
         } else {
-            "no line passes the filters"
-        };
-        placeholder(frame, area, theme, msg);
+            placeholder(frame, area, theme, "no line passes the filters");
+        }
         return;
     };
     let width = usize::from(area.width);

@@ -8,6 +8,16 @@ use crate::domain::{Level, LogLine, LogOrder};
 /// Lines kept in memory; older ones are dropped first.
 pub const MAX_LOG_LINES: usize = 20_000;
 
+/// A source's marker: where its line is (by time) and what it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamMarker {
+    /// The marker line's time (its place in the buffer).
+    pub time: SystemTime,
+    pub lost: u32,
+    /// `None`: resumed.
+    pub retry_at: Option<SystemTime>,
+}
+
 #[derive(Debug, Clone)]
 pub struct LogsView {
     pub lines: VecDeque<LogLine>,
@@ -33,6 +43,8 @@ pub struct LogsView {
     pub order: LogOrder,
     /// Wrap long lines instead of cutting them at the pane's edge.
     pub wrap: bool,
+    /// The marker line of each source whose stream was lost, by source.
+    pub markers: std::collections::BTreeMap<String, StreamMarker>,
 }
 
 impl Default for LogsView {
@@ -52,6 +64,7 @@ impl Default for LogsView {
             lag: std::collections::BTreeMap::new(),
             order: LogOrder::default(),
             wrap: false,
+            markers: std::collections::BTreeMap::new(),
         }
     }
 }

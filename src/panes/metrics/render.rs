@@ -7,10 +7,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::core::Feed;
 use crate::core::State;
 use crate::domain::Health;
 use crate::panes::Pane;
-use crate::panes::widgets::{health_slot, placeholder, sparkline, truncate};
+use crate::panes::widgets::{feed_placeholder, health_slot, sparkline, truncate};
 use crate::sanitize;
 use crate::theme::{Slot, Theme};
 
@@ -23,7 +24,14 @@ pub fn title(_state: &State) -> (String, String) {
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let m = &state.metrics;
     if m.series.is_empty() && m.databases.is_empty() {
-        placeholder(frame, area, theme, "waiting for metrics…");
+        feed_placeholder(
+            frame,
+            area,
+            theme,
+            state,
+            Feed::Metrics,
+            "waiting for metrics…",
+        );
         return;
     }
     let name_w = if area.width >= 60 { 22 } else { 13 };

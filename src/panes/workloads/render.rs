@@ -5,10 +5,11 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::widgets::{Cell, Row, Table};
 
+use crate::core::Feed;
 use crate::core::State;
 use crate::domain::Health;
 use crate::panes::Pane;
-use crate::panes::widgets::{health_slot, placeholder, truncate_middle};
+use crate::panes::widgets::{feed_placeholder, health_slot, placeholder, truncate_middle};
 use crate::sanitize;
 use crate::theme::{Slot, Theme};
 
@@ -48,12 +49,18 @@ pub fn title(state: &State) -> (String, String) {
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let rows = state.workloads.shown();
     if rows.is_empty() {
-        let msg = if state.workloads.rows.is_empty() {
-            "waiting for workloads…"
+        if state.workloads.rows.is_empty() {
+            feed_placeholder(
+                frame,
+                area,
+                theme,
+                state,
+                Feed::Workloads,
+                "waiting for workloads…",
+            );
         } else {
-            "no workload matches the filter"
-        };
-        placeholder(frame, area, theme, msg);
+            placeholder(frame, area, theme, "no workload matches the filter");
+        }
         return;
     }
     let wide = area.width >= 70;

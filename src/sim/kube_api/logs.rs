@@ -82,6 +82,8 @@ struct LogRequest {
     timestamps: bool,
     tail: Option<usize>,
     since: Option<Duration>,
+    /// `sinceTime` (RFC 3339): lines at or after it.
+    since_time: Option<SystemTime>,
     limit_bytes: Option<usize>,
 }
 
@@ -101,6 +103,9 @@ impl LogRequest {
             timestamps: p.flag("timestamps"),
             tail: p.number("tailLines").map(|n| n as usize),
             since: p.number("sinceSeconds").map(Duration::from_secs),
+            since_time: p
+                .get("sinceTime")
+                .and_then(|t| humantime::parse_rfc3339_weak(t).ok()),
             limit_bytes: p.number("limitBytes").map(|n| n as usize),
         }
     }
@@ -146,7 +151,12 @@ impl LogRequest {
             .find(|p| p.meta.name == self.name && p.meta.namespace == self.ns)
             .ok_or_else(|| ApiError::not_found("", "pods", &self.name))?;
         let window = self.window(p)?;
-        let from = self.since.and_then(|s| now.checked_sub(s));
+        // As the API server: sinceSeconds counts back from now, sinceTime is
+        // a time; either cuts the lines before it.
+        let from = self
+            .since
+            .and_then(|s| now.checked_sub(s))
+            .or(self.since_time);
         let mut lines: Vec<&LogLine> = all
             .iter()
             .filter(|l| l.source == self.name && window.contains(l.time))
