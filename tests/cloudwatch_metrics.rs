@@ -456,3 +456,52 @@ async fn nothing_listening_is_unreachable() {
         Err(SourceError::Unreachable(_))
     ));
 }
+
+/// An alarm's detail: its state word, reason, threshold and history.
+#[tokio::test]
+async fn alarm_detail_says_state_reason_threshold_and_history() {
+    use opsdeck::aws::describe::AwsDescriber;
+    use opsdeck::domain::DetailTarget;
+    use opsdeck::source::Describer;
+    let moto = Moto::start();
+    let client = client(&moto).await;
+    put_alarm(&client, "shop-checkout-cpu", "AWS/ECS", "CPUUtilization").await;
+    set_state(
+        &client,
+        "shop-checkout-cpu",
+        StateValue::Alarm,
+        "Threshold Crossed: 1 datapoint [97.0] was >= 90.0",
+    )
+    .await;
+    let cfg = moto.sdk_config().await;
+    let d = AwsDescriber {
+        ecs: aws_sdk_ecs::Client::new(&cfg),
+        elb: aws_sdk_elasticloadbalancingv2::Client::new(&cfg),
+        cloudwatch: client.clone(),
+    };
+    let detail = d
+        .describe(&DetailTarget::Alarm {
+            name: "shop-checkout-cpu".into(),
+        })
+        .await
+        .expect("describe alarm");
+    let text = detail.plain_lines().join("\n");
+    for needle in [
+        "state: ALARM",
+        "reason: Threshold Crossed: 1 datapoint [97.0] was >= 90.0",
+        "metric: AWS/ECS CPUUtilization (Average)",
+        "threshold: GreaterThanOrEqualToThreshold 90 for 1 period(s) of 60s",
+        "History (newest first)",
+    ] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+    let missing = d
+        .describe(&DetailTarget::Alarm {
+            name: "no-such-alarm".into(),
+        })
+        .await;
+    assert!(matches!(
+        missing,
+        Err(opsdeck::source::SourceError::NotFound(_))
+    ));
+}

@@ -467,3 +467,67 @@ async fn unknown_credentials_are_forbidden() {
         "{err:?}"
     );
 }
+
+/// The service and task detail views over the real protocol: the task
+/// definition's image, the deployment with its counts, target health per
+/// target, the events; a task's containers and status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_and_task_detail_come_from_describe_calls() {
+    use opsdeck::aws::describe::AwsDescriber;
+    use opsdeck::domain::DetailTarget;
+    use opsdeck::source::Describer;
+    let moto = Moto::start();
+    let client = client(&moto).await;
+    let tasks = estate(&moto, &client).await;
+    let cfg = moto.sdk_config().await;
+    let d = AwsDescriber {
+        ecs: client.clone(),
+        elb: elbv2::Client::new(&cfg),
+        cloudwatch: aws_sdk_cloudwatch::Client::new(&cfg),
+    };
+    let svc = DetailTarget::Workload(WorkloadRef::new(
+        WorkloadKind::EcsService,
+        "prod",
+        "checkout",
+    ));
+    let detail = d.describe(&svc).await.expect("describe service");
+    let text = detail.plain_lines().join("\n");
+    for needle in [
+        "task definition: checkout:2",
+        "checkout: checkout:1.1",
+        "Deployments",
+        "PRIMARY",
+        "Target health (checkout",
+        "10.0.0.5",
+        "autoscaling: not queried",
+        "Events (newest first)",
+    ] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+    let task = DetailTarget::Workload(WorkloadRef::new(WorkloadKind::EcsTask, "prod", &tasks[0]));
+    let detail = d.describe(&task).await.expect("describe task");
+    let text = detail.plain_lines().join("\n");
+    for needle in [
+        "task definition: checkout:2",
+        "last status:",
+        "desired status: RUNNING",
+        "Container checkout",
+        "image: checkout:1.1",
+    ] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+    assert_eq!(
+        detail.links,
+        vec![DetailTarget::Workload(WorkloadRef::new(
+            WorkloadKind::EcsService,
+            "prod",
+            "checkout"
+        ))],
+        "a service's task links back to its service"
+    );
+    let missing = DetailTarget::Workload(WorkloadRef::new(WorkloadKind::EcsTask, "prod", "nope"));
+    assert!(matches!(
+        d.describe(&missing).await,
+        Err(SourceError::NotFound(_))
+    ));
+}

@@ -9,6 +9,7 @@
 //! [`SourceError`](crate::source::SourceError)s.
 
 pub mod config;
+pub mod describe;
 pub mod ecs;
 pub mod error;
 pub mod insights;

@@ -10,6 +10,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2 as elbv2;
 
+use super::describe::AwsDescriber;
+
 use super::config::AwsSettings;
 use super::ecs::{EcsExecutor, EcsWorkloads};
 use super::error::map_sdk_error;
@@ -33,6 +35,7 @@ pub async fn open(opts: &AwsOptions, settings: &AwsSettings) -> Result<Backends,
     let endpoint_override = opts.endpoint_url.is_some() || config.endpoint_url().is_some();
     super::region::check(&region, endpoint_override).map_err(SourceError::Other)?;
     let ecs = aws_sdk_ecs::Client::new(&config);
+    let describe_ecs = ecs.clone();
     let workloads = EcsWorkloads::new(ecs.clone(), &region, settings.clusters.clone())
         .with_target_health(elbv2::Client::new(&config));
 
@@ -99,7 +102,11 @@ pub async fn open(opts: &AwsOptions, settings: &AwsSettings) -> Result<Backends,
         })),
         history: None,
         queries,
-        describer: None,
+        describer: Some(Arc::new(AwsDescriber {
+            ecs: describe_ecs,
+            elb: elbv2::Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+        })),
     })
 }
 

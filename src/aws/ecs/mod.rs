@@ -21,6 +21,6 @@ mod target_health;
 mod workloads;
 
 pub use executor::{EcsExecutor, STOP_REASON};
-pub use rows::{service_to_workload, task_to_workload};
+pub use rows::{last_segment, service_to_workload, task_to_workload};
 pub use target_health::TargetHealth;
 pub use workloads::{EcsWorkloads, ecs_backends};

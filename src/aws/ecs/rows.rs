@@ -142,7 +142,7 @@ pub(super) fn count(n: i32) -> u32 {
 }
 
 /// `arn:aws:ecs:us-east-1:123:task/prod/abc` -> `abc`; a plain name stays.
-pub(super) fn last_segment(arn: &str) -> &str {
+pub fn last_segment(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
