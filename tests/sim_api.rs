@@ -764,6 +764,29 @@ async fn pod_logs_tail_timestamps_previous_and_follow() {
     );
     let wrong = get(&s, &format!("{PODS}/{healthy}/log?container=nope")).await;
     assert_eq!(wrong.status, 400);
+    // PodLogOptions are validated as the API server does.
+    let both = get(
+        &s,
+        &format!("{PODS}/{healthy}/log?sinceSeconds=10&sinceTime=2026-01-01T00:00:00Z"),
+    )
+    .await;
+    assert_eq!(both.status, 422);
+    assert_eq!(
+        both.json()["message"],
+        format!(
+            "PodLogOptions \"{healthy}\" is invalid: sinceSeconds: Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified"
+        )
+    );
+    let zero = get(&s, &format!("{PODS}/{healthy}/log?sinceSeconds=0")).await;
+    assert_eq!(zero.status, 422);
+    let garbage = get(&s, &format!("{PODS}/{healthy}/log?sinceTime=yesterday")).await;
+    assert_eq!(garbage.status, 400);
+    assert!(
+        garbage.json()["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("parsing time \"yesterday\"")
+    );
     let (status, mut follow) = stream(
         &s,
         Req::new(

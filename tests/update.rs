@@ -2572,3 +2572,25 @@ fn describe_with_nothing_selected_says_so() {
             .contains("nothing to describe")
     );
 }
+
+#[test]
+fn stopped_members_come_after_the_live_ones_of_their_group() {
+    let mut s = state();
+    let mut stopped = owned(
+        row(WorkloadKind::EcsTask, "0-stopped", 0, 1, Health::Critical),
+        "checkout",
+    );
+    stopped.status = "STOPPED".into();
+    update(
+        &mut s,
+        Msg::Workloads(vec![
+            row(WorkloadKind::EcsService, "checkout", 1, 2, Health::Warn),
+            stopped,
+            owned(
+                row(WorkloadKind::EcsTask, "9-running", 1, 1, Health::Ok),
+                "checkout",
+            ),
+        ]),
+    );
+    assert_eq!(names(&s), ["checkout", "9-running", "0-stopped"]);
+}

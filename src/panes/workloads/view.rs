@@ -168,8 +168,16 @@ impl WorkloadsView {
                 !kids.is_empty()
             }
         });
+        // Members that are on their way out (stopped tasks, terminating
+        // pods) come after the live ones, whatever the sort.
+        let ending = |w: &Workload| {
+            matches!(
+                w.status.as_str(),
+                "STOPPED" | "DEPROVISIONING" | "STOPPING" | "Terminating" | "Succeeded"
+            )
+        };
         for (_, kids) in &mut groups {
-            kids.sort_by(|a, b| cmp(a, b));
+            kids.sort_by(|a, b| ending(a).cmp(&ending(b)).then_with(|| cmp(a, b)));
         }
         groups.sort_by(|a, b| {
             let by_health = if self.sort == SortKey::Health {

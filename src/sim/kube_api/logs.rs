@@ -92,9 +92,37 @@ struct LogRequest {
 type Snapshot = (String, u64, Window, u32);
 
 impl LogRequest {
-    fn of(call: &Call, name: &str) -> LogRequest {
+    /// The request, validated as the API server validates PodLogOptions.
+    fn of(call: &Call, name: &str) -> Result<LogRequest, ApiError> {
         let p = &call.params;
-        LogRequest {
+        let since_time = match p.get("sinceTime") {
+            None => None,
+            Some(t) => Some(humantime::parse_rfc3339_weak(t).map_err(|_| {
+                ApiError::bad_request(format!(
+                    "parsing time \"{t}\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \"{t}\" as \"2006\""
+                ))
+            })?),
+        };
+        let since = p.number("sinceSeconds");
+        if since.is_some() && since_time.is_some() {
+            return Err(ApiError::invalid(
+                "PodLogOptions",
+                "",
+                name,
+                "sinceSeconds",
+                "Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified",
+            ));
+        }
+        if since == Some(0) {
+            return Err(ApiError::invalid(
+                "PodLogOptions",
+                "",
+                name,
+                "sinceSeconds",
+                "Invalid value: 0: must be greater than 0",
+            ));
+        }
+        Ok(LogRequest {
             ns: call.target.namespace.clone().unwrap_or_default(),
             name: name.to_string(),
             container: p.get("container").map(str::to_string),
@@ -102,12 +130,10 @@ impl LogRequest {
             follow: p.flag("follow"),
             timestamps: p.flag("timestamps"),
             tail: p.number("tailLines").map(|n| n as usize),
-            since: p.number("sinceSeconds").map(Duration::from_secs),
-            since_time: p
-                .get("sinceTime")
-                .and_then(|t| humantime::parse_rfc3339_weak(t).ok()),
+            since: since.map(Duration::from_secs),
+            since_time,
             limit_bytes: p.number("limitBytes").map(|n| n as usize),
-        }
+        })
     }
 
     /// The window of the container instance asked for: the current one, or
@@ -182,7 +208,7 @@ impl LogRequest {
 }
 
 pub(crate) fn serve(api: Arc<Api>, call: &Call, name: &str) -> Result<Response, ApiError> {
-    let req = LogRequest::of(call, name);
+    let req = LogRequest::of(call, name)?;
     let (text, cursor, window, restarts) = api.world(|w| req.read(w))?;
     let (tx, resp) = channel_body("text/plain");
     let follow = req.follow && !req.previous && window.to.is_none();
