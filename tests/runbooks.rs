@@ -177,6 +177,7 @@ fn row(
         owner: owner.map(str::to_string),
         revision: None,
         created: t0(),
+        uid: None,
     }
 }
 

@@ -766,6 +766,7 @@ fn workloads_ready_column_fits_large_counts_and_folded_groups_count_members() {
         owner: None,
         revision: Some(7),
         created: t0(),
+        uid: None,
     }];
     for i in 0..3 {
         let mut pod = rows[0].clone();

@@ -49,6 +49,7 @@ fn render_all(
             owner: None,
             revision: None,
             created: now,
+            uid: None,
         }]),
     );
     update(&mut s, Msg::Logs(lines));

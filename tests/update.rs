@@ -40,6 +40,7 @@ fn row(kind: WorkloadKind, name: &str, ready: u32, desired: u32, health: Health)
         owner: None,
         revision: None,
         created: t0() - Duration::from_secs(3600),
+        uid: None,
     }
 }
 
@@ -2593,4 +2594,47 @@ fn stopped_members_come_after_the_live_ones_of_their_group() {
         ]),
     );
     assert_eq!(names(&s), ["checkout", "9-running", "0-stopped"]);
+}
+
+#[test]
+fn a_pod_recreated_under_the_same_name_is_not_the_one_chosen() {
+    let mut s = state();
+    let with_uid = |uid: &str| {
+        let mut w = row(WorkloadKind::Pod, "db-0", 1, 1, Health::Ok);
+        w.uid = Some(uid.into());
+        w
+    };
+    let deployment = row(WorkloadKind::Deployment, "api", 3, 3, Health::Ok);
+    update(
+        &mut s,
+        Msg::Workloads(vec![deployment.clone(), with_uid("uid-1")]),
+    );
+    key(&mut s, '1');
+    select(&mut s, "db-0");
+    // The same uid: still the chosen object.
+    update(
+        &mut s,
+        Msg::Workloads(vec![deployment.clone(), with_uid("uid-1")]),
+    );
+    assert_eq!(
+        s.workloads.selected_row().map(|w| w.id.name.as_str()),
+        Some("db-0")
+    );
+    // Deleted and recreated by its StatefulSet: same name, new uid.
+    update(
+        &mut s,
+        Msg::Workloads(vec![deployment.clone(), with_uid("uid-2")]),
+    );
+    assert!(s.workloads.selected_row().is_none(), "actions are refused");
+    let (_, title) = opsdeck::panes::workloads::title(&s);
+    assert!(title.starts_with("gone: pod db-0"), "{title}");
+    assert!(key(&mut s, 'x').is_empty(), "delete is refused");
+    // It stays gone on later refreshes until the user chooses a row.
+    update(&mut s, Msg::Workloads(vec![deployment, with_uid("uid-2")]));
+    assert!(s.workloads.selected_row().is_none());
+    select(&mut s, "db-0");
+    assert_eq!(
+        s.workloads.selected_row().and_then(|w| w.uid.as_deref()),
+        Some("uid-2")
+    );
 }

@@ -392,6 +392,7 @@ mod tests {
             owner: None,
             revision: None,
             created: SystemTime::UNIX_EPOCH,
+            uid: None,
         }
     }
 

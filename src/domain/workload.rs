@@ -107,4 +107,9 @@ pub struct Workload {
     /// Revision for deployments (ReplicaSet revision) or task definition revision.
     pub revision: Option<u64>,
     pub created: SystemTime,
+    /// The object's identity where the backend has one (Kubernetes
+    /// metadata.uid, the ECS ARN): a new object under the same name has
+    /// another, so a selection pinned to the old one is not moved onto it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
 }

@@ -74,6 +74,7 @@ pub fn service_to_workload(cluster: &str, svc: &Service) -> Workload {
         owner: None,
         revision: task_def.and_then(revision_of),
         created: time_of(svc.created_at()),
+        uid: svc.service_arn().map(str::to_string),
     }
 }
 
@@ -125,6 +126,7 @@ pub fn task_to_workload(cluster: &str, task: &Task) -> Workload {
             .map(str::to_string),
         revision: task.task_definition_arn().and_then(revision_of),
         created: time_of(task.created_at()),
+        uid: task.task_arn().map(str::to_string),
     }
 }
 

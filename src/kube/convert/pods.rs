@@ -251,5 +251,6 @@ pub fn pod_to_workload(pod: &Pod, now: SystemTime) -> Workload {
         owner: pod_owner_name(pod),
         revision: None,
         created: created(meta),
+        uid: meta.uid.clone(),
     }
 }

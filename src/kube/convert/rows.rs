@@ -111,6 +111,7 @@ pub fn deployment_to_workload(d: &Deployment, rss: &[&ReplicaSet], _now: SystemT
         owner: None,
         revision,
         created: created(meta),
+        uid: meta.uid.clone(),
     }
 }
 

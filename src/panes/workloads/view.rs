@@ -46,6 +46,9 @@ pub struct WorkloadsView {
     /// The object the cursor is on. Refreshes, sorting and filtering move
     /// the cursor to follow it, never the other way round.
     pub pinned: Option<WorkloadRef>,
+    /// The pinned object's uid or ARN when the backend gives one: an object
+    /// recreated under the same name (a StatefulSet's pod) is another one.
+    pub pinned_uid: Option<String>,
     /// The pinned object is no longer delivered (deleted, replaced): the
     /// pane says so and actions on it are refused until another row is chosen.
     pub gone: Option<WorkloadRef>,
@@ -76,6 +79,7 @@ impl Default for WorkloadsView {
             reverse: false,
             selected: 0,
             pinned: None,
+            pinned_uid: None,
             gone: None,
             collapsed: std::collections::BTreeSet::new(),
             marked: std::collections::BTreeSet::new(),
@@ -266,6 +270,7 @@ impl WorkloadsView {
         let visible = self.visible();
         let i = i.min(visible.len().saturating_sub(1));
         let id = visible.get(i).map(|w| w.id.clone());
+        self.pinned_uid = visible.get(i).and_then(|w| w.uid.clone());
         self.selected = i;
         self.pinned = id;
         self.gone = None;
@@ -282,6 +287,13 @@ impl WorkloadsView {
             // Nothing chosen yet: the cursor stays where it is.
             None => (self.selected.min(last), None, None),
             Some(id) => match visible.iter().position(|w| &w.id == id) {
+                // The same name, but another object: the chosen one is gone.
+                Some(i)
+                    if self.gone.as_ref() == Some(id)
+                        || matches!((&self.pinned_uid, &visible[i].uid), (Some(a), Some(b)) if a != b) =>
+                {
+                    (i, Some(id.clone()), Some(id.clone()))
+                }
                 Some(i) => (i, Some(id.clone()), None),
                 // Folded into its group: the cursor goes to the group.
                 None if self.rows.iter().any(|w| &w.id == id) => {
@@ -296,6 +308,16 @@ impl WorkloadsView {
                 None => (self.selected.min(last), Some(id.clone()), Some(id.clone())),
             },
         };
+        let uid = if gone.is_none() {
+            pinned
+                .as_ref()
+                .and_then(|p| visible.iter().find(|w| &w.id == p))
+                .and_then(|w| w.uid.clone())
+        } else {
+            self.pinned_uid.clone()
+        };
+        drop(visible);
+        self.pinned_uid = uid;
         self.selected = selected;
         self.pinned = pinned;
         self.gone = gone;

@@ -116,6 +116,7 @@ impl World {
             owner: None,
             revision: Some(svc.task_revision),
             created: svc.deployments.first().map_or(self.start, |d| d.created),
+            uid: Some(svc.arn.clone()),
         }
     }
 }
@@ -152,5 +153,6 @@ fn task_row(svc: &EcsService, t: &EcsTask) -> Workload {
         owner: Some(svc.name.clone()),
         revision: Some(t.task_revision),
         created: t.created,
+        uid: Some(t.arn.clone()),
     }
 }
