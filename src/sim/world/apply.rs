@@ -39,9 +39,9 @@ impl World {
                     }
                 }
                 if target.kind == WorkloadKind::EcsService {
-                    self.roll_back_service(target, Some(to), now)
+                    self.roll_back_service(target, to, &resolved, now)
                 } else {
-                    self.roll_back_deployment(target, Some(to))
+                    self.roll_back_deployment(target, to, &resolved)
                 }
             }
             Change::RolloutRestart { target } => self.restart_deployment(target, now),

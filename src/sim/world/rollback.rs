@@ -94,34 +94,15 @@ impl World {
         ))
     }
 
-    /// An ECS service back to a task definition revision (the one before
-    /// the current one by default), as a new deployment.
+    /// An ECS service to task definition revision `to` (resolved by
+    /// [`World::rollback_plan`]), as a new deployment.
     pub(super) fn roll_back_service(
         &mut self,
         target: &WorkloadRef,
-        to_revision: Option<u64>,
+        to: u64,
+        plan: &RollbackPlan,
         now: SystemTime,
     ) -> Result<ChangeOutcome, SourceError> {
-        self.check_scope(target, CLUSTER)?;
-        let current = self
-            .ecs
-            .service(&target.name)
-            .map(|s| s.task_revision)
-            .ok_or_else(|| not_found(target))?;
-        let to = match to_revision {
-            Some(r) if r == current => {
-                return Err(SourceError::Blocked(format!(
-                    "{target} already runs revision {r}"
-                )));
-            }
-            Some(r) => r,
-            None if current > 1 => current - 1,
-            None => {
-                return Err(SourceError::Blocked(format!(
-                    "{target} has no revision before {current}"
-                )));
-            }
-        };
         let id = self
             .ecs
             .deploy(&mut self.rng, &target.name, Some(to), now)
@@ -129,52 +110,30 @@ impl World {
         Ok(ChangeOutcome {
             summary: format!("rolled {target} back to revision {to}"),
             details: vec![
-                format!("was revision {current}"),
+                format!("was revision {}", plan.from_revision),
                 format!("deployment {id}"),
             ],
         })
     }
 
-    /// A deployment's template back to a ReplicaSet's (the previous
-    /// revision by default), as `kubectl rollout undo` does.
+    /// A deployment's template back to the ReplicaSet of revision `rev`
+    /// (resolved by [`World::rollback_plan`]), as `kubectl rollout undo` does.
     pub(super) fn roll_back_deployment(
         &mut self,
         target: &WorkloadRef,
-        to_revision: Option<u64>,
+        rev: u64,
+        plan: &RollbackPlan,
     ) -> Result<ChangeOutcome, SourceError> {
-        self.expect_kind(target, WorkloadKind::Deployment)?;
-        self.check_scope(target, NAMESPACE)?;
         let d = self
             .k8s
             .deployment(&target.name)
             .ok_or_else(|| not_found(target))?;
-        let current = d.revision();
-        let mut history: Vec<(u64, PodTemplate)> = self
+        let template: PodTemplate = self
             .k8s
             .replica_sets_of(&d.meta.uid)
-            .map(|rs| (rs.revision(), rs.template.clone()))
-            .collect();
-        history.sort_by_key(|(r, _)| *r);
-        let (rev, template) = match to_revision {
-            Some(r) => history
-                .iter()
-                .find(|(h, _)| *h == r)
-                .cloned()
-                .ok_or_else(|| SourceError::NotFound(format!("revision {r} of {target}")))?,
-            None => history
-                .iter()
-                .rev()
-                .find(|(h, _)| *h < current)
-                .cloned()
-                .ok_or_else(|| {
-                    SourceError::Other(format!("{target} has no previous revision to roll back to"))
-                })?,
-        };
-        if rev == current {
-            return Err(SourceError::Other(format!(
-                "{target} is already at revision {rev}"
-            )));
-        }
+            .find(|rs| rs.revision() == rev)
+            .map(|rs| rs.template.clone())
+            .ok_or_else(|| SourceError::NotFound(format!("revision {rev} of {target}")))?;
         let image = template.image.clone();
         let rv = self.k8s.next_rv();
         let d = self
@@ -187,7 +146,7 @@ impl World {
         Ok(ChangeOutcome {
             summary: format!(
                 "rolled back {target} to revision {rev} (becomes revision {})",
-                current + 1
+                plan.from_revision + 1
             ),
             details: vec![format!("template from revision {rev}: image {image}")],
         })
