@@ -178,6 +178,7 @@ fn row(
         revision: None,
         created: t0(),
         uid: None,
+        image: None,
     }
 }
 

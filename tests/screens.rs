@@ -767,6 +767,7 @@ fn workloads_ready_column_fits_large_counts_and_folded_groups_count_members() {
         revision: Some(7),
         created: t0(),
         uid: None,
+        image: Some("registry.example.com/shop/api:1.9.0".into()),
     }];
     for i in 0..3 {
         let mut pod = rows[0].clone();
@@ -791,6 +792,15 @@ fn workloads_ready_column_fits_large_counts_and_folded_groups_count_members() {
     assert!(
         wide.contains("REV") && wide.contains("LAST REASON"),
         "{wide}"
+    );
+    // Zoomed, the images too.
+    assert!(!wide.contains("IMAGE"), "{wide}");
+    key(&mut s, 'z');
+    let zoomed = text(&draw(&s, &theme, 200, 60));
+    assert!(zoomed.contains("IMAGE"), "{zoomed}");
+    assert!(
+        zoomed.contains("registry.example.com/shop/api:1.9.0"),
+        "{zoomed}"
     );
 }
 
@@ -1143,4 +1153,81 @@ fn missing_aws_credentials_are_explained_inside_the_panes_80x24() {
     let (x, y) = find(&buf, "cannot load: ecs: forbidden").unwrap();
     assert_eq!(buf[(x, y)].fg, colour(theme.style(Slot::Danger).fg));
     insta::assert_snapshot!(screen);
+}
+
+/// A CloudWatch alarm's detail (as `opsdeck aws` builds it from
+/// DescribeAlarms and DescribeAlarmHistory) at 80x24 and 160x48; and an ECS
+/// task's at 160x48.
+#[test]
+fn alarm_and_task_detail_80x24_and_160x48() {
+    use aws_sdk_cloudwatch::primitives::DateTime;
+    use aws_sdk_cloudwatch::types::{
+        AlarmHistoryItem, ComparisonOperator, MetricAlarm, StateValue, Statistic,
+    };
+    use opsdeck::domain::{DetailTarget, WorkloadKind, WorkloadRef};
+    let alarm = MetricAlarm::builder()
+        .alarm_name("checkout-5xx-high")
+        .state_value(StateValue::Alarm)
+        .state_reason("Threshold Crossed: 3 out of the last 3 datapoints [12.5, 9.1, 7.7] were greater than or equal to the threshold (5.0)")
+        .state_updated_timestamp(DateTime::from_secs(1_800_000_000))
+        .namespace("AWS/ApplicationELB")
+        .metric_name("HTTPCode_Target_5XX_Count")
+        .statistic(Statistic::Sum)
+        .threshold(5.0)
+        .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
+        .evaluation_periods(3)
+        .period(60)
+        .build();
+    let history = vec![
+        AlarmHistoryItem::builder()
+            .timestamp(DateTime::from_secs(1_800_000_000))
+            .history_summary("Alarm updated from OK to ALARM")
+            .build(),
+    ];
+    let detail = opsdeck::aws::describe::alarm_detail(&alarm, Ok(history));
+    let target = DetailTarget::Alarm {
+        name: "checkout-5xx-high".into(),
+    };
+    let theme = Theme::shipped("default").unwrap();
+    for (w, h) in [(80, 24), (160, 48)] {
+        let s = with_detail(
+            state_for(Scenario::EcsUnhealthy),
+            w,
+            h,
+            target.clone(),
+            Ok(detail.clone()),
+        );
+        let screen = text(&draw(&s, &theme, w, h));
+        for needle in [
+            "alarm checkout-5xx-high",
+            "ALARM",
+            "Threshold Crossed",
+            "from OK to ALARM",
+        ] {
+            assert!(
+                screen.contains(needle),
+                "{needle} missing at {w}x{h}:\n{screen}"
+            );
+        }
+        insta::assert_snapshot!(format!("alarm_detail_{w}x{h}"), screen);
+    }
+    let mut world = World::new(Scenario::EcsUnhealthy, 42, t0());
+    world.step(Duration::from_secs(12 * 60));
+    let svc = DetailTarget::Workload(WorkloadRef::new(
+        WorkloadKind::EcsService,
+        "prod",
+        "checkout",
+    ));
+    let task = world.describe_ecs(&svc).unwrap().links[0].clone();
+    let task_detail = world.describe_ecs(&task).unwrap();
+    let s = with_detail(
+        state_for(Scenario::EcsUnhealthy),
+        160,
+        48,
+        task,
+        Ok(task_detail),
+    );
+    let screen = text(&draw(&s, &theme, 160, 48));
+    assert!(screen.contains("stopped reason"), "{screen}");
+    insta::assert_snapshot!("ecs_task_detail_160x48", screen);
 }

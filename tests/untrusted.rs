@@ -50,6 +50,7 @@ fn render_all(
             revision: None,
             created: now,
             uid: None,
+            image: None,
         }]),
     );
     update(&mut s, Msg::Logs(lines));

@@ -41,6 +41,7 @@ fn row(kind: WorkloadKind, name: &str, ready: u32, desired: u32, health: Health)
         revision: None,
         created: t0() - Duration::from_secs(3600),
         uid: None,
+        image: None,
     }
 }
 

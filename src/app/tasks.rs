@@ -393,6 +393,7 @@ mod tests {
             revision: None,
             created: SystemTime::UNIX_EPOCH,
             uid: None,
+            image: None,
         }
     }
 

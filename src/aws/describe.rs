@@ -339,37 +339,7 @@ impl AwsDescriber {
             .metric_alarms()
             .first()
             .ok_or_else(|| SourceError::NotFound(format!("alarm {name}")))?;
-        let state = a.state_value().map_or("-", |s| s.as_str()).to_string();
-        let tone = match state.as_str() {
-            "OK" => Tone::Ok,
-            "ALARM" => Tone::Bad,
-            _ => Tone::Warn,
-        };
-        let mut main = DetailSection::new("Alarm");
-        main.push(DetailRow::toned("state", state, tone));
-        main.field("since", when(a.state_updated_timestamp()));
-        main.field("reason", a.state_reason().unwrap_or("-"));
-        main.field(
-            "metric",
-            format!(
-                "{} {} ({})",
-                a.namespace().unwrap_or("-"),
-                a.metric_name().unwrap_or("-"),
-                a.statistic().map_or("-", |s| s.as_str())
-            ),
-        );
-        main.field(
-            "threshold",
-            format!(
-                "{} {} for {} period(s) of {}s",
-                a.comparison_operator().map_or("-", |c| c.as_str()),
-                a.threshold().map_or("-".into(), |t| t.to_string()),
-                a.evaluation_periods().unwrap_or(0),
-                a.period().unwrap_or(0)
-            ),
-        );
-        let mut history = DetailSection::new("History (newest first)");
-        match self
+        let history = self
             .cloudwatch
             .describe_alarm_history()
             .alarm_name(name)
@@ -377,28 +347,65 @@ impl AwsDescriber {
             .max_records(10)
             .send()
             .await
-        {
-            Ok(h) => {
-                for item in h.alarm_history_items() {
-                    history.push(DetailRow::text(format!(
-                        "{} {}",
-                        when(item.timestamp()),
-                        item.history_summary().unwrap_or("")
-                    )));
-                }
-                if history.rows.is_empty() {
-                    history.push(DetailRow::text("no state changes recorded"));
-                }
+            .map(|h| h.alarm_history_items().to_vec())
+            .map_err(|e| map_sdk_error("alarm history", e).to_string());
+        Ok(alarm_detail(a, history))
+    }
+}
+
+/// An alarm's detail view from DescribeAlarms and DescribeAlarmHistory.
+pub fn alarm_detail(
+    a: &aws_sdk_cloudwatch::types::MetricAlarm,
+    history: Result<Vec<aws_sdk_cloudwatch::types::AlarmHistoryItem>, String>,
+) -> Detail {
+    let state = a.state_value().map_or("-", |s| s.as_str()).to_string();
+    let tone = match state.as_str() {
+        "OK" => Tone::Ok,
+        "ALARM" => Tone::Bad,
+        _ => Tone::Warn,
+    };
+    let mut main = DetailSection::new("Alarm");
+    main.push(DetailRow::toned("state", state, tone));
+    main.field("since", when(a.state_updated_timestamp()));
+    main.field("reason", a.state_reason().unwrap_or("-"));
+    main.field(
+        "metric",
+        format!(
+            "{} {} ({})",
+            a.namespace().unwrap_or("-"),
+            a.metric_name().unwrap_or("-"),
+            a.statistic().map_or("-", |s| s.as_str())
+        ),
+    );
+    main.field(
+        "threshold",
+        format!(
+            "{} {} for {} period(s) of {}s",
+            a.comparison_operator().map_or("-", |c| c.as_str()),
+            a.threshold().map_or("-".into(), |t| t.to_string()),
+            a.evaluation_periods().unwrap_or(0),
+            a.period().unwrap_or(0)
+        ),
+    );
+    let mut section = DetailSection::new("History (newest first)");
+    match history {
+        Ok(items) => {
+            for item in &items {
+                section.push(DetailRow::text(format!(
+                    "{} {}",
+                    when(item.timestamp()),
+                    item.history_summary().unwrap_or("")
+                )));
             }
-            Err(e) => history.push(DetailRow::text_toned(
-                map_sdk_error("alarm history", e).to_string(),
-                Tone::Warn,
-            )),
+            if section.rows.is_empty() {
+                section.push(DetailRow::text("no state changes recorded"));
+            }
         }
-        Ok(Detail {
-            sections: vec![main, history],
-            yaml: None,
-            links: Vec::new(),
-        })
+        Err(e) => section.push(DetailRow::text_toned(e, Tone::Warn)),
+    }
+    Detail {
+        sections: vec![main, section],
+        yaml: None,
+        links: Vec::new(),
     }
 }

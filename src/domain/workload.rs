@@ -112,4 +112,7 @@ pub struct Workload {
     /// another, so a selection pinned to the old one is not moved onto it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
+    /// The container images it runs (`api:1.8.3, envoy:1.30`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
 }

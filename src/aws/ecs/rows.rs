@@ -75,6 +75,7 @@ pub fn service_to_workload(cluster: &str, svc: &Service) -> Workload {
         revision: task_def.and_then(revision_of),
         created: time_of(svc.created_at()),
         uid: svc.service_arn().map(str::to_string),
+        image: None,
     }
 }
 
@@ -127,6 +128,7 @@ pub fn task_to_workload(cluster: &str, task: &Task) -> Workload {
         revision: task.task_definition_arn().and_then(revision_of),
         created: time_of(task.created_at()),
         uid: task.task_arn().map(str::to_string),
+        image: None,
     }
 }
 

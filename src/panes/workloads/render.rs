@@ -78,12 +78,28 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .max(5);
     let (mut status_w, restarts_w, age_w) = if wide { (18, 8, 4) } else { (10, 3, 3) };
     let (rev_w, reason_w) = if extra { (4, 22) } else { (0, 0) };
+    // Wider still (a zoomed pane), the images.
+    let with_image = area.width >= 150;
+    // As wide as the widest image, up to 48 columns.
+    let image_w = if with_image {
+        rows.iter()
+            .filter_map(|s| s.row.image.as_deref())
+            .map(unicode_width::UnicodeWidthStr::width)
+            .max()
+            .unwrap_or(5)
+            .clamp(5, 48)
+    } else {
+        0
+    };
     // Columns other than the name take this much, with the one-column
     // spacing between every two columns.
     let fixed = |status_w: usize| {
         let mut f = 1 + 1 + 6 + 1 + 1 + ready_w + 1 + status_w + 1 + restarts_w + 1 + age_w;
         if extra {
             f += 1 + rev_w + 1 + reason_w;
+        }
+        if with_image {
+            f += 1 + image_w;
         }
         f
     };
@@ -107,6 +123,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     if extra {
         header_cells.extend(["REV", "LAST REASON"]);
+    }
+    if with_image {
+        header_cells.push("IMAGE");
     }
     let header = Row::new(header_cells).style(theme.style(Slot::Header));
     let body = rows
@@ -177,6 +196,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     .style(hs),
                 );
             }
+            if with_image {
+                cells.push(Cell::from(truncate_middle(
+                    &sanitize::line(w.image.as_deref().unwrap_or("")),
+                    image_w,
+                )));
+            }
             let row = Row::new(cells);
             if i == sel && state.focus == Pane::WORKLOADS && state.workloads.gone.is_none() {
                 row.style(theme.style(Slot::Selection))
@@ -196,6 +221,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if extra {
         widths.push(Constraint::Length(rev_w as u16));
         widths.push(Constraint::Length(reason_w as u16));
+    }
+    if with_image {
+        widths.push(Constraint::Length(image_w as u16));
     }
     frame.render_widget(
         Table::new(body, widths).header(header).column_spacing(1),

@@ -117,6 +117,7 @@ impl World {
             revision: Some(svc.task_revision),
             created: svc.deployments.first().map_or(self.start, |d| d.created),
             uid: Some(svc.arn.clone()),
+            image: None,
         }
     }
 }
@@ -154,5 +155,6 @@ fn task_row(svc: &EcsService, t: &EcsTask) -> Workload {
         revision: Some(t.task_revision),
         created: t.created,
         uid: Some(t.arn.clone()),
+        image: None,
     }
 }
