@@ -234,7 +234,7 @@ impl RoutingExecutor {
             Change::Scale { target, .. }
             | Change::RolloutUndo { target, .. }
             | Change::RolloutRestart { target }
-            | Change::DeletePod { target }
+            | Change::DeletePod { target, .. }
             | Change::StopTask { target }
             | Change::ForceNewDeployment { target } => {
                 if matches!(target.kind, WorkloadKind::Deployment | WorkloadKind::Pod) {
@@ -353,7 +353,8 @@ mod tests {
         );
         assert_eq!(
             run(Change::DeletePod {
-                target: WorkloadRef::new(WorkloadKind::Pod, "shop", "p")
+                target: WorkloadRef::new(WorkloadKind::Pod, "shop", "p"),
+                uid: None,
             })
             .await,
             "kube"

@@ -718,6 +718,7 @@ mod live {
             .executor()
             .execute(&Change::DeletePod {
                 target: WorkloadRef::new(WorkloadKind::Pod, "shop", &victim),
+                uid: None,
             })
             .await
             .unwrap();
@@ -1132,9 +1133,33 @@ mod live {
         .await;
         let count = live_pods_of(&rows, "worker").len();
         let victim = live_pods_of(&rows, "worker")[0].id.name.clone();
+        let uid = live_pods_of(&rows, "worker")[0].uid.clone();
+        assert!(uid.is_some(), "rows carry the pod's uid");
+        // A uid the pod does not have: the server refuses, nothing is deleted.
+        let refused = ex
+            .execute(&Change::DeletePod {
+                target: WorkloadRef::new(WorkloadKind::Pod, "shop", &victim),
+                uid: Some("00000000-0000-0000-0000-000000000000".into()),
+            })
+            .await;
+        assert!(
+            matches!(&refused, Err(SourceError::Blocked(m)) if m.contains("Precondition failed: UID in precondition")),
+            "{refused:?}"
+        );
+        let pods: Api<Pod> = Api::namespaced(backend.client(), "shop");
+        assert!(
+            pods.get(&victim)
+                .await
+                .unwrap()
+                .metadata
+                .deletion_timestamp
+                .is_none(),
+            "a refused delete deletes nothing"
+        );
         let outcome = ex
             .execute(&Change::DeletePod {
                 target: WorkloadRef::new(WorkloadKind::Pod, "shop", &victim),
+                uid,
             })
             .await
             .unwrap();
@@ -1150,6 +1175,7 @@ mod live {
         let again = ex
             .execute(&Change::DeletePod {
                 target: WorkloadRef::new(WorkloadKind::Pod, "shop", "no-such-pod"),
+                uid: None,
             })
             .await;
         assert!(matches!(again, Err(SourceError::NotFound(_))), "{again:?}");
@@ -1172,6 +1198,7 @@ mod live {
         );
         let delete = Change::DeletePod {
             target: WorkloadRef::new(WorkloadKind::Pod, "shop", "api-x"),
+            uid: None,
         };
         let denied = viewer.executor().allowed(&delete).await.unwrap_err();
         assert!(
@@ -1323,6 +1350,7 @@ mod live {
         let preview = ex
             .preview(&Change::DeletePod {
                 target: WorkloadRef::new(WorkloadKind::Pod, "shop", &pod),
+                uid: None,
             })
             .await
             .unwrap();

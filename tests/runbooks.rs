@@ -336,7 +336,8 @@ fn checks_and_actions_against_an_estate() {
     assert_eq!(
         actions[1].to_change(&view),
         Ok(Change::DeletePod {
-            target: WorkloadRef::new(WorkloadKind::Pod, "shop", "api-a-2")
+            target: WorkloadRef::new(WorkloadKind::Pod, "shop", "api-a-2"),
+            uid: None,
         })
     );
     match actions[2].to_change(&view) {

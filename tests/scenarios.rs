@@ -493,6 +493,7 @@ fn missing_targets_are_not_found() {
         },
         Change::DeletePod {
             target: WorkloadRef::new(WorkloadKind::Pod, "shop", "api-xxxxxxxxxx-xxxxx"),
+            uid: None,
         },
         Change::StopTask {
             target: WorkloadRef::new(
@@ -570,6 +571,7 @@ fn actions_behave_like_the_real_ones() {
     let victim = victim.unwrap_or_else(|| panic!("no api pod"));
     w.apply(&Change::DeletePod {
         target: victim.clone(),
+        uid: None,
     })
     .unwrap_or_else(|e| panic!("{e}"));
     w.step(Duration::from_secs(15));

@@ -2319,6 +2319,7 @@ fn marked_pods_are_deleted_together_with_one_confirmation_listing_each() {
     };
     let pod = |n: &str| Change::DeletePod {
         target: WorkloadRef::new(WorkloadKind::Pod, "shop", n),
+        uid: None,
     };
     assert_eq!(
         change,
@@ -2637,5 +2638,26 @@ fn a_pod_recreated_under_the_same_name_is_not_the_one_chosen() {
     assert_eq!(
         s.workloads.selected_row().and_then(|w| w.uid.as_deref()),
         Some("uid-2")
+    );
+}
+
+#[test]
+fn delete_pod_carries_the_uid_of_the_pod_chosen() {
+    let mut s = state();
+    let mut pod = row(WorkloadKind::Pod, "db-0", 1, 1, Health::Ok);
+    pod.uid = Some("uid-7".into());
+    update(&mut s, Msg::Workloads(vec![pod]));
+    key(&mut s, '1');
+    select(&mut s, "db-0");
+    let effects = key(&mut s, 'x');
+    assert_eq!(
+        effects,
+        vec![Effect::CheckChange {
+            id: 1,
+            change: Change::DeletePod {
+                target: WorkloadRef::new(WorkloadKind::Pod, "shop", "db-0"),
+                uid: Some("uid-7".into()),
+            }
+        }]
     );
 }

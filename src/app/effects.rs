@@ -410,10 +410,10 @@ mod batch_tests {
     impl ChangeExecutor for Pods {
         async fn execute(&self, request: &Change) -> Result<ChangeOutcome, SourceError> {
             match request {
-                Change::DeletePod { target } if target.name == "api-2" => {
+                Change::DeletePod { target, .. } if target.name == "api-2" => {
                     Err(SourceError::NotFound(format!("{target}")))
                 }
-                Change::DeletePod { target } => Ok(ChangeOutcome {
+                Change::DeletePod { target, .. } => Ok(ChangeOutcome {
                     summary: format!("deleted {target}"),
                     details: Vec::new(),
                 }),
@@ -429,6 +429,7 @@ mod batch_tests {
     fn pod(name: &str) -> Change {
         Change::DeletePod {
             target: WorkloadRef::new(WorkloadKind::Pod, "shop", name),
+            uid: None,
         }
     }
 

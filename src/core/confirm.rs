@@ -244,7 +244,7 @@ fn details_of(request: &Change) -> Vec<String> {
                     session.pid,
                     crate::sanitize::line(&session.query)
                 ),
-                Change::DeletePod { target } | Change::StopTask { target } => {
+                Change::DeletePod { target, .. } | Change::StopTask { target } => {
                     crate::sanitize::line(&target.name)
                 }
                 other => other.describe(),

@@ -29,7 +29,13 @@ pub enum Change {
     /// Restart every pod of a deployment.
     RolloutRestart { target: WorkloadRef },
     /// Delete one pod (its controller recreates it).
-    DeletePod { target: WorkloadRef },
+    DeletePod {
+        target: WorkloadRef,
+        /// The pod's uid as it was listed: the API server refuses the
+        /// delete (409) if the name now belongs to another pod.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        uid: Option<String>,
+    },
     /// Stop one ECS task.
     StopTask { target: WorkloadRef },
     /// Force a new deployment of an ECS service.
@@ -78,7 +84,7 @@ impl Change {
             Change::Scale { target, .. }
             | Change::RolloutUndo { target, .. }
             | Change::RolloutRestart { target }
-            | Change::DeletePod { target }
+            | Change::DeletePod { target, .. }
             | Change::StopTask { target }
             | Change::ForceNewDeployment { target } => target.to_string(),
             Change::TerminateQueries { database, .. }
@@ -97,7 +103,7 @@ impl Change {
             Change::Scale { target, .. }
             | Change::RolloutUndo { target, .. }
             | Change::RolloutRestart { target }
-            | Change::DeletePod { target }
+            | Change::DeletePod { target, .. }
             | Change::StopTask { target }
             | Change::ForceNewDeployment { target } => Some(target),
             Change::TerminateQueries { .. }
@@ -114,14 +120,14 @@ impl Change {
             | Change::ForceNewDeployment { .. }
             | Change::RolloutRestart { .. } => None,
             Change::RolloutUndo { target, .. }
-            | Change::DeletePod { target }
+            | Change::DeletePod { target, .. }
             | Change::StopTask { target } => Some(&target.name),
             Change::TerminateQueries { database, .. }
             | Change::TerminateSession { database, .. } => Some(database),
             Change::CancelQuery { .. } => None,
             // A batch: the namespace, cluster or database it acts in.
             Change::Batch { changes } => changes.first().and_then(|c| match c {
-                Change::DeletePod { target } | Change::StopTask { target } => {
+                Change::DeletePod { target, .. } | Change::StopTask { target } => {
                     Some(target.scope.as_str())
                 }
                 other => other.confirm_name(),
@@ -172,7 +178,7 @@ impl Change {
                 ),
             },
             Change::RolloutRestart { target } => format!("rollout restart {target}"),
-            Change::DeletePod { target } => format!("delete {target}"),
+            Change::DeletePod { target, .. } => format!("delete {target}"),
             Change::StopTask { target } => format!("stop {target}"),
             Change::ForceNewDeployment { target } => {
                 format!("force new deployment of {target}")
@@ -195,7 +201,7 @@ impl Change {
             Change::Batch { changes } => {
                 let n = changes.len();
                 match changes.first() {
-                    Some(Change::DeletePod { target }) => {
+                    Some(Change::DeletePod { target, .. }) => {
                         format!("delete {n} pods in {}", target.scope)
                     }
                     Some(Change::StopTask { target }) => {

@@ -93,7 +93,7 @@ pub fn permissions(request: &Change) -> Result<Vec<Permission>, SourceError> {
                 true,
             )])
         }
-        Change::DeletePod { target } => {
+        Change::DeletePod { target, .. } => {
             expect_kind(target, WorkloadKind::Pod)?;
             Ok(vec![perm("delete", "", "pods", None, target, true)])
         }
@@ -156,9 +156,10 @@ impl KubeExecutor {
             Change::RolloutRestart { target } => {
                 self.restart(target, dry_run).await.map(Preview::says)
             }
-            Change::DeletePod { target } => {
-                self.delete_pod(target, dry_run).await.map(Preview::says)
-            }
+            Change::DeletePod { target, uid } => self
+                .delete_pod(target, uid.as_deref(), dry_run)
+                .await
+                .map(Preview::says),
             other => Err(not_kube(other)),
         }
     }
@@ -326,16 +327,31 @@ impl KubeExecutor {
         })
     }
 
-    async fn delete_pod(&self, target: &WorkloadRef, dry_run: bool) -> Result<String, SourceError> {
+    /// Delete one pod; with its `uid`, only if the name still belongs to
+    /// that pod (the API server answers 409 otherwise).
+    async fn delete_pod(
+        &self,
+        target: &WorkloadRef,
+        uid: Option<&str>,
+        dry_run: bool,
+    ) -> Result<String, SourceError> {
         let what = format!("delete {target}");
         let api: Api<Pod> = Api::namespaced(self.client.clone(), &target.scope);
         let dp = DeleteParams {
             dry_run,
+            preconditions: uid.map(|uid| ::kube::api::Preconditions {
+                uid: Some(uid.to_string()),
+                resource_version: None,
+            }),
             ..DeleteParams::default()
         };
-        api.delete(&target.name, &dp)
-            .await
-            .map_err(|e| map_kube_error(&what, &e))?;
+        api.delete(&target.name, &dp).await.map_err(|e| match &e {
+            ::kube::Error::Api(s) if s.code == 409 => SourceError::Blocked(format!(
+                "{target} is no longer the pod that was chosen (it was replaced); nothing was deleted: {}",
+                s.message
+            )),
+            _ => map_kube_error(&what, &e),
+        })?;
         Ok(if dry_run {
             format!("server dry run: delete {target} accepted")
         } else {

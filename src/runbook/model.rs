@@ -239,7 +239,8 @@ impl ChangeSpec {
             }
             ActionKind::DeletePod { target } => {
                 let pod = worst_child(view, target, WorkloadKind::Pod)?;
-                Ok(Change::DeletePod { target: pod })
+                let uid = find(view, &pod).and_then(|w| w.uid.clone());
+                Ok(Change::DeletePod { target: pod, uid })
             }
             ActionKind::StopTask { target } => {
                 let task = worst_child(view, target, WorkloadKind::EcsTask)?;

@@ -198,7 +198,13 @@ fn workload_change(state: &mut State, action: Action) -> Vec<Effect> {
             },
         ),
         Action::RolloutRestart => ask(state, Change::RolloutRestart { target }),
-        Action::DeletePod => ask(state, Change::DeletePod { target }),
+        Action::DeletePod => ask(
+            state,
+            Change::DeletePod {
+                target,
+                uid: row.uid.clone(),
+            },
+        ),
         Action::StopTask => ask(state, Change::StopTask { target }),
         Action::ForceNewDeployment => ask(state, Change::ForceNewDeployment { target }),
         _ => Vec::new(),
@@ -247,11 +253,20 @@ fn marked_batch(state: &mut State, action: Action) -> Vec<Effect> {
         );
         return Vec::new();
     }
-    let changes = marked
+    let uid_of = |t: &crate::domain::WorkloadRef| {
+        state
+            .workloads
+            .rows
+            .iter()
+            .find(|w| &w.id == t)
+            .and_then(|w| w.uid.clone())
+    };
+    let changes: Vec<Change> = marked
         .into_iter()
         .map(|target| {
             if kind == WorkloadKind::Pod {
-                Change::DeletePod { target }
+                let uid = uid_of(&target);
+                Change::DeletePod { target, uid }
             } else {
                 Change::StopTask { target }
             }

@@ -19,6 +19,9 @@ struct DeleteOptions {
     dry: bool,
     grace: Option<i64>,
     policy: String,
+    /// `preconditions.uid` and `preconditions.resourceVersion`.
+    uid: Option<String>,
+    resource_version: Option<String>,
 }
 
 impl DeleteOptions {
@@ -43,7 +46,18 @@ impl DeleteOptions {
             .or(call.params.get("propagationPolicy"))
             .unwrap_or("Background")
             .to_string();
-        Ok(DeleteOptions { dry, grace, policy })
+        let pre = |k: &str| {
+            opts.pointer(&format!("/preconditions/{k}"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        Ok(DeleteOptions {
+            dry,
+            grace,
+            policy,
+            uid: pre("uid"),
+            resource_version: pre("resourceVersion"),
+        })
     }
 }
 
@@ -54,6 +68,38 @@ pub(crate) fn delete(api: &Arc<Api>, call: &Call, name: &str) -> Result<Response
     let out = api.k8s(|k, _, now| {
         let current = objects::one(k, res, Some(&ns), name, now)
             .ok_or_else(|| ApiError::not_found(res.group(), res.plural(), name))?;
+        // As the API server: a precondition the object does not meet is a 409.
+        let meta = |k: &str| {
+            current
+                .pointer(&format!("/metadata/{k}"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        if let Some(want) = &opts.uid {
+            let have = meta("uid");
+            if *want != have {
+                return Err(ApiError::precondition_failed(
+                    res.group(),
+                    res.plural(),
+                    name,
+                    &format!("UID in precondition: {want}, UID in object meta: {have}"),
+                ));
+            }
+        }
+        if let Some(want) = &opts.resource_version {
+            let have = meta("resourceVersion");
+            if *want != have {
+                return Err(ApiError::precondition_failed(
+                    res.group(),
+                    res.plural(),
+                    name,
+                    &format!(
+                        "ResourceVersion in precondition: {want}, ResourceVersion in object meta: {have}"
+                    ),
+                ));
+            }
+        }
         if opts.dry {
             return Ok(current);
         }

@@ -92,6 +92,19 @@ impl ApiError {
         .with_details(details(name, group, resource))
     }
 
+    /// 409 for a DeleteOptions precondition the object does not meet.
+    pub fn precondition_failed(group: &str, resource: &str, name: &str, what: &str) -> Self {
+        Self::new(
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {} \"{name}\": Precondition failed: {what}",
+                qualified(group, resource)
+            ),
+        )
+        .with_details(details(name, group, resource))
+    }
+
     pub fn already_exists(group: &str, resource: &str, name: &str) -> Self {
         Self::new(
             409,

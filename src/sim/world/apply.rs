@@ -45,7 +45,7 @@ impl World {
                 }
             }
             Change::RolloutRestart { target } => self.restart_deployment(target, now),
-            Change::DeletePod { target } => self.delete_pod(target, now),
+            Change::DeletePod { target, .. } => self.delete_pod(target, now),
             Change::StopTask { target } => self.stop_task(target, now),
             Change::ForceNewDeployment { target } => self.force_new_deployment(target, now),
             Change::CancelQuery { database, session } => {
