@@ -476,6 +476,7 @@ async fn alarm_detail_says_state_reason_threshold_and_history() {
     let cfg = moto.sdk_config().await;
     let d = AwsDescriber {
         ecs: aws_sdk_ecs::Client::new(&cfg),
+        autoscaling: aws_sdk_applicationautoscaling::Client::new(&cfg),
         elb: aws_sdk_elasticloadbalancingv2::Client::new(&cfg),
         cloudwatch: client.clone(),
     };

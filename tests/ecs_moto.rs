@@ -480,8 +480,10 @@ async fn service_and_task_detail_come_from_describe_calls() {
     let client = client(&moto).await;
     let tasks = estate(&moto, &client).await;
     let cfg = moto.sdk_config().await;
+    let scaling = aws_sdk_applicationautoscaling::Client::new(&cfg);
     let d = AwsDescriber {
         ecs: client.clone(),
+        autoscaling: scaling.clone(),
         elb: elbv2::Client::new(&cfg),
         cloudwatch: aws_sdk_cloudwatch::Client::new(&cfg),
     };
@@ -499,11 +501,31 @@ async fn service_and_task_detail_come_from_describe_calls() {
         "PRIMARY",
         "Target health (checkout",
         "10.0.0.5",
-        "autoscaling: not queried",
+        "autoscaling: none (no scalable target)",
         "Events (newest first)",
     ] {
         assert!(text.contains(needle), "{needle} missing:\n{text}");
     }
+    // Registered with Application Auto Scaling: the bounds show.
+    scaling
+        .register_scalable_target()
+        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+        .resource_id("service/prod/checkout")
+        .scalable_dimension(
+            aws_sdk_applicationautoscaling::types::ScalableDimension::EcsServiceDesiredCount,
+        )
+        .min_capacity(2)
+        .max_capacity(10)
+        .send()
+        .await
+        .expect("register scalable target");
+    let text = d
+        .describe(&svc)
+        .await
+        .expect("describe service")
+        .plain_lines()
+        .join("\n");
+    assert!(text.contains("autoscaling: min 2, max 10 tasks"), "{text}");
     let task = DetailTarget::Workload(WorkloadRef::new(WorkloadKind::EcsTask, "prod", &tasks[0]));
     let detail = d.describe(&task).await.expect("describe task");
     let text = detail.plain_lines().join("\n");

@@ -20,6 +20,7 @@ use crate::source::{Describer, SourceError};
 /// Describes ECS services and tasks and CloudWatch alarms of one session.
 pub struct AwsDescriber {
     pub ecs: aws_sdk_ecs::Client,
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
 }
@@ -80,7 +81,7 @@ impl AwsDescriber {
                 Tone::Bad
             },
         ));
-        main.field("autoscaling", "not queried");
+        main.push(self.autoscaling_bounds(w).await);
         let mut sections = vec![main];
         if let Ok(def) = self
             .ecs
@@ -246,6 +247,36 @@ impl AwsDescriber {
             yaml: None,
             links,
         })
+    }
+
+    /// The service's Application Auto Scaling bounds on its desired count.
+    async fn autoscaling_bounds(&self, w: &WorkloadRef) -> DetailRow {
+        use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+        let answer = self
+            .autoscaling
+            .describe_scalable_targets()
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_ids(format!("service/{}/{}", w.scope, w.name))
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .send()
+            .await;
+        match answer {
+            Ok(out) => match out.scalable_targets().first() {
+                Some(t) => DetailRow::field(
+                    "autoscaling",
+                    format!("min {}, max {} tasks", t.min_capacity(), t.max_capacity()),
+                ),
+                None => DetailRow::field("autoscaling", "none (no scalable target)"),
+            },
+            Err(e) => DetailRow::toned(
+                "autoscaling",
+                format!(
+                    "could not be read: {}",
+                    map_sdk_error("scalable targets", e)
+                ),
+                Tone::Warn,
+            ),
+        }
     }
 
     async fn task(&self, w: &WorkloadRef) -> Result<Detail, SourceError> {

@@ -104,6 +104,7 @@ pub async fn open(opts: &AwsOptions, settings: &AwsSettings) -> Result<Backends,
         queries,
         describer: Some(Arc::new(AwsDescriber {
             ecs: describe_ecs,
+            autoscaling: aws_sdk_applicationautoscaling::Client::new(&config),
             elb: elbv2::Client::new(&config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
         })),

@@ -76,7 +76,8 @@ impl World {
                 Tone::Bad
             },
         ));
-        main.field("autoscaling", "not queried");
+        // The simulated account has no Application Auto Scaling targets.
+        main.field("autoscaling", "none (no scalable target)");
         let mut deployments = DetailSection::new("Deployments");
         for d in &svc.deployments {
             let of_it: Vec<&&EcsTask> = tasks.iter().filter(|t| t.deployment_id == d.id).collect();
