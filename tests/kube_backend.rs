@@ -494,6 +494,29 @@ mod live {
         }
         let before = row(&rows, WorkloadKind::Deployment, "api").unwrap().desired;
 
+        // A count confirmed against a number the deployment no longer has
+        // is refused, in the dry run and for real, and nothing changes.
+        let stale = Change::Scale {
+            target: deployment("api"),
+            from: before + 5,
+            to: before + 2,
+        };
+        let dry = backend.executor().preview(&stale).await;
+        let expected = format!(
+            "deployment shop/api now has {before} replicas, not {} as confirmed; nothing was changed",
+            before + 5
+        );
+        assert!(
+            matches!(&dry, Err(SourceError::Blocked(m)) if *m == expected),
+            "{dry:?}"
+        );
+        let refused = backend.executor().execute(&stale).await;
+        assert!(
+            matches!(&refused, Err(SourceError::Blocked(m)) if *m == expected),
+            "{refused:?}"
+        );
+        assert_eq!(replicas(&sim, "api").await, before);
+
         let outcome = backend
             .executor()
             .execute(&Change::Scale {

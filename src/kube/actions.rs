@@ -173,32 +173,47 @@ impl KubeExecutor {
     ) -> Result<String, SourceError> {
         let api: Api<Deployment> = Api::namespaced(self.client.clone(), &target.scope);
         let what = format!("scale {target}");
-        let current = api
+        let now = api
             .get_scale(&target.name)
             .await
-            .map_err(|e| map_kube_error(&what, &e))?
+            .map_err(|e| map_kube_error(&what, &e))?;
+        let current = now
             .spec
+            .as_ref()
             .and_then(|s| s.replicas)
             .and_then(|r| u32::try_from(r).ok())
             .unwrap_or(0);
-        let patch = Patch::Merge(json!({ "spec": { "replicas": to } }));
+        // What was confirmed was "from -> to": if someone (an autoscaler, a
+        // colleague) changed the count since, the user decides again.
+        if current != from {
+            return Err(SourceError::Blocked(format!(
+                "{target} now has {current} replicas, not {from} as confirmed; nothing was changed"
+            )));
+        }
+        // The resourceVersion read makes the change conditional: if the
+        // count moves between the read and the write, the server answers 409.
+        let mut body = json!({ "spec": { "replicas": to } });
+        if let Some(rv) = &now.metadata.resource_version {
+            body["metadata"] = json!({ "resourceVersion": rv });
+        }
         let scale = api
-            .patch_scale(&target.name, &patch_params(dry_run), &patch)
+            .patch_scale(&target.name, &patch_params(dry_run), &Patch::Merge(body))
             .await
-            .map_err(|e| map_kube_error(&what, &e))?;
+            .map_err(|e| match &e {
+                ::kube::Error::Api(s) if s.code == 409 => SourceError::Blocked(format!(
+                    "{target} changed while it was being scaled; nothing was changed: {}",
+                    s.message
+                )),
+                _ => map_kube_error(&what, &e),
+            })?;
         let answered = scale
             .spec
             .and_then(|s| s.replicas)
             .map_or_else(|| "?".to_string(), |r| r.to_string());
-        let note = if current == from {
-            String::new()
-        } else {
-            format!(" (the confirmation expected {from})")
-        };
         Ok(if dry_run {
-            format!("server dry run: {target} replicas {current} -> {answered} accepted{note}")
+            format!("server dry run: {target} replicas {current} -> {answered} accepted")
         } else {
-            format!("scaled {target} replicas {current} -> {answered}{note}")
+            format!("scaled {target} replicas {current} -> {answered}")
         })
     }
 
