@@ -300,13 +300,29 @@ impl KubeExecutor {
             )));
         }
         let annotations = rollback_annotations(&d, rs);
+        let mut ops = rollback_patch(&template, &annotations);
+        // With a plan, the write is conditional on the deployment read
+        // above (the revision just checked): a change in between is a 409.
+        if let (Some(_), Some(rv), Some(list)) = (
+            plan,
+            d.metadata.resource_version.as_deref(),
+            ops.as_array_mut(),
+        ) {
+            list.push(json!({"op": "replace", "path": "/metadata/resourceVersion", "value": rv}));
+        }
         let patch = Patch::Json::<()>(
-            serde_json::from_value(rollback_patch(&template, &annotations))
+            serde_json::from_value(ops)
                 .map_err(|e| SourceError::Other(format!("{what}: building the patch: {e}")))?,
         );
         api.patch(&target.name, &patch_params(dry_run), &patch)
             .await
-            .map_err(|e| map_kube_error(&what, &e))?;
+            .map_err(|e| match &e {
+                ::kube::Error::Api(s) if s.code == 409 => SourceError::Blocked(format!(
+                    "{target} changed while it was being rolled back; nothing was changed: {}",
+                    s.message
+                )),
+                _ => map_kube_error(&what, &e),
+            })?;
         Ok(said(if dry_run {
             format!("server dry run: {target} rollback to revision {revision} ({image}) accepted")
         } else {
