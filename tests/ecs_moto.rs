@@ -229,6 +229,20 @@ async fn services_and_tasks_become_rows_and_actions_change_them() {
     let exec = EcsExecutor::new(client.clone(), "aws:test@us-east-1");
     let target = WorkloadRef::new(WorkloadKind::EcsService, "prod", "checkout");
 
+    // A count confirmed against a desired count the service no longer has
+    // is refused, and nothing changes.
+    let stale = exec
+        .execute(&Change::Scale {
+            target: target.clone(),
+            from: 3,
+            to: 4,
+        })
+        .await;
+    assert!(
+        matches!(&stale, Err(SourceError::Blocked(m)) if m == "ecs-service prod/checkout now has 2 desired, not 3 as confirmed; nothing was changed"),
+        "{stale:?}"
+    );
+
     // Scale 2 -> 4.
     let out = exec
         .execute(&Change::Scale {

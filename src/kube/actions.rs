@@ -343,14 +343,29 @@ impl KubeExecutor {
             )));
         }
         let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-        let patch = Patch::Strategic(json!({
+        let mut body = json!({
             "spec": { "template": { "metadata": { "annotations": {
                 RESTARTED_AT_ANNOTATION: now
             } } } }
-        }));
-        api.patch(&target.name, &patch_params(dry_run), &patch)
-            .await
-            .map_err(|e| map_kube_error(&what, &e))?;
+        });
+        // Conditional on the deployment just read (not paused, the same
+        // object): a change in between is a 409.
+        if let Some(rv) = &d.metadata.resource_version {
+            body["metadata"] = json!({ "resourceVersion": rv });
+        }
+        api.patch(
+            &target.name,
+            &patch_params(dry_run),
+            &Patch::Strategic(body),
+        )
+        .await
+        .map_err(|e| match &e {
+            ::kube::Error::Api(s) if s.code == 409 => SourceError::Blocked(format!(
+                "{target} changed while it was being restarted; nothing was changed: {}",
+                s.message
+            )),
+            _ => map_kube_error(&what, &e),
+        })?;
         Ok(if dry_run {
             format!("server dry run: {target} restart (restartedAt {now}) accepted")
         } else {

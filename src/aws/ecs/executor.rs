@@ -149,6 +149,26 @@ impl ChangeExecutor for EcsExecutor {
                 let desired = i32::try_from(*to).map_err(|_| {
                     SourceError::Blocked(format!("desired count {to} is out of range"))
                 })?;
+                // ECS has no precondition: check the count that was
+                // confirmed is still the service's before changing it.
+                let now = self
+                    .client
+                    .describe_services()
+                    .cluster(&target.scope)
+                    .services(&target.name)
+                    .send()
+                    .await
+                    .map_err(|e| map_sdk_error(&what, e))?
+                    .services()
+                    .iter()
+                    .find(|s| s.status() != Some("INACTIVE"))
+                    .map(|s| count(s.desired_count()))
+                    .ok_or_else(|| SourceError::NotFound(format!("{target}")))?;
+                if now != *from {
+                    return Err(SourceError::Blocked(format!(
+                        "{target} now has {now} desired, not {from} as confirmed; nothing was changed"
+                    )));
+                }
                 let out = self
                     .client
                     .update_service()

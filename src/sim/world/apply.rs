@@ -70,19 +70,21 @@ impl World {
         to: u32,
     ) -> Result<ChangeOutcome, SourceError> {
         self.check_scope(target, NAMESPACE)?;
-        self.k8s
+        let was = self
+            .k8s
             .deployment(&target.name)
-            .ok_or_else(|| not_found(target))?;
+            .ok_or_else(|| not_found(target))?
+            .replicas;
+        confirmed(target, was, from, "replicas")?;
         let rv = self.k8s.next_rv();
         let d = self
             .k8s
             .deployment_mut(&target.name)
             .ok_or_else(|| not_found(target))?;
-        let was = d.replicas;
         d.replicas = to;
         d.meta.generation += 1;
         d.meta.resource_version = rv;
-        Ok(scaled(target, was, from, to))
+        Ok(scaled(target, was, to))
     }
 
     fn scale_service(
@@ -98,13 +100,14 @@ impl World {
             .service_mut(&target.name)
             .ok_or_else(|| not_found(target))?;
         let was = svc.desired;
+        confirmed(target, was, from, "desired")?;
         svc.desired = to;
         let text = format!(
             "(service {}) desired count changed from {was} to {to}.",
             svc.name
         );
         svc.events.push((now, text));
-        Ok(scaled(target, was, from, to))
+        Ok(scaled(target, was, to))
     }
 
     /// `kubectl rollout restart`: a restartedAt annotation on the template.
@@ -322,13 +325,21 @@ pub(super) fn not_found(target: &WorkloadRef) -> SourceError {
     SourceError::NotFound(target.to_string())
 }
 
-fn scaled(target: &WorkloadRef, was: u32, from: u32, to: u32) -> ChangeOutcome {
-    let mut details = Vec::new();
-    if was != from {
-        details.push(format!("it had {was} replicas when applied (not {from})"));
-    }
+fn scaled(target: &WorkloadRef, was: u32, to: u32) -> ChangeOutcome {
     ChangeOutcome {
         summary: format!("scaled {target} {was} -> {to}"),
-        details,
+        details: Vec::new(),
+    }
+}
+
+/// A scale runs only from the count that was confirmed, as opsdeck's
+/// Kubernetes and ECS executors check it.
+fn confirmed(target: &WorkloadRef, was: u32, from: u32, noun: &str) -> Result<(), SourceError> {
+    if was == from {
+        Ok(())
+    } else {
+        Err(SourceError::Blocked(format!(
+            "{target} now has {was} {noun}, not {from} as confirmed; nothing was changed"
+        )))
     }
 }
