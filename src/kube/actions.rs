@@ -119,6 +119,17 @@ fn expect_kind(target: &WorkloadRef, kind: WorkloadKind) -> Result<(), SourceErr
     }
 }
 
+/// A conditional write the server refused (409: the object changed or was
+/// replaced since it was read) says `why`; any other error maps as usual.
+fn refused_on_conflict(e: &::kube::Error, what: &str, why: String) -> SourceError {
+    match e {
+        ::kube::Error::Api(s) if s.code == 409 => {
+            SourceError::Blocked(format!("{why}: {}", s.message))
+        }
+        _ => map_kube_error(what, e),
+    }
+}
+
 fn patch_params(dry_run: bool) -> PatchParams {
     PatchParams {
         dry_run,
@@ -199,12 +210,12 @@ impl KubeExecutor {
         let scale = api
             .patch_scale(&target.name, &patch_params(dry_run), &Patch::Merge(body))
             .await
-            .map_err(|e| match &e {
-                ::kube::Error::Api(s) if s.code == 409 => SourceError::Blocked(format!(
-                    "{target} changed while it was being scaled; nothing was changed: {}",
-                    s.message
-                )),
-                _ => map_kube_error(&what, &e),
+            .map_err(|e| {
+                refused_on_conflict(
+                    &e,
+                    &what,
+                    format!("{target} changed while it was being scaled; nothing was changed"),
+                )
             })?;
         let answered = scale
             .spec
@@ -316,12 +327,12 @@ impl KubeExecutor {
         );
         api.patch(&target.name, &patch_params(dry_run), &patch)
             .await
-            .map_err(|e| match &e {
-                ::kube::Error::Api(s) if s.code == 409 => SourceError::Blocked(format!(
-                    "{target} changed while it was being rolled back; nothing was changed: {}",
-                    s.message
-                )),
-                _ => map_kube_error(&what, &e),
+            .map_err(|e| {
+                refused_on_conflict(
+                    &e,
+                    &what,
+                    format!("{target} changed while it was being rolled back; nothing was changed"),
+                )
             })?;
         Ok(said(if dry_run {
             format!("server dry run: {target} rollback to revision {revision} ({image}) accepted")
@@ -359,12 +370,12 @@ impl KubeExecutor {
             &Patch::Strategic(body),
         )
         .await
-        .map_err(|e| match &e {
-            ::kube::Error::Api(s) if s.code == 409 => SourceError::Blocked(format!(
-                "{target} changed while it was being restarted; nothing was changed: {}",
-                s.message
-            )),
-            _ => map_kube_error(&what, &e),
+        .map_err(|e| {
+            refused_on_conflict(
+                &e,
+                &what,
+                format!("{target} changed while it was being restarted; nothing was changed"),
+            )
         })?;
         Ok(if dry_run {
             format!("server dry run: {target} restart (restartedAt {now}) accepted")
@@ -391,12 +402,14 @@ impl KubeExecutor {
             }),
             ..DeleteParams::default()
         };
-        api.delete(&target.name, &dp).await.map_err(|e| match &e {
-            ::kube::Error::Api(s) if s.code == 409 => SourceError::Blocked(format!(
-                "{target} is no longer the pod that was chosen (it was replaced); nothing was deleted: {}",
-                s.message
-            )),
-            _ => map_kube_error(&what, &e),
+        api.delete(&target.name, &dp).await.map_err(|e| {
+            refused_on_conflict(
+                &e,
+                &what,
+                format!(
+                    "{target} is no longer the pod that was chosen (it was replaced); nothing was deleted"
+                ),
+            )
         })?;
         Ok(if dry_run {
             format!("server dry run: delete {target} accepted")
