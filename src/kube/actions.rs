@@ -14,8 +14,9 @@ use k8s_openapi::api::core::v1::Pod;
 use serde_json::json;
 
 use super::config::map_kube_error;
+use super::convert::images;
 use super::convert::{RESTARTED_AT_ANNOTATION, controller_of, revision_of};
-use super::rollback::{images, without_hash};
+use super::rollback::without_hash;
 pub use super::rollback::{rollback_annotations, rollback_patch, rollback_target};
 use crate::domain::{Change, ChangeOutcome, Preview, RollbackPlan, WorkloadKind, WorkloadRef};
 use crate::source::{ChangeExecutor, SourceError};
@@ -291,13 +292,13 @@ impl KubeExecutor {
             .unwrap_or_default();
         let same = serde_json::to_value(without_hash(&current)).ok()
             == serde_json::to_value(without_hash(&template)).ok();
-        let image = images(&template);
+        let image = images(template.spec.as_ref());
         let resolved = Change::RolloutUndo {
             target: target.clone(),
             to_revision: Some(revision),
             plan: Some(RollbackPlan {
                 from_revision: now,
-                from: images(&current),
+                from: images(current.spec.as_ref()),
                 to: image.clone(),
             }),
         };

@@ -20,20 +20,6 @@ const ANNOTATIONS_TO_SKIP: &[&str] = &[
     "deprecated.deployment.rollback.to",
 ];
 
-/// The container images of a template, `api:1.8.3, sidecar:2`.
-pub(super) fn images(t: &PodTemplateSpec) -> String {
-    t.spec
-        .as_ref()
-        .map(|s| {
-            s.containers
-                .iter()
-                .filter_map(|c| c.image.clone())
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
-}
-
 /// A template without its `pod-template-hash` label, as JSON.
 pub(super) fn without_hash(t: &PodTemplateSpec) -> PodTemplateSpec {
     let mut t = t.clone();

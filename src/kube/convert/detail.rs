@@ -15,7 +15,7 @@ use super::meta::{
     ago, controller_of, name_of, namespace_of, owned_replica_sets, pod_deployment, revision_of,
     system_time,
 };
-use super::pods::pod_status_text;
+use super::pods::{images, pod_status_text};
 use crate::domain::{
     Detail, DetailRow, DetailSection, DetailTarget, Tone, WorkloadKind, WorkloadRef,
 };
@@ -347,17 +347,6 @@ pub fn pod_detail(pod: &Pod, rss: &[ReplicaSet], events: &[Event], now: SystemTi
             .into_iter()
             .collect(),
     }
-}
-
-fn images(spec: Option<&PodSpec>) -> String {
-    spec.map(|s| {
-        s.containers
-            .iter()
-            .map(|c| c.image.clone().unwrap_or_default())
-            .collect::<Vec<_>>()
-            .join(", ")
-    })
-    .unwrap_or_default()
 }
 
 /// A deployment with its rollout history (one line per ReplicaSet revision,

@@ -19,5 +19,5 @@ pub use meta::{
     RECENT, RESTARTED_AT_ANNOTATION, REVISION_ANNOTATION, TEMPLATE_HASH_LABEL, controller_of,
     owned_replica_sets, pod_deployment, pod_owner_name, revision_of, system_time,
 };
-pub use pods::{pod_status_text, pod_to_workload};
+pub use pods::{images, pod_status_text, pod_to_workload};
 pub use rows::{deployment_to_workload, workload_rows};

@@ -252,19 +252,19 @@ pub fn pod_to_workload(pod: &Pod, now: SystemTime) -> Workload {
         revision: None,
         created: created(meta),
         uid: meta.uid.clone(),
-        image: pod
-            .spec
-            .as_ref()
-            .map(|s| images(&s.containers))
-            .filter(|i| !i.is_empty()),
+        image: Some(images(pod.spec.as_ref())).filter(|i| !i.is_empty()),
     }
 }
 
-/// The images of `containers`, joined: `api:1.8.3, envoy:1.30`.
-pub fn images(containers: &[k8s_openapi::api::core::v1::Container]) -> String {
-    containers
-        .iter()
-        .filter_map(|c| c.image.as_deref())
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The images of a pod spec's containers, joined: `api:1.8.3, envoy:1.30`
+/// (empty without a spec).
+pub fn images(spec: Option<&k8s_openapi::api::core::v1::PodSpec>) -> String {
+    spec.map(|s| {
+        s.containers
+            .iter()
+            .filter_map(|c| c.image.as_deref())
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
+    .unwrap_or_default()
 }

@@ -112,10 +112,10 @@ pub fn deployment_to_workload(d: &Deployment, rss: &[&ReplicaSet], _now: SystemT
         revision,
         created: created(meta),
         uid: meta.uid.clone(),
-        image: spec
-            .and_then(|s| s.template.spec.as_ref())
-            .map(|s| super::pods::images(&s.containers))
-            .filter(|i| !i.is_empty()),
+        image: Some(super::pods::images(
+            spec.and_then(|s| s.template.spec.as_ref()),
+        ))
+        .filter(|i| !i.is_empty()),
     }
 }
 
