@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use aws_sdk_cloudwatch::types::HistoryItemType;
 use aws_sdk_ecs::types::DesiredStatus;
 
-use super::ecs::last_segment;
+use super::ecs::{active_service, last_segment};
 use super::error::map_sdk_error;
 use crate::domain::{
     Detail, DetailRow, DetailSection, DetailTarget, Tone, WorkloadKind, WorkloadRef,
@@ -50,18 +50,8 @@ impl Describer for AwsDescriber {
 impl AwsDescriber {
     async fn service(&self, w: &WorkloadRef) -> Result<Detail, SourceError> {
         let what = format!("describe {w}");
-        let out = self
-            .ecs
-            .describe_services()
-            .cluster(&w.scope)
-            .services(&w.name)
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(&what, e))?;
-        let svc = out
-            .services()
-            .iter()
-            .find(|s| s.status() != Some("INACTIVE"))
+        let svc = active_service(&self.ecs, w, &what)
+            .await?
             .ok_or_else(|| SourceError::NotFound(format!("{w}")))?;
         let mut main = DetailSection::new("Service");
         main.field("status", svc.status().unwrap_or("-"));

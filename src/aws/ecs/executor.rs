@@ -13,6 +13,27 @@ use crate::source::{ChangeExecutor, SourceError};
 /// The reason StopTask records (shown by the console and `aws ecs describe-tasks`).
 pub const STOP_REASON: &str = "stopped by opsdeck";
 
+/// The service `target` as DescribeServices answers it now (an INACTIVE
+/// one, deleted, is no service); `None` when there is none.
+pub async fn active_service(
+    client: &Client,
+    target: &WorkloadRef,
+    what: &str,
+) -> Result<Option<aws_sdk_ecs::types::Service>, SourceError> {
+    let out = client
+        .describe_services()
+        .cluster(&target.scope)
+        .services(&target.name)
+        .send()
+        .await
+        .map_err(|e| map_sdk_error(what, e))?;
+    Ok(out
+        .services()
+        .iter()
+        .find(|s| s.status() != Some("INACTIVE"))
+        .cloned())
+}
+
 /// Runs Scale, ForceNewDeployment, StopTask and RolloutUndo (back to an
 /// earlier task definition revision) against ECS.
 #[derive(Debug, Clone)]
@@ -39,18 +60,9 @@ impl EcsExecutor {
         to_revision: Option<u64>,
     ) -> Result<(String, String), SourceError> {
         let what = format!("roll back {target}");
-        let out = self
-            .client
-            .describe_services()
-            .cluster(&target.scope)
-            .services(&target.name)
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(&what, e))?;
-        let current = out
-            .services()
-            .iter()
-            .find(|s| s.status() != Some("INACTIVE"))
+        let current = active_service(&self.client, target, &what)
+            .await?
+            .as_ref()
             .and_then(|s| s.task_definition())
             .map(|arn| last_segment(arn).to_string())
             .ok_or_else(|| SourceError::NotFound(format!("{what}: service not found")))?;
@@ -151,17 +163,8 @@ impl ChangeExecutor for EcsExecutor {
                 })?;
                 // ECS has no precondition: check the count that was
                 // confirmed is still the service's before changing it.
-                let now = self
-                    .client
-                    .describe_services()
-                    .cluster(&target.scope)
-                    .services(&target.name)
-                    .send()
-                    .await
-                    .map_err(|e| map_sdk_error(&what, e))?
-                    .services()
-                    .iter()
-                    .find(|s| s.status() != Some("INACTIVE"))
+                let now = active_service(&self.client, target, &what)
+                    .await?
                     .map(|s| count(s.desired_count()))
                     .ok_or_else(|| SourceError::NotFound(format!("{target}")))?;
                 if now != *from {

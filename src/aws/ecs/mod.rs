@@ -20,7 +20,7 @@ mod rows;
 mod target_health;
 mod workloads;
 
-pub use executor::{EcsExecutor, STOP_REASON};
+pub use executor::{EcsExecutor, STOP_REASON, active_service};
 pub use rows::{last_segment, service_to_workload, task_to_workload};
 pub use target_health::TargetHealth;
 pub use workloads::{EcsWorkloads, ecs_backends};
