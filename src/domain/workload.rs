@@ -116,3 +116,28 @@ pub struct Workload {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
 }
+
+impl Workload {
+    /// The deployment of a pod, or the ECS service of a task, when it has one.
+    pub fn owner_ref(&self) -> Option<WorkloadRef> {
+        let kind = match self.id.kind {
+            WorkloadKind::Pod => WorkloadKind::Deployment,
+            WorkloadKind::EcsTask => WorkloadKind::EcsService,
+            WorkloadKind::Deployment | WorkloadKind::EcsService => return None,
+        };
+        Some(WorkloadRef::new(
+            kind,
+            self.id.scope.clone(),
+            self.owner.clone()?,
+        ))
+    }
+
+    /// On its way out: a stopped or stopping task, a terminating or
+    /// finished pod.
+    pub fn is_ending(&self) -> bool {
+        matches!(
+            self.status.as_str(),
+            "STOPPED" | "DEPROVISIONING" | "STOPPING" | "Terminating" | "Succeeded"
+        )
+    }
+}

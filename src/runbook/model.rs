@@ -277,20 +277,8 @@ pub fn settled(view: &EstateView<'_>, target: &WorkloadRef) -> Result<(), String
     if w.health != Health::Ok {
         return Err(format!("{target} is not healthy ({})", w.status));
     }
-    let child = match target.kind {
-        WorkloadKind::Deployment => WorkloadKind::Pod,
-        WorkloadKind::EcsService => WorkloadKind::EcsTask,
-        _ => return Ok(()),
-    };
     let unsettled = view.workloads.iter().find(|c| {
-        c.id.kind == child
-            && c.id.scope == target.scope
-            && c.owner.as_deref() == Some(target.name.as_str())
-            && !matches!(
-                c.status.as_str(),
-                "Terminating" | "Succeeded" | "STOPPED" | "DEPROVISIONING" | "STOPPING"
-            )
-            && c.health != Health::Ok
+        c.owner_ref().as_ref() == Some(target) && !c.is_ending() && c.health != Health::Ok
     });
     match unsettled {
         Some(c) => Err(format!("{} is {}", c.id, c.status)),

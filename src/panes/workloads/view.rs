@@ -122,14 +122,8 @@ impl WorkloadsView {
         let kind_ok = |k: WorkloadKind| self.kinds.is_empty() || self.kinds.contains(&k);
         // Parents in this view: deployments and services of a shown kind.
         let parent_of = |w: &Workload| -> Option<WorkloadRef> {
-            let kind = match w.id.kind {
-                WorkloadKind::Pod => WorkloadKind::Deployment,
-                WorkloadKind::EcsTask => WorkloadKind::EcsService,
-                _ => return None,
-            };
-            let owner = w.owner.as_ref()?;
-            let id = WorkloadRef::new(kind, w.id.scope.clone(), owner.clone());
-            (kind_ok(kind) && self.rows.iter().any(|p| p.id == id)).then_some(id)
+            let id = w.owner_ref()?;
+            (kind_ok(id.kind) && self.rows.iter().any(|p| p.id == id)).then_some(id)
         };
         let mut groups: Vec<(&Workload, Vec<&Workload>)> = Vec::new();
         let mut index: std::collections::HashMap<&WorkloadRef, usize> =
@@ -174,14 +168,8 @@ impl WorkloadsView {
         });
         // Members that are on their way out (stopped tasks, terminating
         // pods) come after the live ones, whatever the sort.
-        let ending = |w: &Workload| {
-            matches!(
-                w.status.as_str(),
-                "STOPPED" | "DEPROVISIONING" | "STOPPING" | "Terminating" | "Succeeded"
-            )
-        };
         for (_, kids) in &mut groups {
-            kids.sort_by(|a, b| ending(a).cmp(&ending(b)).then_with(|| cmp(a, b)));
+            kids.sort_by(|a, b| a.is_ending().cmp(&b.is_ending()).then_with(|| cmp(a, b)));
         }
         groups.sort_by(|a, b| {
             let by_health = if self.sort == SortKey::Health {
@@ -215,13 +203,7 @@ impl WorkloadsView {
 
     /// The collapsed group a pod or task is folded into, if any.
     fn folded_into(&self, id: &WorkloadRef) -> Option<WorkloadRef> {
-        let w = self.rows.iter().find(|w| &w.id == id)?;
-        let kind = match w.id.kind {
-            WorkloadKind::Pod => WorkloadKind::Deployment,
-            WorkloadKind::EcsTask => WorkloadKind::EcsService,
-            _ => return None,
-        };
-        let group = WorkloadRef::new(kind, w.id.scope.clone(), w.owner.clone()?);
+        let group = self.rows.iter().find(|w| &w.id == id)?.owner_ref()?;
         self.collapsed.contains(&group).then_some(group)
     }
 
