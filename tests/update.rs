@@ -519,12 +519,7 @@ fn denied_actions_cannot_be_confirmed_and_say_why() {
 #[test]
 fn dry_run_answer_lands_in_its_own_dialog_only() {
     let mut s = state();
-    select(&mut s, "api");
-    let effects = key(&mut s, 'r');
-    let [Effect::CheckChange { id, .. }] = effects.as_slice() else {
-        panic!()
-    };
-    let id = *id;
+    let id = open_confirm(&mut s, 'r');
     // An answer for another (older) dialog is ignored.
     update(
         &mut s,
@@ -556,14 +551,19 @@ fn dry_run_answer_lands_in_its_own_dialog_only() {
     assert_eq!(key(&mut s, 'y').len(), 1);
 }
 
-/// Open the rollback confirmation on deployment api; returns its check id.
-fn open_rollback(s: &mut State) -> u64 {
+/// Open the confirmation of `action_key` on deployment api; returns its check id.
+fn open_confirm(s: &mut State, action_key: char) -> u64 {
     select(s, "api");
-    let effects = key(s, 'u');
+    let effects = key(s, action_key);
     let [Effect::CheckChange { id, .. }] = effects.as_slice() else {
         panic!("check expected: {effects:?}")
     };
     *id
+}
+
+/// Open the rollback confirmation on deployment api; returns its check id.
+fn open_rollback(s: &mut State) -> u64 {
+    open_confirm(s, 'u')
 }
 
 #[test]
@@ -684,12 +684,7 @@ fn a_dry_run_refusal_offers_no_yes_and_asks_for_no_name() {
 #[test]
 fn an_unavailable_dry_run_still_lets_the_user_decide() {
     let mut s = state();
-    select(&mut s, "api");
-    let effects = key(&mut s, 'r');
-    let [Effect::CheckChange { id, .. }] = effects.as_slice() else {
-        panic!()
-    };
-    let id = *id;
+    let id = open_confirm(&mut s, 'r');
     update(
         &mut s,
         Msg::ChangeChecked {
