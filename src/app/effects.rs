@@ -314,7 +314,14 @@ pub async fn run_audited(
 ) -> Result<crate::domain::ChangeOutcome, String> {
     let action = Audited {
         id: new_id(),
-        context: executor.context(request),
+        // A batch acts in one place (one namespace, cluster or database):
+        // where its first action runs.
+        context: match request {
+            crate::domain::Change::Batch { changes } => {
+                changes.first().and_then(|c| executor.context(c))
+            }
+            _ => executor.context(request),
+        },
         request,
     };
     let id = action.id.as_str();
@@ -327,7 +334,9 @@ pub async fn run_audited(
     }
     tracing::info!(id, change = %request.describe(), "action started");
     let result = match request {
-        crate::domain::Change::Batch { changes } => run_batch(executor, changes).await,
+        crate::domain::Change::Batch { changes } => {
+            run_batch(executor, changes, &request.describe()).await
+        }
         _ => executor.execute(request).await.map_err(|e| e.to_string()),
     };
     if let Err(e) = audit.finished(&action, &result) {
@@ -365,6 +374,7 @@ mod tests {
 async fn run_batch(
     executor: &dyn ChangeExecutor,
     changes: &[crate::domain::Change],
+    what: &str,
 ) -> Result<crate::domain::ChangeOutcome, String> {
     let mut details = Vec::new();
     let mut failed = 0;
@@ -380,7 +390,7 @@ async fn run_batch(
     let n = changes.len();
     if failed == 0 {
         Ok(crate::domain::ChangeOutcome {
-            summary: format!("{n} of {n} done"),
+            summary: format!("{n} of {n} done: {what}"),
             details,
         })
     } else {
@@ -421,8 +431,8 @@ mod batch_tests {
             }
         }
 
-        fn context(&self, _request: &Change) -> Option<String> {
-            Some("kube:test".into())
+        fn context(&self, request: &Change) -> Option<String> {
+            Some(format!("kube:test {}", request.verb()))
         }
     }
 
@@ -441,7 +451,7 @@ mod batch_tests {
             changes: vec![pod("api-1"), pod("api-3")],
         };
         let out = run_audited(&Pods, &audit, &ok).await.expect("all ok");
-        assert_eq!(out.summary, "2 of 2 done");
+        assert_eq!(out.summary, "2 of 2 done: delete 2 pods in shop");
         assert_eq!(
             out.details,
             ["ok: deleted pod shop/api-1", "ok: deleted pod shop/api-3"]
@@ -464,7 +474,8 @@ mod batch_tests {
         assert_eq!(lines.len(), 4, "started and finished, once per batch");
         assert_eq!(lines[2]["action"], "batch");
         assert_eq!(lines[2]["change"], "delete 3 pods in shop");
-        assert_eq!(lines[2]["context"], "kube:test");
+        // A batch is recorded where its actions run, not as a "batch".
+        assert_eq!(lines[2]["context"], "kube:test delete_pod");
         assert_eq!(
             lines[2]["parameters"]["changes"][1]["target"]["name"],
             "api-2"
