@@ -83,34 +83,9 @@ pub(super) fn handle(state: &mut State, msg: Msg, running: &Running, io: &Io) ->
                 let tx = io.tx.clone();
                 let executor = running.executor.clone();
                 tokio::spawn(async move {
-                    if let crate::domain::Change::Batch { changes } = &request {
-                        // Every item must be allowed; a batch has no dry run.
-                        let mut allowed = Ok(());
-                        for c in changes {
-                            if let Err(why) = executor.allowed(c).await {
-                                allowed = Err(format!("{}: {why}", c.target()));
-                                break;
-                            }
-                        }
-                        let _ = tx
-                            .send(Msg::ChangeChecked {
-                                id,
-                                allowed,
-                                preview: Ok(None),
-                            })
-                            .await;
-                        return;
-                    }
-                    let allowed = executor.allowed(&request).await;
-                    let preview = if allowed.is_ok() {
-                        executor.preview(&request).await.map_err(|e| match e {
-                            SourceError::Unreachable(_) | SourceError::Throttled(_) => {
-                                PreviewError::Unavailable(e.to_string())
-                            }
-                            _ => PreviewError::Refused(e.to_string()),
-                        })
-                    } else {
-                        Ok(None)
+                    let (allowed, preview) = match within(check(&*executor, &request)).await {
+                        Ok(answer) => answer,
+                        Err(e) => (Ok(()), Err(PreviewError::Unavailable(e))),
                     };
                     let _ = tx
                         .send(Msg::ChangeChecked {
@@ -126,8 +101,9 @@ pub(super) fn handle(state: &mut State, msg: Msg, running: &Running, io: &Io) ->
                 match running.describer.clone() {
                     Some(describer) => {
                         tokio::spawn(async move {
-                            let result =
-                                describer.describe(&target).await.map_err(|e| e.to_string());
+                            let result = within(describer.describe(&target))
+                                .await
+                                .and_then(|r| r.map_err(|e| e.to_string()));
                             let _ = tx.send(Msg::Described { id, result }).await;
                         });
                     }
@@ -146,10 +122,9 @@ pub(super) fn handle(state: &mut State, msg: Msg, running: &Running, io: &Io) ->
                 match running.history.clone() {
                     Some(history) => {
                         tokio::spawn(async move {
-                            let result = history
-                                .previous(&pod.scope, &pod.name)
+                            let result = within(history.previous(&pod.scope, &pod.name))
                                 .await
-                                .map_err(|e| e.to_string());
+                                .and_then(|r| r.map_err(|e| e.to_string()));
                             let _ = tx.send(Msg::PreviousLogs { pod, result }).await;
                         });
                     }
@@ -209,6 +184,56 @@ pub(super) fn handle(state: &mut State, msg: Msg, running: &Running, io: &Io) ->
         }
     }
     terminal
+}
+
+/// How long a one-shot request (a check, a detail view, previous logs) may
+/// go unanswered before it is reported as such: a frozen server must not
+/// leave a dialog "checking…" for ever.
+const ANSWER_WITHIN: Duration = Duration::from_secs(15);
+
+/// `fut`'s output, or a message saying the server did not answer in time.
+async fn within<T>(fut: impl std::future::Future<Output = T>) -> Result<T, String> {
+    within_for(ANSWER_WITHIN, fut).await
+}
+
+async fn within_for<T>(
+    limit: Duration,
+    fut: impl std::future::Future<Output = T>,
+) -> Result<T, String> {
+    tokio::time::timeout(limit, fut)
+        .await
+        .map_err(|_| format!("no answer from the server within {:.0?}", limit))
+}
+
+/// Whether `request` is allowed, and its dry run. Every item of a batch
+/// must be allowed; a batch has no dry run.
+async fn check(
+    executor: &dyn ChangeExecutor,
+    request: &crate::domain::Change,
+) -> (
+    Result<(), String>,
+    Result<Option<crate::domain::Preview>, PreviewError>,
+) {
+    if let crate::domain::Change::Batch { changes } = request {
+        for c in changes {
+            if let Err(why) = executor.allowed(c).await {
+                return (Err(format!("{}: {why}", c.target())), Ok(None));
+            }
+        }
+        return (Ok(()), Ok(None));
+    }
+    let allowed = executor.allowed(request).await;
+    let preview = if allowed.is_ok() {
+        executor.preview(request).await.map_err(|e| match e {
+            SourceError::Unreachable(_) | SourceError::Throttled(_) => {
+                PreviewError::Unavailable(e.to_string())
+            }
+            _ => PreviewError::Refused(e.to_string()),
+        })
+    } else {
+        Ok(None)
+    };
+    (allowed, preview)
 }
 
 /// Write `text` to a new file; an existing file is never overwritten.
@@ -366,6 +391,16 @@ mod tests {
         let err = save_new_file(&path, "two\n").unwrap_err();
         assert!(err.contains("logs.txt") && err.contains("exists"), "{err}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "one\n");
+    }
+
+    #[tokio::test]
+    async fn a_request_that_never_answers_is_reported_not_waited_for() {
+        let limit = Duration::from_millis(50);
+        let err = within_for(limit, std::future::pending::<()>())
+            .await
+            .unwrap_err();
+        assert_eq!(err, "no answer from the server within 50ms");
+        assert_eq!(within_for(limit, async { 7 }).await, Ok(7));
     }
 }
 
