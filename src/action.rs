@@ -93,6 +93,10 @@ actions! {
     Quit = "quit",
     /// Show or hide this help
     Help = "help",
+    /// List every current problem (failing sources, configuration) in full
+    Problems = "problems",
+    /// Dismiss the message in the status bar (an action's result stays until then)
+    Dismiss = "dismiss",
     /// Focus the next pane
     FocusNext = "focus_next",
     /// Focus the previous pane

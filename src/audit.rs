@@ -38,6 +38,10 @@ pub struct AuditResult<'a> {
     pub summary: &'a str,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     pub details: &'a [String],
+    /// opsdeck had to quit before the action's result came back: its
+    /// outcome is unknown.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
 }
 
 /// An append-only JSON-lines file.
@@ -165,12 +169,26 @@ impl AuditLog {
                 ok: true,
                 summary: &o.summary,
                 details: &o.details,
+                interrupted: false,
             },
             Err(e) => AuditResult {
                 ok: false,
                 summary: e,
                 details: &[],
+                interrupted: false,
             },
+        };
+        self.write(&self.record(action, "finished", Some(res)))
+    }
+
+    /// Append the `finished` record of an action whose result never came
+    /// back because opsdeck had to quit (`why`).
+    pub fn interrupted(&self, action: &Audited<'_>, why: &str) -> std::io::Result<()> {
+        let res = AuditResult {
+            ok: false,
+            summary: why,
+            details: &[],
+            interrupted: true,
         };
         self.write(&self.record(action, "finished", Some(res)))
     }

@@ -16,6 +16,12 @@ pub fn duration_short(d: Duration) -> String {
     }
 }
 
+/// `13:04:05` (UTC), the clock time log lines and problems are shown with.
+pub fn clock(t: std::time::SystemTime) -> String {
+    let ts = humantime::format_rfc3339_seconds(t).to_string();
+    ts.get(11..19).unwrap_or("").to_string()
+}
+
 /// `12m05s` style, for running times where minutes matter.
 pub fn duration_ms(d: Duration) -> String {
     let s = d.as_secs();

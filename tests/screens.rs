@@ -1131,7 +1131,7 @@ fn missing_aws_credentials_are_explained_inside_the_panes_80x24() {
         region: "eu-west-1".into(),
     };
     let mut s = State::new(keymap, target, t0());
-    let error = "ecs: forbidden: list clusters: no AWS credentials found: run `aws sso login \
+    let error = "forbidden: list clusters: no AWS credentials found: run `aws sso login \
                  --profile prod` (or `aws configure`), or set AWS_PROFILE to a profile with \
                  credentials, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (cause: \
                  dispatch failure: other: no providers in chain provided credentials)";
@@ -1140,6 +1140,7 @@ fn missing_aws_credentials_are_explained_inside_the_panes_80x24() {
             &mut s,
             Msg::FeedFailed {
                 feed,
+                source: "ecs".into(),
                 error: error.into(),
             },
         );
@@ -1150,7 +1151,7 @@ fn missing_aws_credentials_are_explained_inside_the_panes_80x24() {
     assert!(!screen.contains("waiting for workloads"), "{screen}");
     // The whole message, wrapped: its end is on screen too.
     assert!(screen.contains("provided credentials)"), "{screen}");
-    let (x, y) = find(&buf, "cannot load: ecs: forbidden").unwrap();
+    let (x, y) = find(&buf, "cannot load ecs: forbidden").unwrap();
     assert_eq!(buf[(x, y)].fg, colour(theme.style(Slot::Danger).fg));
     insta::assert_snapshot!(screen);
 }

@@ -58,6 +58,7 @@ fn render_all(
         &mut s,
         Msg::FeedFailed {
             feed: opsdeck::core::Feed::Metrics,
+            source: "cloudwatch".into(),
             error: name,
         },
     );

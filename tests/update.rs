@@ -403,23 +403,60 @@ fn logs_follow_pause_search_and_filters() {
 }
 
 #[test]
-fn feed_failure_keeps_data_and_marks_it() {
+fn feed_failure_keeps_data_and_marks_it_with_the_true_age() {
+    let mut s = state();
+    let t0 = s.now;
+    update(
+        &mut s,
+        Msg::FeedOk {
+            feed: Feed::Workloads,
+            source: "kube:prod".into(),
+        },
+    );
+    assert_eq!(s.stale(Feed::Workloads), None);
+    // Retries keep failing for a minute; none of them moves the age.
+    for secs in [2, 16, 30, 60] {
+        s.now = t0 + Duration::from_secs(secs);
+        update(
+            &mut s,
+            Msg::FeedFailed {
+                feed: Feed::Workloads,
+                source: "kube:prod".into(),
+                error: "unreachable: connection refused".into(),
+            },
+        );
+    }
+    assert_eq!(s.workloads.rows.len(), 3, "data stays");
+    let stale = s.stale(Feed::Workloads).unwrap();
+    assert_eq!(stale.label(), "STALE 60s");
+    assert_eq!(stale.error.as_deref(), Some("unreachable: connection refused"));
+    let src = s.feeds.of(Feed::Workloads).next().unwrap();
+    assert_eq!(src.failures, 4);
+    // Rows alone (a re-sent cache) are not an answer; the source's ok is.
+    update(&mut s, Msg::Workloads(vec![]));
+    assert!(s.stale(Feed::Workloads).is_some());
+    update(
+        &mut s,
+        Msg::FeedOk {
+            feed: Feed::Workloads,
+            source: "kube:prod".into(),
+        },
+    );
+    assert_eq!(s.stale(Feed::Workloads), None);
+}
+
+#[test]
+fn a_source_that_never_answered_is_marked_so() {
     let mut s = state();
     update(
         &mut s,
         Msg::FeedFailed {
-            feed: Feed::Workloads,
-            error: "unreachable: connection refused".into(),
+            feed: Feed::Database,
+            source: "orders".into(),
+            error: "timeout".into(),
         },
     );
-    assert_eq!(s.workloads.rows.len(), 3, "data stays");
-    assert_eq!(
-        s.feed(Feed::Workloads).error.as_deref(),
-        Some("unreachable: connection refused")
-    );
-    assert_eq!(s.feed(Feed::Workloads).failures, 1);
-    update(&mut s, Msg::Workloads(vec![]));
-    assert!(s.feed(Feed::Workloads).error.is_none());
+    assert_eq!(s.stale(Feed::Database).unwrap().label(), "never connected");
 }
 
 #[test]

@@ -5,18 +5,22 @@
 //! [`tasks`] starts and supervises the sources, [`effects`] turns effects
 //! into work (audit before and after every change).
 
+mod audited;
 mod effects;
 mod tasks;
 mod terminal;
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-pub use effects::{follow_query, run_audited};
+pub use audited::run_audited;
+pub use effects::follow_query;
 pub use tasks::Intervals;
 pub use terminal::osc52;
 
@@ -80,6 +84,8 @@ async fn event_loop(
         audit,
         refresh: refresh_tx,
         switch: switch_tx,
+        interrupt: CancellationToken::new(),
+        inflight: Arc::new(AtomicUsize::new(0)),
     };
     while !state.quit {
         let wait = FRAME.saturating_sub(last_draw.elapsed());
@@ -115,6 +121,15 @@ async fn event_loop(
                 last_draw = Instant::now();
                 dirty = false;
             }
+        }
+    }
+    // Actions still running (ctrl-c twice, or a signal's wait ran out):
+    // each writes its `finished` record, marked interrupted, before we go.
+    if io.inflight.load(Ordering::SeqCst) > 0 {
+        io.interrupt.cancel();
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while io.inflight.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
     root.cancel();

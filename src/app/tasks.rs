@@ -23,6 +23,8 @@ pub struct Intervals {
     pub metrics: Duration,
     pub databases: Duration,
     pub log_wait: Duration,
+    /// How long one poll of one source may take before it counts as failed.
+    pub answer_within: Duration,
     /// Retry backoff starts here and doubles up to `max_backoff`.
     pub min_backoff: Duration,
     pub max_backoff: Duration,
@@ -42,6 +44,7 @@ impl Default for Intervals {
             metrics: Duration::from_secs(5),
             databases: Duration::from_secs(2),
             log_wait: Duration::from_millis(250),
+            answer_within: Duration::from_secs(15),
             min_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(30),
         }
@@ -108,7 +111,12 @@ fn spawn_log_stream(
     intervals: Intervals,
 ) {
     tokio::spawn(async move {
-        let mut backoff = intervals.backoff();
+        // A stream retries on its own; a failing read is retried soon, so
+        // the pane turns fresh again soon after the server does.
+        let mut backoff = crate::backoff::Backoff::new(
+            intervals.min_backoff,
+            intervals.max_backoff.min(LOG_RETRY_MAX),
+        );
         let mut lag: Option<Duration> = None;
         // A quiet stream is still a live one: say so now and then, so the
         // Logs feed is not marked stale for lack of lines.
@@ -142,13 +150,21 @@ fn spawn_log_stream(
                     failed = Some(delay);
                     Some(Msg::FeedFailed {
                         feed: Feed::Logs,
-                        error: format!("{}: {e}", src.label()),
+                        source: src.label(),
+                        error: e.to_string(),
                     })
                 }
             };
+            // A batch, even an empty one after a quiet spell, is the stream
+            // saying it is alive.
+            let alive = matches!(msg, Some(Msg::Logs(_))).then(|| Msg::FeedOk {
+                feed: Feed::Logs,
+                source: src.label(),
+            });
             // Lines first: a stream's state comes after the lines it read.
             for msg in msg
                 .into_iter()
+                .chain(alive)
                 .chain(states.into_iter().map(Msg::StreamState))
             {
                 if tx.send(msg).await.is_err() {
@@ -166,6 +182,9 @@ fn spawn_log_stream(
     });
 }
 
+/// The longest wait before a failing log source is read again.
+const LOG_RETRY_MAX: Duration = Duration::from_secs(5);
+
 /// How often a stream with nothing new tells the core it is still alive.
 const QUIET_ALIVE: Duration = Duration::from_secs(10);
 
@@ -178,70 +197,90 @@ struct PollCtx {
     refresh: watch::Receiver<u64>,
 }
 
-/// A poller for one kind of source: keeps the last good answer of each
-/// source so one failing backend leaves the others' rows (and its own stale ones) on screen.
-async fn poll_loop<T, F, Fut>(
-    sources: usize,
+/// The pollers of one kind of source: one task per source, each on its
+/// own cadence, backoff and timeout, so a slow or hung source never delays
+/// another. A source's rows are sent only when it answered for real (with
+/// the others' last rows when `merged`), so a retry never refreshes the
+/// last-good time nor adds a point to a series.
+struct Poll<T> {
     feed: Feed,
     every: Duration,
-    mut fetch: F,
+    labels: Vec<String>,
     wrap: fn(Vec<T>) -> Msg,
-    ctx: PollCtx,
-) where
+    /// Send every source's rows together (a feed the core replaces as a
+    /// whole), or only the answering source's (the core updates those).
+    merged: bool,
+}
+
+fn spawn_poll<T, F, Fut>(poll: Poll<T>, fetch: F, ctx: &PollCtx)
+where
     T: Clone + Send + 'static,
-    F: FnMut(usize) -> Fut,
-    Fut: std::future::Future<Output = (String, Result<Vec<T>, SourceError>)>,
+    F: Fn(usize) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Vec<T>, SourceError>> + Send + 'static,
 {
-    let PollCtx {
-        intervals,
-        tx,
-        cancel,
-        mut refresh,
-    } = ctx;
-    if sources == 0 {
-        return;
-    }
-    let mut last: Vec<Vec<T>> = vec![Vec::new(); sources];
-    let mut backoff = intervals.backoff();
-    loop {
-        let mut errors = Vec::new();
-        for (i, slot) in last.iter_mut().enumerate() {
-            let (label, res) = fetch(i).await;
-            match res {
-                Ok(rows) => *slot = rows,
-                Err(e) => errors.push(format!("{label}: {e}")),
+    let last: Arc<std::sync::Mutex<Vec<Vec<T>>>> =
+        Arc::new(std::sync::Mutex::new(vec![Vec::new(); poll.labels.len()]));
+    for (i, label) in poll.labels.iter().enumerate() {
+        let PollCtx {
+            intervals,
+            tx,
+            cancel,
+            mut refresh,
+        } = ctx.clone();
+        let (last, fetch, label) = (last.clone(), fetch.clone(), label.clone());
+        let (feed, every, wrap, merged) = (poll.feed, poll.every, poll.wrap, poll.merged);
+        tokio::spawn(async move {
+            let mut backoff = intervals.backoff();
+            loop {
+                let answer = tokio::time::timeout(intervals.answer_within, fetch(i))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(SourceError::Unreachable(format!(
+                            "no answer within {}",
+                            humantime::format_duration(intervals.answer_within)
+                        )))
+                    });
+                let msgs = match answer {
+                    Ok(rows) => {
+                        backoff.reset();
+                        let rows = if merged {
+                            let Ok(mut all) = last.lock() else { return };
+                            all[i] = rows;
+                            all.iter().flatten().cloned().collect()
+                        } else {
+                            rows
+                        };
+                        vec![
+                            wrap(rows),
+                            Msg::FeedOk {
+                                feed,
+                                source: label.clone(),
+                            },
+                        ]
+                    }
+                    Err(e) => vec![Msg::FeedFailed {
+                        feed,
+                        source: label.clone(),
+                        error: e.to_string(),
+                    }],
+                };
+                let wait = if matches!(msgs[0], Msg::FeedFailed { .. }) {
+                    backoff.fail()
+                } else {
+                    every
+                };
+                for m in msgs {
+                    if tx.send(m).await.is_err() {
+                        return;
+                    }
+                }
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = refresh.changed() => {}
+                }
             }
-        }
-        // Rows first, then the failure, so the feed ends up marked stale.
-        // When every source failed there is nothing new to send: the feed
-        // keeps its last success (or none, and the pane shows the error).
-        if errors.len() < sources {
-            let all: Vec<T> = last.iter().flatten().cloned().collect();
-            if tx.send(wrap(all)).await.is_err() {
-                return;
-            }
-        }
-        let wait = if errors.is_empty() {
-            backoff.reset();
-            every
-        } else {
-            if tx
-                .send(Msg::FeedFailed {
-                    feed,
-                    error: errors.join("; "),
-                })
-                .await
-                .is_err()
-            {
-                return;
-            }
-            backoff.fail()
-        };
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = tokio::time::sleep(wait) => {}
-            _ = refresh.changed() => {}
-        }
+        });
     }
 }
 
@@ -252,45 +291,54 @@ fn spawn_pollers(
     ctx: PollCtx,
 ) {
     let iv = ctx.intervals;
+    let labels = workloads.iter().map(|s| s.label()).collect();
     let workloads: Arc<Vec<Box<dyn crate::source::WorkloadSource>>> = Arc::new(workloads);
-    let n = workloads.len();
-    tokio::spawn(poll_loop::<Workload, _, _>(
-        n,
-        Feed::Workloads,
-        iv.workloads,
+    spawn_poll::<Workload, _, _>(
+        Poll {
+            feed: Feed::Workloads,
+            every: iv.workloads,
+            labels,
+            wrap: Msg::Workloads,
+            merged: true,
+        },
         move |i| {
             let w = workloads.clone();
-            async move { (w[i].label(), w[i].workloads().await) }
+            async move { w[i].workloads().await }
         },
-        Msg::Workloads,
-        ctx.clone(),
-    ));
+        &ctx,
+    );
+    let labels = metrics.iter().map(|s| s.label()).collect();
     let metrics: Arc<Vec<Box<dyn crate::source::MetricSource>>> = Arc::new(metrics);
-    let n = metrics.len();
-    tokio::spawn(poll_loop::<MetricSeries, _, _>(
-        n,
-        Feed::Metrics,
-        iv.metrics,
+    spawn_poll::<MetricSeries, _, _>(
+        Poll {
+            feed: Feed::Metrics,
+            every: iv.metrics,
+            labels,
+            wrap: Msg::Metrics,
+            merged: true,
+        },
         move |i| {
             let m = metrics.clone();
-            async move { (m[i].label(), m[i].metrics().await) }
+            async move { m[i].metrics().await }
         },
-        Msg::Metrics,
-        ctx.clone(),
-    ));
+        &ctx,
+    );
+    let labels = databases.iter().map(|s| s.label()).collect();
     let databases: Arc<Vec<Box<dyn crate::source::DatabaseSource>>> = Arc::new(databases);
-    let n = databases.len();
-    tokio::spawn(poll_loop::<DbSnapshot, _, _>(
-        n,
-        Feed::Database,
-        iv.databases,
+    spawn_poll::<DbSnapshot, _, _>(
+        Poll {
+            feed: Feed::Database,
+            every: iv.databases,
+            labels,
+            wrap: Msg::Databases,
+            merged: false,
+        },
         move |i| {
             let d = databases.clone();
-            async move { (d[i].label(), d[i].snapshot().await.map(|s| vec![s])) }
+            async move { d[i].snapshot().await.map(|s| vec![s]) }
         },
-        Msg::Databases,
-        ctx.clone(),
-    ));
+        &ctx,
+    );
 }
 
 pub(super) fn spawn_input(tx: &mpsc::Sender<Msg>, cancel: &CancellationToken) {
@@ -341,21 +389,26 @@ pub(super) fn spawn_ticks_and_signals(tx: &mpsc::Sender<Msg>, cancel: &Cancellat
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        for kind in [
-            SignalKind::terminate(),
-            SignalKind::hangup(),
-            SignalKind::interrupt(),
+        for (kind, name, number) in [
+            (SignalKind::terminate(), "SIGTERM", 15),
+            (SignalKind::hangup(), "SIGHUP", 1),
+            (SignalKind::interrupt(), "SIGINT", 2),
         ] {
             let t = tx.clone();
             let c = cancel.clone();
             match signal(kind) {
                 Ok(mut s) => {
                     tokio::spawn(async move {
-                        tokio::select! {
-                            _ = c.cancelled() => {}
-                            _ = s.recv() => {
-                                tracing::info!(?kind, "signal received; quitting");
-                                let _ = t.send(Msg::Quit).await;
+                        loop {
+                            tokio::select! {
+                                _ = c.cancelled() => return,
+                                _ = s.recv() => {
+                                    tracing::info!(signal = name, "signal received; quitting");
+                                    let msg = Msg::Signal { name, code: 128 + number };
+                                    if t.send(msg).await.is_err() {
+                                        return;
+                                    }
+                                }
                             }
                         }
                     });
@@ -437,43 +490,127 @@ mod tests {
         let mut seen = Vec::new();
         let mut times = Vec::new();
         let start = std::time::Instant::now();
-        while seen.len() < 6 {
+        while seen.len() < 8 {
             let m = tokio::time::timeout(Duration::from_secs(5), rx.recv())
                 .await
                 .unwrap()
                 .unwrap();
             times.push(start.elapsed());
-            seen.push(match m {
-                Msg::Workloads(rows) => format!(
-                    "rows {}",
-                    rows.iter().map(|r| r.id.name.as_str()).collect::<String>()
-                ),
-                Msg::FeedFailed { feed, error } => format!("failed {} {error}", feed.name()),
-                other => format!("{other:?}"),
-            });
+            seen.push(describe(m));
         }
         cancel.cancel();
         assert_eq!(
             seen,
             vec![
                 "rows a",
+                "ok flaky",
                 "failed workloads flaky: unreachable: connection refused",
                 "failed workloads flaky: unreachable: connection refused",
                 "rows b",
+                "ok flaky",
                 "rows b",
-                "rows b",
+                "ok flaky",
             ]
         );
-        // A round where every source failed sends no rows (the core keeps
-        // the last ones, stale); the retries waited: 40 ms after the first
-        // failure, 80 ms after the second.
+        // A failed round sends no rows (the core keeps the last ones,
+        // stale, with their true age); the retries waited: 40 ms after the
+        // first failure, 80 ms after the second.
         assert!(
-            times[2] - times[1] >= Duration::from_millis(40),
+            times[3] - times[2] >= Duration::from_millis(40),
             "{times:?}"
         );
         assert!(
-            times[3] - times[2] >= Duration::from_millis(80),
+            times[4] - times[3] >= Duration::from_millis(80),
             "{times:?}"
         );
+    }
+
+    fn describe(m: Msg) -> String {
+        match m {
+            Msg::Workloads(rows) => format!(
+                "rows {}",
+                rows.iter().map(|r| r.id.name.as_str()).collect::<String>()
+            ),
+            Msg::FeedOk { source, .. } => format!("ok {source}"),
+            Msg::FeedFailed {
+                feed,
+                source,
+                error,
+            } => format!("failed {} {source}: {error}", feed.name()),
+            other => format!("{other:?}"),
+        }
+    }
+
+    /// Answers at once, or never.
+    struct Fixed {
+        name: &'static str,
+        hangs: bool,
+    }
+
+    #[async_trait]
+    impl WorkloadSource for Fixed {
+        fn label(&self) -> String {
+            self.name.into()
+        }
+        async fn workloads(&self) -> Result<Vec<Workload>, SourceError> {
+            if self.hangs {
+                std::future::pending::<()>().await;
+            }
+            Ok(vec![row(self.name)])
+        }
+    }
+
+    #[tokio::test]
+    async fn a_hung_source_times_out_alone_and_never_delays_another() {
+        let (tx, mut rx) = mpsc::channel(256);
+        let cancel = CancellationToken::new();
+        let (_refresh_tx, refresh_rx) = watch::channel(0u64);
+        let intervals = Intervals {
+            workloads: Duration::from_millis(20),
+            answer_within: Duration::from_millis(300),
+            ..Intervals::default()
+        };
+        let ctx = PollCtx {
+            intervals,
+            tx,
+            cancel: cancel.clone(),
+            refresh: refresh_rx,
+        };
+        spawn_pollers(
+            vec![
+                Box::new(Fixed {
+                    name: "hung",
+                    hangs: true,
+                }),
+                Box::new(Fixed {
+                    name: "good",
+                    hangs: false,
+                }),
+            ],
+            Vec::new(),
+            Vec::new(),
+            ctx,
+        );
+        let start = std::time::Instant::now();
+        let mut good_before_timeout = 0;
+        let failure = loop {
+            let m = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            match describe(m) {
+                d if d == "ok good" => good_before_timeout += 1,
+                d if d.starts_with("failed") => break (d, start.elapsed()),
+                d => assert_eq!(d, "rows good", "the hung source sent nothing else"),
+            }
+        };
+        cancel.cancel();
+        assert_eq!(
+            failure.0,
+            "failed workloads hung: unreachable: no answer within 300ms"
+        );
+        assert!(failure.1 >= Duration::from_millis(300), "{failure:?}");
+        // The good source kept its 20 ms cadence meanwhile.
+        assert!(good_before_timeout >= 5, "{good_before_timeout}");
     }
 }

@@ -21,7 +21,14 @@ pub struct AwsOptions {
 /// metadata). `AWS_ENDPOINT_URL` is honoured by the SDK itself; an explicit
 /// [`AwsOptions::endpoint_url`] overrides it.
 pub async fn sdk_config(opts: &AwsOptions) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    // A hung endpoint fails an attempt instead of holding a pane for ever
+    // (the SDK sets no read or attempt timeout by default).
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .read_timeout(std::time::Duration::from_secs(10))
+        .operation_attempt_timeout(std::time::Duration::from_secs(12))
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts);
     if let Some(profile) = &opts.profile {
         loader = loader.profile_name(profile);
     }

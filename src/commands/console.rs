@@ -102,14 +102,19 @@ impl Console {
             state.history = load_history(&history);
             let result = crate::app::run(state, themes, backends, audit)
                 .await
-                .map(|end| save_history(&history, &end.history));
+                .map(|end| {
+                    save_history(&history, &end.history);
+                    end.exit_code
+                });
             if let Some(demo) = demo {
                 demo.server.shutdown().await;
             }
             result
         });
         match result {
-            Ok(()) => ExitCode::SUCCESS,
+            // Quit by a signal: 128 + its number, as a shell reports it.
+            Ok(Some(code)) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+            Ok(None) => ExitCode::SUCCESS,
             Err(e) => {
                 tracing::error!(error = %e, "opsdeck failed");
                 eprintln!("opsdeck: {e:#}");

@@ -153,6 +153,12 @@ pub static COMMANDS: &[CommandSpec] = &[
         "draw with theme NAME",
     ),
     spec(
+        &["problems", "errors"],
+        Arg::No,
+        Cmd::Action(Action::Problems),
+        "list every current problem in full",
+    ),
+    spec(
         &["help", "?"],
         Arg::No,
         Cmd::Action(Action::Help),

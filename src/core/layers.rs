@@ -5,7 +5,7 @@
 use super::command;
 use super::confirm::{CheckState, ConfirmStatus, InputPurpose, without_last_word};
 use super::msg::Effect;
-use super::ops::{ask, flash, switch};
+use super::ops::{ask, show_result, switch};
 use super::state::{Layer, State};
 use crate::action::{Action, Mode};
 use crate::domain::{Change, ChangeOutcome};
@@ -15,9 +15,11 @@ use crate::panes::{database, logs, workloads};
 /// The keymap table a layer uses.
 pub fn mode(layer: &Layer) -> Mode {
     match layer {
-        Layer::Help { .. } | Layer::Notice { .. } | Layer::Insights | Layer::LogLine { .. } => {
-            Mode::Help
-        }
+        Layer::Help { .. }
+        | Layer::Problems { .. }
+        | Layer::Notice { .. }
+        | Layer::Insights
+        | Layer::LogLine { .. } => Mode::Help,
         Layer::Input(_) | Layer::Picker { .. } => Mode::Input,
         // Typing the name, until the backend refuses (then there is nothing to type).
         Layer::Confirm(c)
@@ -34,9 +36,10 @@ pub fn mode(layer: &Layer) -> Mode {
 /// An action while a layer is open goes to that layer.
 pub fn action(state: &mut State, action: Action) -> Vec<Effect> {
     match &state.layer {
-        Some(Layer::Help { .. }) | Some(Layer::Notice { .. }) | Some(Layer::LogLine { .. }) => {
-            help_action(state, action)
-        }
+        Some(Layer::Help { .. })
+        | Some(Layer::Problems { .. })
+        | Some(Layer::Notice { .. })
+        | Some(Layer::LogLine { .. }) => help_action(state, action),
         Some(Layer::Input(_)) => input_action(state, action),
         Some(Layer::Confirm(_)) => confirm_action(state, action),
         Some(Layer::Picker { .. }) => picker_action(state, action),
@@ -71,7 +74,7 @@ pub fn change_finished(state: &mut State, id: u64, result: Result<ChangeOutcome,
             if ours {
                 state.layer = None;
             }
-            flash(state, format!("done: {}", outcome.summary), false);
+            show_result(state, format!("done: {}", outcome.summary), false);
         }
         Err(e) => {
             if ours {
@@ -79,7 +82,7 @@ pub fn change_finished(state: &mut State, id: u64, result: Result<ChangeOutcome,
                     c.status = ConfirmStatus::Failed(e);
                 }
             } else {
-                flash(state, format!("action failed: {e}"), true);
+                show_result(state, format!("action failed: {e}"), true);
             }
         }
     }
@@ -221,7 +224,19 @@ fn confirm_action(state: &mut State, action: Action) -> Vec<Effect> {
         return Vec::new();
     };
     match &c.status {
-        ConfirmStatus::Running { .. } => return Vec::new(),
+        ConfirmStatus::Running { .. } => {
+            if action == Action::Quit {
+                let what = c.headline.clone();
+                super::ops::flash(
+                    state,
+                    format!(
+                        "waiting for \"{what}\" to finish before quitting is possible; ctrl-c twice quits without its result"
+                    ),
+                    true,
+                );
+            }
+            return Vec::new();
+        }
         ConfirmStatus::Failed(_) => {
             if matches!(action, Action::Cancel | Action::Submit | Action::ConfirmNo) {
                 state.layer = None;
@@ -360,34 +375,26 @@ fn picker_action(state: &mut State, action: Action) -> Vec<Effect> {
 }
 
 fn help_action(state: &mut State, action: Action) -> Vec<Effect> {
-    if let Some(Layer::LogLine { scroll, .. }) = &mut state.layer {
-        *scroll = match action {
-            Action::Down => scroll.saturating_add(1),
-            Action::PageDown | Action::HalfPageDown => scroll.saturating_add(10),
-            Action::Up => scroll.saturating_sub(1),
-            Action::PageUp | Action::HalfPageUp => scroll.saturating_sub(10),
-            Action::Top => 0,
-            _ => *scroll,
-        };
+    if matches!(
+        action,
+        Action::Cancel | Action::Help | Action::Quit | Action::Submit | Action::Problems
+    ) {
+        state.layer = None;
+        return Vec::new();
     }
-    match action {
-        Action::Cancel | Action::Help | Action::Quit | Action::Submit => state.layer = None,
-        Action::Down | Action::PageDown | Action::HalfPageDown => {
-            if let Some(Layer::Help { scroll }) = &mut state.layer {
-                *scroll = scroll.saturating_add(if action == Action::Down { 1 } else { 10 });
-            }
-        }
-        Action::Up | Action::PageUp | Action::HalfPageUp => {
-            if let Some(Layer::Help { scroll }) = &mut state.layer {
-                *scroll = scroll.saturating_sub(if action == Action::Up { 1 } else { 10 });
-            }
-        }
-        Action::Top => {
-            if let Some(Layer::Help { scroll }) = &mut state.layer {
-                *scroll = 0;
-            }
-        }
-        _ => {}
-    }
+    let scroll = match &mut state.layer {
+        Some(Layer::LogLine { scroll, .. })
+        | Some(Layer::Help { scroll })
+        | Some(Layer::Problems { scroll }) => scroll,
+        _ => return Vec::new(),
+    };
+    *scroll = match action {
+        Action::Down => scroll.saturating_add(1),
+        Action::PageDown | Action::HalfPageDown => scroll.saturating_add(10),
+        Action::Up => scroll.saturating_sub(1),
+        Action::PageUp | Action::HalfPageUp => scroll.saturating_sub(10),
+        Action::Top => 0,
+        _ => *scroll,
+    };
     Vec::new()
 }

@@ -10,10 +10,12 @@ mod command;
 mod confirm;
 pub mod detail;
 mod detail_view;
+mod feeds;
 mod insights;
 mod layers;
 mod msg;
 pub(crate) mod ops;
+mod problems;
 mod readline;
 mod state;
 mod update;
@@ -25,8 +27,10 @@ pub use detail_view::{
 };
 pub use insights::{DEFAULT_QUERY, InsightsView};
 pub use msg::{Effect, Msg};
+pub use problems::ProblemLine;
 pub use readline::{HISTORY_LEN, History};
-pub use state::{Feed, FeedStatus, Flash, Layer, STALE_AFTER, State};
+pub use feeds::{Feed, Feeds, STALE_AFTER, SourceStatus, Stale};
+pub use state::{Flash, Layer, State};
 pub use update::{offered_actions, update};
 
 pub use crate::panes::Pane;

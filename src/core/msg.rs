@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::state::Feed;
+use super::feeds::Feed;
 use crate::domain::{
     Change, ChangeOutcome, DbSnapshot, LogLine, MetricSeries, Preview, PreviewError, StreamState,
     Workload,
@@ -21,9 +21,17 @@ pub enum Msg {
     Logs(Vec<LogLine>),
     Metrics(Vec<MetricSeries>),
     Databases(Vec<DbSnapshot>),
-    /// A feed's latest attempt failed; its data stays, marked stale.
+    /// One source of a feed answered for real (its rows, if any, come in
+    /// the feed's own message).
+    FeedOk {
+        feed: Feed,
+        source: String,
+    },
+    /// One source's latest attempt failed; its data stays, marked stale,
+    /// and its last real answer keeps its time.
     FeedFailed {
         feed: Feed,
+        source: String,
         error: String,
     },
     /// The backend's answer to "may I, and what would it do" for an open confirmation.
@@ -69,6 +77,12 @@ pub enum Msg {
         result: Result<crate::domain::Detail, String>,
     },
     Quit,
+    /// A signal asks opsdeck to quit (TERM, HUP, INT); `code` is the exit
+    /// status to end with (128 + the signal's number).
+    Signal {
+        name: &'static str,
+        code: i32,
+    },
 }
 
 /// Work for the driver. The core never performs I/O itself.
@@ -126,4 +140,9 @@ pub enum Effect {
         name: String,
     },
     Quit,
+    /// Stop waiting for running actions after `after`: each writes a
+    /// `finished` record marked interrupted, then the quit goes ahead.
+    InterruptAfter {
+        after: Duration,
+    },
 }

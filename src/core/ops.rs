@@ -13,7 +13,17 @@ pub fn flash(state: &mut State, text: impl Into<String>, error: bool) {
         text: text.into(),
         error,
         at: state.now,
+        sticky: false,
     });
+}
+
+/// An action's result in the status bar: it stays until dismissed (esc)
+/// or replaced by another message.
+pub fn show_result(state: &mut State, text: impl Into<String>, error: bool) {
+    flash(state, text, error);
+    if let Some(f) = &mut state.flash {
+        f.sticky = true;
+    }
 }
 
 /// Ask the driver to reopen the backends for a context and namespace.

@@ -1,6 +1,6 @@
 //! [`State`]: everything the UI shows, and nothing it doesn't.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use super::confirm::{Confirm, Input};
 use super::detail_view::DetailView;
@@ -15,46 +15,18 @@ use crate::panes::metrics::MetricsView;
 use crate::panes::runbook::RunbookView;
 use crate::panes::workloads::WorkloadsView;
 use crate::problem::Problem;
+
+use super::feeds::{Feed, Feeds, Stale};
 use crate::runbook::Runbook;
-
-/// The data feeds whose freshness the status bar reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Feed {
-    Workloads,
-    Logs,
-    Metrics,
-    Database,
-}
-
-impl Feed {
-    pub const ALL: [Feed; 4] = [Feed::Workloads, Feed::Logs, Feed::Metrics, Feed::Database];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Feed::Workloads => "workloads",
-            Feed::Logs => "logs",
-            Feed::Metrics => "metrics",
-            Feed::Database => "database",
-        }
-    }
-}
-
-/// Freshness of one feed: when it last delivered, and its last error if the
-/// latest attempt failed (the data stays on screen, marked stale).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FeedStatus {
-    pub last_ok: Option<SystemTime>,
-    pub error: Option<String>,
-    pub failures: u32,
-}
-
-/// A feed older than this is shown as stale even without an error.
-pub const STALE_AFTER: Duration = Duration::from_secs(30);
 
 /// What the top layer is, if any. It gets keys before the panes.
 #[derive(Debug, Clone)]
 pub enum Layer {
     Help {
+        scroll: u16,
+    },
+    /// Every current problem (failing sources, configuration), in full.
+    Problems {
         scroll: u16,
     },
     Input(Input),
@@ -85,6 +57,8 @@ pub struct Flash {
     pub text: String,
     pub error: bool,
     pub at: SystemTime,
+    /// An action's result: it stays until dismissed or replaced.
+    pub sticky: bool,
 }
 
 /// Everything the UI shows, and nothing it doesn't.
@@ -122,7 +96,8 @@ pub struct State {
     pub detail: DetailView,
     /// Which of Metrics and Database the lower-right quadrant shows on small screens.
     pub lower_right: Pane,
-    pub feeds: Vec<(Feed, FeedStatus)>,
+    /// Freshness of every source behind the panes.
+    pub feeds: Feeds,
     pub layer: Option<Layer>,
     pub pending_keys: Vec<KeyChord>,
     /// ctrl-c was pressed while an action runs: the next one quits.
@@ -132,6 +107,8 @@ pub struct State {
     /// Terminal size, for page-wise scrolling.
     pub size: (u16, u16),
     pub quit: bool,
+    /// The exit status a signal asked for (128 + its number).
+    pub exit_code: Option<i32>,
 }
 
 impl State {
@@ -158,10 +135,7 @@ impl State {
             insights: InsightsView::default(),
             detail: DetailView::default(),
             lower_right: Pane::METRICS,
-            feeds: Feed::ALL
-                .iter()
-                .map(|&f| (f, FeedStatus::default()))
-                .collect(),
+            feeds: Feeds::default(),
             layer: None,
             pending_keys: Vec::new(),
             interrupt_armed: false,
@@ -169,6 +143,7 @@ impl State {
             next_action_id: 1,
             size: (80, 24),
             quit: false,
+            exit_code: None,
         }
     }
 
@@ -178,26 +153,9 @@ impl State {
         self
     }
 
-    pub fn feed(&self, feed: Feed) -> &FeedStatus {
-        static EMPTY: FeedStatus = FeedStatus {
-            last_ok: None,
-            error: None,
-            failures: 0,
-        };
-        self.feeds
-            .iter()
-            .find(|(f, _)| *f == feed)
-            .map_or(&EMPTY, |(_, s)| s)
-    }
-
-    pub(crate) fn feed_mut(&mut self, feed: Feed) -> &mut FeedStatus {
-        if let Some(i) = self.feeds.iter().position(|(f, _)| *f == feed) {
-            &mut self.feeds[i].1
-        } else {
-            self.feeds.push((feed, FeedStatus::default()));
-            let last = self.feeds.len() - 1;
-            &mut self.feeds[last].1
-        }
+    /// Whether `feed` is stale, and how (None: fresh, or nothing heard yet).
+    pub fn stale(&self, feed: Feed) -> Option<Stale> {
+        self.feeds.stale(feed, self.now)
     }
 
     /// A view of the estate for runbook checks.

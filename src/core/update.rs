@@ -11,7 +11,7 @@ use super::confirm::{ConfirmStatus, InputPurpose};
 use super::layers;
 use super::msg::{Effect, Msg};
 use super::ops::{flash, open_input};
-use super::state::{Feed, FeedStatus, Layer, State};
+use super::state::{Layer, State};
 use crate::action::{Action, Mode};
 use crate::domain::LogLine;
 use crate::keymap::{KeyChord, Resolved};
@@ -28,7 +28,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.now = now;
             state.logs.refresh_markers(now);
             if state.flash.as_ref().is_some_and(|f| {
-                now.duration_since(f.at).unwrap_or_default()
+                !f.sticky
+                    && now.duration_since(f.at).unwrap_or_default()
                     > std::time::Duration::from_secs(if f.error { 15 } else { 6 })
             }) {
                 state.flash = None;
@@ -37,28 +38,27 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Workloads(rows) => {
             state.workloads.rows = rows;
             state.workloads.reselect();
-            feed_ok(state, Feed::Workloads);
         }
-        Msg::Logs(lines) => {
-            state.logs.push(lines, state.now);
-            feed_ok(state, Feed::Logs);
-        }
-        Msg::Metrics(series) => {
-            state.metrics.series = series;
-            feed_ok(state, Feed::Metrics);
-        }
+        Msg::Logs(lines) => state.logs.push(lines, state.now),
+        Msg::Metrics(series) => state.metrics.series = series,
         Msg::Databases(dbs) => {
+            // Fresh snapshots of these databases; the others keep theirs.
             state.database.record(&dbs);
-            state.metrics.databases = dbs;
+            for db in dbs {
+                match state.metrics.databases.iter_mut().find(|d| d.name == db.name) {
+                    Some(old) => *old = db,
+                    None => state.metrics.databases.push(db),
+                }
+            }
             state.database.reselect(&state.metrics.databases);
             super::detail::databases_changed(state);
-            feed_ok(state, Feed::Database);
         }
-        Msg::FeedFailed { feed, error } => {
-            let f = state.feed_mut(feed);
-            f.error = Some(error);
-            f.failures = f.failures.saturating_add(1);
-        }
+        Msg::FeedOk { feed, source } => state.feeds.ok(feed, &source, state.now),
+        Msg::FeedFailed {
+            feed,
+            source,
+            error,
+        } => state.feeds.failed(feed, &source, error, state.now),
         Msg::ChangeChecked {
             id,
             allowed,
@@ -75,9 +75,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.workloads.rows.clear();
             state.workloads.select(0);
             state.logs = LogsView::default();
-            for (_, f) in &mut state.feeds {
-                *f = FeedStatus::default();
-            }
+            state.metrics.databases.clear();
+            state.feeds.clear();
             flash(state, format!("now on {}", state.target), false);
         }
         Msg::PreviousLogs { pod, result } => previous_logs(state, pod, result),
@@ -91,24 +90,24 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             };
         }
         Msg::StreamState(st) => state.logs.stream_state(st, state.now),
-        Msg::ChangeFinished { id, result } => layers::change_finished(state, id, result),
+        Msg::ChangeFinished { id, result } => {
+            layers::change_finished(state, id, result);
+            if state.exit_code.is_some() && running_action(state).is_none() {
+                state.quit = true;
+                return vec![Effect::Quit];
+            }
+        }
         Msg::Described { id, result } => super::detail::described(state, id, result),
         Msg::Quit => {
             state.quit = true;
             return vec![Effect::Quit];
         }
+        Msg::Signal { name, code } => return signalled(state, name, code),
     }
     state.track_resolution();
     Vec::new()
 }
 
-fn feed_ok(state: &mut State, feed: Feed) {
-    let now = state.now;
-    let f = state.feed_mut(feed);
-    f.last_ok = Some(now);
-    f.error = None;
-    f.failures = 0;
-}
 
 /// The logs of a pod's previous container: shown in the Logs pane under
 /// their own source, paused at the end.
@@ -167,11 +166,50 @@ fn is_interrupt(chord: KeyChord) -> bool {
 
 /// Quit; while a confirmed action runs, only on the second press, after
 /// saying that its result will not be waited for.
-fn interrupt(state: &mut State) -> Vec<Effect> {
-    let running = matches!(
-        &state.layer,
-        Some(Layer::Confirm(c)) if matches!(c.status, ConfirmStatus::Running { .. })
+/// How long a signal waits for a running action's result before quitting
+/// with the action recorded as interrupted.
+pub const SIGNAL_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The action running now, if any (its confirmation's headline).
+pub fn running_action(state: &State) -> Option<&str> {
+    match &state.layer {
+        Some(Layer::Confirm(c)) if matches!(c.status, ConfirmStatus::Running { .. }) => {
+            Some(&c.headline)
+        }
+        _ => None,
+    }
+}
+
+/// TERM, HUP or INT: quit with `code`, after the running action's result
+/// (at most [`SIGNAL_GRACE`]), so its audit record is complete.
+fn signalled(state: &mut State, name: &str, code: i32) -> Vec<Effect> {
+    let first = state.exit_code.is_none();
+    state.exit_code = Some(code);
+    let Some(what) = running_action(state).map(str::to_string) else {
+        state.quit = true;
+        return vec![Effect::Quit];
+    };
+    if !first {
+        // A second signal: stop waiting.
+        return vec![Effect::InterruptAfter {
+            after: std::time::Duration::ZERO,
+        }];
+    }
+    super::ops::show_result(
+        state,
+        format!(
+            "{name}: quitting once \"{what}\" has finished (at most {}s more)",
+            SIGNAL_GRACE.as_secs()
+        ),
+        true,
     );
+    vec![Effect::InterruptAfter {
+        after: SIGNAL_GRACE,
+    }]
+}
+
+fn interrupt(state: &mut State) -> Vec<Effect> {
+    let running = running_action(state).is_some();
     if running && !state.interrupt_armed {
         state.interrupt_armed = true;
         flash(
@@ -315,6 +353,14 @@ fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
             state.layer = Some(Layer::Help { scroll: 0 });
             Vec::new()
         }
+        Action::Problems => {
+            state.layer = Some(Layer::Problems { scroll: 0 });
+            Vec::new()
+        }
+        Action::Dismiss => {
+            state.flash = None;
+            Vec::new()
+        }
         Action::FocusNext | Action::FocusPrev => {
             let i = REGISTRY
                 .iter()
@@ -416,6 +462,10 @@ fn copy(state: &mut State) -> Vec<Effect> {
 /// An action the core does not handle goes to the focused pane, else to
 /// the first pane that takes it.
 fn to_pane(state: &mut State, action: Action) -> Vec<Effect> {
+    // esc clears a pane's filter, and dismisses the message with it.
+    if action == Action::ClearFilter {
+        state.flash = None;
+    }
     if let Some(effects) = (spec(state.focus).on_action)(state, action) {
         return effects;
     }

@@ -109,6 +109,7 @@ impl KubeBackend {
             self.namespace.as_deref(),
             self.guard.clone(),
         )
+        .with_liveness(self.cache.liveness.clone())
     }
 
     /// Pod metrics from metrics.k8s.io (empty when the cluster lacks it).

@@ -69,6 +69,8 @@ pub struct KubeEvents {
     rx: mpsc::Receiver<Result<LogLine, String>>,
     /// An error read after some lines, reported by the next call.
     deferred: Option<String>,
+    /// A quiet watch of a server that no longer answers is not alive.
+    liveness: Option<std::sync::Arc<super::liveness::Liveness>>,
     _guard: std::sync::Arc<TaskGuard>,
 }
 
@@ -123,8 +125,18 @@ impl KubeEvents {
             label,
             rx,
             deferred: None,
+            liveness: None,
             _guard: guard,
         }
+    }
+
+    /// Report the API server's silence instead of a quiet watch.
+    pub(crate) fn with_liveness(
+        mut self,
+        liveness: std::sync::Arc<super::liveness::Liveness>,
+    ) -> Self {
+        self.liveness = Some(liveness);
+        self
     }
 }
 
@@ -141,7 +153,12 @@ impl LogSource for KubeEvents {
         let mut out = Vec::new();
         let first = tokio::time::timeout(max_wait, self.rx.recv()).await;
         let mut pending = match first {
-            Err(_) | Ok(None) => return Ok(out),
+            Err(_) | Ok(None) => {
+                if let Some(l) = &self.liveness {
+                    l.check()?;
+                }
+                return Ok(out);
+            }
             Ok(Some(item)) => Some(item),
         };
         while let Some(item) = pending.take() {

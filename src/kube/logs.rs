@@ -46,6 +46,8 @@ pub struct KubeLogs {
     /// Stream states received, not yet taken by `stream_states`.
     states: Vec<StreamState>,
     follow: bool,
+    /// A quiet stream of a server that no longer answers is not alive.
+    liveness: Arc<super::liveness::Liveness>,
     _guard: Arc<TaskGuard>,
     /// Stops this source's tasks (the supervisor and its followers) when dropped.
     _own: tokio_util::sync::DropGuard,
@@ -62,6 +64,7 @@ impl KubeLogs {
         let cancel = guard.token().child_token();
         let (tx, rx) = mpsc::channel(CHANNEL);
         let follow = opts.follow;
+        let liveness = cache.liveness.clone();
         let supervisor = Supervisor {
             client: client.clone(),
             cache,
@@ -78,6 +81,7 @@ impl KubeLogs {
             rx,
             states: Vec::new(),
             follow,
+            liveness,
             _guard: guard,
             _own: cancel.drop_guard(),
         }
@@ -109,7 +113,10 @@ impl LogSource for KubeLogs {
             Ok(None) => {
                 return Err(SourceError::Other("log following stopped".to_string()));
             }
-            Err(_) => return Ok(batch),
+            Err(_) => {
+                self.liveness.check()?;
+                return Ok(batch);
+            }
         }
         while batch.len() < BATCH {
             match self.rx.try_recv() {

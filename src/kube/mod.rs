@@ -19,6 +19,7 @@ pub mod config;
 pub mod convert;
 mod describe;
 pub mod events;
+mod liveness;
 mod log_follow;
 mod log_options;
 mod log_retry;

@@ -83,6 +83,9 @@ pub struct Caches {
     pub deployments: Reflected<Deployment>,
     pub replica_sets: Reflected<ReplicaSet>,
     pub namespace: Option<String>,
+    /// Whether the API server answers at all (a hung one leaves the
+    /// watches quiet, not failed).
+    pub liveness: Arc<super::liveness::Liveness>,
 }
 
 impl Caches {
@@ -101,6 +104,7 @@ impl Caches {
             config = config.timeout(t);
         }
         Caches {
+            liveness: super::liveness::Liveness::start(client.clone(), cancel.clone()),
             pods: spawn_reflector(
                 api(&client, namespace),
                 config.clone(),
@@ -140,8 +144,12 @@ impl Caches {
         let _ = tokio::time::timeout(limit, wait).await;
     }
 
-    /// The first failing watch's error, or a note that a list is pending.
+    /// The API server's silence, the first failing watch's error, or a
+    /// note that a list is pending.
     pub fn problem(&self) -> Option<SourceError> {
+        if let Err(e) = self.liveness.check() {
+            return Some(e);
+        }
         let phases = [
             (self.pods.what, self.pods.phase()),
             (self.deployments.what, self.deployments.phase()),

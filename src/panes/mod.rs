@@ -73,6 +73,8 @@ pub struct PaneSpec {
     pub detail_target: fn(&State) -> Option<crate::domain::DetailTarget>,
     /// Title and state summary for the border.
     pub title_of: fn(&State) -> (String, String),
+    /// The feed that fills it: its title says when that feed is stale.
+    pub feed: Option<crate::core::Feed>,
     pub render: fn(&mut Frame, Rect, &State, &Theme),
 }
 
@@ -108,6 +110,7 @@ pub static REGISTRY: [PaneSpec; 5] = [
         copy_text: workloads::copy_text,
         detail_target: workloads::detail_target,
         title_of: workloads::title,
+        feed: Some(crate::core::Feed::Workloads),
         render: workloads::render,
     },
     PaneSpec {
@@ -128,6 +131,7 @@ pub static REGISTRY: [PaneSpec; 5] = [
         copy_text: logs::copy_text,
         detail_target: nothing_to_describe,
         title_of: logs::title,
+        feed: Some(crate::core::Feed::Logs),
         render: logs::render,
     },
     PaneSpec {
@@ -148,6 +152,7 @@ pub static REGISTRY: [PaneSpec; 5] = [
         copy_text: nothing_to_copy,
         detail_target: metrics::detail_target,
         title_of: metrics::title,
+        feed: Some(crate::core::Feed::Metrics),
         render: metrics::render,
     },
     PaneSpec {
@@ -168,6 +173,7 @@ pub static REGISTRY: [PaneSpec; 5] = [
         copy_text: nothing_to_copy,
         detail_target: nothing_to_describe,
         title_of: runbook::title,
+        feed: None,
         render: runbook::render,
     },
     PaneSpec {
@@ -188,6 +194,7 @@ pub static REGISTRY: [PaneSpec; 5] = [
         copy_text: database::copy_text,
         detail_target: database::detail_target,
         title_of: database::title,
+        feed: Some(crate::core::Feed::Database),
         render: database::render,
     },
 ];

@@ -29,9 +29,9 @@ pub fn placeholder(frame: &mut Frame, area: Rect, theme: &Theme, text: &str) {
 }
 
 /// The placeholder of a pane that `feed` fills while it has nothing to
-/// show: `waiting`, or, when the feed has never succeeded and its last
-/// attempt failed, that failure in full, wrapped (missing credentials, a
-/// host that does not resolve: what is wrong and what to do).
+/// show: `waiting`, or, for each source that has never answered and whose
+/// last attempt failed, that failure in full, wrapped (missing
+/// credentials, a host that does not resolve: what is wrong and what to do).
 pub fn feed_placeholder(
     frame: &mut Frame,
     area: Rect,
@@ -40,22 +40,32 @@ pub fn feed_placeholder(
     feed: Feed,
     waiting: &str,
 ) {
-    let f = state.feed(feed);
-    let Some(error) = f.error.as_deref().filter(|_| f.last_ok.is_none()) else {
+    let mut lines = Vec::new();
+    for s in state.feeds.of(feed) {
+        let Some(error) = s.error.as_deref().filter(|_| s.last_ok.is_none()) else {
+            continue;
+        };
+        lines.push(Line::from(Span::styled(
+            format!(
+                "cannot load {}: {}",
+                crate::sanitize::line(&s.source),
+                crate::sanitize::line(error)
+            ),
+            theme.style(Slot::Danger),
+        )));
+        lines.push(Line::from(Span::styled(
+            format!("retrying ({} failed so far)", s.failures),
+            theme.style(Slot::Hint),
+        )));
+    }
+    if lines.is_empty() {
         placeholder(frame, area, theme, waiting);
         return;
-    };
-    let text = Text::from(vec![
-        Line::from(Span::styled(
-            "cannot load: ".to_string() + &crate::sanitize::line(error),
-            theme.style(Slot::Danger),
-        )),
-        Line::from(Span::styled(
-            format!("retrying ({} failed so far)", f.failures),
-            theme.style(Slot::Hint),
-        )),
-    ]);
-    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), area);
+    }
+    frame.render_widget(
+        Paragraph::new(Text::from(lines)).wrap(Wrap { trim: false }),
+        area,
+    );
 }
 
 /// Shorten to `width` columns keeping both ends (`api-7d9f…x2k4q`): pod and

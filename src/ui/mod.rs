@@ -14,7 +14,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use crate::core::{Feed, InputPurpose, Layer, STALE_AFTER, State};
+use crate::core::{InputPurpose, Layer, State};
 use crate::panes::layout;
 use crate::panes::runbook::Resolution;
 use crate::panes::{Pane, digit, spec};
@@ -69,6 +69,13 @@ fn render_pane(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, pane
             Slot::Title
         }),
     )];
+    // Right after the name, so a narrow title still shows it.
+    if let Some(stale) = spec.feed.and_then(|f| state.stale(f)) {
+        spans.push(Span::styled(
+            format!("{} ", stale.label()),
+            theme.style(Slot::StatusStale),
+        ));
+    }
     if !extra.is_empty() {
         spans.push(Span::styled(format!("{extra} "), theme.style(Slot::Hint)));
     }
@@ -125,29 +132,27 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
 }
 
-/// Ages of feeds, their errors, the flash message and config problems.
+/// How many problems there are (the key that lists them), the message or
+/// action result, then the newest problem; the key hints when all is well.
+/// Never a join of errors: each is in full in the problems view.
 fn render_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    use crate::action::{Action, Mode};
     let bar = theme.style(Slot::StatusBar);
     let mut spans: Vec<Span> = Vec::new();
-    for feed in Feed::ALL {
-        let st = state.feed(feed);
-        let age = st
-            .last_ok
-            .map(|t| state.now.duration_since(t).unwrap_or_default());
-        if let Some(err) = &st.error {
-            let age = age.map_or("never".to_string(), |a| {
-                format!("{} old", crate::fmt::duration_short(a))
-            });
-            spans.push(Span::styled(
-                format!(" {} STALE ({age}): {} ", feed.name(), sanitize::line(err)),
-                theme.style(Slot::StatusStale),
-            ));
-        } else if let Some(a) = age.filter(|a| *a > STALE_AFTER) {
-            spans.push(Span::styled(
-                format!(" {} STALE {} ", feed.name(), crate::fmt::duration_short(a)),
-                theme.style(Slot::StatusStale),
-            ));
-        }
+    let problems = state.problem_lines();
+    if !problems.is_empty() {
+        let n = problems.len();
+        let key = state
+            .keymap
+            .keys_for(Mode::Global, Action::Problems)
+            .into_iter()
+            .next()
+            .map(|k| format!(" {k}"))
+            .unwrap_or_default();
+        spans.push(Span::styled(
+            format!(" {n} problem{}{key} ", if n == 1 { "" } else { "s" }),
+            theme.style(Slot::StatusProblem),
+        ));
     }
     if let Some(f) = &state.flash {
         let slot = if f.error {
@@ -159,19 +164,14 @@ fn render_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             format!(" {} ", sanitize::line(&f.text)),
             theme.style(slot),
         ));
-    } else if !state.problems.is_empty() {
-        let n = state.problems.len();
+    }
+    if let Some(newest) = problems.first() {
         spans.push(Span::styled(
-            format!(
-                " {n} config problem{}: {} ",
-                if n == 1 { "" } else { "s" },
-                sanitize::line(&state.problems[0].to_string())
-            ),
-            theme.style(Slot::StatusProblem),
+            format!(" {} ", sanitize::line(&newest.text)),
+            theme.style(Slot::StatusStale),
         ));
-    } else if spans.is_empty() {
-        let hint = hint_line(state);
-        spans.push(Span::styled(hint, bar));
+    } else if state.flash.is_none() {
+        spans.push(Span::styled(hint_line(state), bar));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
 }

@@ -15,6 +15,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     match &state.layer {
         None => {}
         Some(Layer::Help { scroll }) => help(frame, area, state, theme, *scroll),
+        Some(Layer::Problems { scroll }) => problems(frame, area, state, theme, *scroll),
         Some(Layer::Input(input)) => prompt(frame, area, theme, input),
         Some(Layer::Confirm(c)) => super::confirm::render(frame, area, state, theme, c),
         Some(Layer::Notice { title, text }) => notice(frame, area, state, theme, title, text),
@@ -27,6 +28,54 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         // Drawn by `ui::log_line`.
         Some(Layer::LogLine { .. }) => {}
     }
+}
+
+/// Every current problem, newest first, each in full (wrapped) with when
+/// it began.
+fn problems(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, scroll: u16) {
+    let rect = centered(
+        area,
+        area.width.saturating_sub(4).max(20),
+        area.height.saturating_sub(2).max(8),
+    );
+    let mut lines: Vec<Line> = Vec::new();
+    let all = state.problem_lines();
+    if all.is_empty() {
+        lines.push(Line::styled(
+            "no problems: every source answers and the configuration is clean",
+            theme.style(Slot::HealthOk),
+        ));
+    }
+    for p in &all {
+        let when = p.at.map_or_else(
+            || "config  ".to_string(),
+            |t| crate::fmt::clock(t) + " ",
+        );
+        lines.push(Line::from(vec![
+            Span::styled(when, theme.style(Slot::Hint)),
+            Span::styled(sanitize::line(&p.text), theme.style(Slot::StatusProblem)),
+        ]));
+        if !p.detail.is_empty() {
+            lines.push(Line::styled(
+                format!("         {}", p.detail),
+                theme.style(Slot::Hint),
+            ));
+        }
+    }
+    let close = key_of(state, Mode::Help, Action::Cancel);
+    let block = dialog(
+        theme,
+        &format!("Problems ({}) — {close} to close, j/k to scroll", all.len()),
+        false,
+    );
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        rect,
+    );
 }
 
 /// The Logs Insights table: status, the query, then one row per result.

@@ -237,8 +237,7 @@ fn log_rows(
     let l = &state.logs;
     let mut prefix = Vec::new();
     if l.timestamps {
-        let ts = humantime::format_rfc3339_seconds(line.time).to_string();
-        let hms = ts.get(11..19).unwrap_or("").to_string();
+        let hms = crate::fmt::clock(line.time);
         prefix.push(Span::styled(
             format!("{hms} "),
             theme.style(Slot::LogTimestamp),
