@@ -429,7 +429,10 @@ fn feed_failure_keeps_data_and_marks_it_with_the_true_age() {
     assert_eq!(s.workloads.rows.len(), 3, "data stays");
     let stale = s.stale(Feed::Workloads).unwrap();
     assert_eq!(stale.label(), "STALE 60s");
-    assert_eq!(stale.error.as_deref(), Some("unreachable: connection refused"));
+    assert_eq!(
+        stale.error.as_deref(),
+        Some("unreachable: connection refused")
+    );
     let src = s.feeds.of(Feed::Workloads).next().unwrap();
     assert_eq!(src.failures, 4);
     // Rows alone (a re-sent cache) are not an answer; the source's ok is.

@@ -154,7 +154,9 @@ mod batch_tests {
             changes: vec![pod("api-1"), pod("api-3")],
         };
         let none = CancellationToken::new();
-        let out = run_audited(&Pods, &audit, &ok, &none).await.expect("all ok");
+        let out = run_audited(&Pods, &audit, &ok, &none)
+            .await
+            .expect("all ok");
         assert_eq!(out.summary, "2 of 2 done: delete 2 pods in shop");
         assert_eq!(
             out.details,

@@ -8,8 +8,8 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-use super::tasks::Running;
 use super::audited::run_audited;
+use super::tasks::Running;
 use crate::audit::AuditLog;
 use crate::core::{Effect, Msg, State, update};
 use crate::domain::PreviewError;

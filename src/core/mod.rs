@@ -25,11 +25,11 @@ pub use confirm::{CheckState, Confirm, ConfirmStatus, Input, InputPurpose};
 pub use detail_view::{
     DetailFrame, DetailView, LineStyle, ShownLine, lines as detail_lines, matches as detail_matches,
 };
+pub use feeds::{Feed, Feeds, STALE_AFTER, SourceStatus, Stale};
 pub use insights::{DEFAULT_QUERY, InsightsView};
 pub use msg::{Effect, Msg};
 pub use problems::ProblemLine;
 pub use readline::{HISTORY_LEN, History};
-pub use feeds::{Feed, Feeds, STALE_AFTER, SourceStatus, Stale};
 pub use state::{Flash, Layer, State};
 pub use update::{offered_actions, update};
 

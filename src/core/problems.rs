@@ -73,16 +73,24 @@ mod tests {
         s.problems
             .push(Problem::new("config.toml", Some(3), None, "bad key"));
         s.feeds.ok(Feed::Database, "orders", t0);
-        s.feeds
-            .failed(Feed::Database, "orders", "timeout".into(), t0 + Duration::from_secs(5));
+        s.feeds.failed(
+            Feed::Database,
+            "orders",
+            "timeout".into(),
+            t0 + Duration::from_secs(5),
+        );
         s.feeds.failed(
             Feed::Database,
             "billing",
             "refused".into(),
             t0 + Duration::from_secs(9),
         );
-        s.feeds
-            .failed(Feed::Database, "orders", "timeout".into(), t0 + Duration::from_secs(10));
+        s.feeds.failed(
+            Feed::Database,
+            "orders",
+            "timeout".into(),
+            t0 + Duration::from_secs(10),
+        );
         s.now = t0 + Duration::from_secs(12);
         let lines = s.problem_lines();
         let texts: Vec<(&str, &str)> = lines
@@ -93,7 +101,10 @@ mod tests {
             texts,
             vec![
                 ("database billing: refused", "failed 1 time; never answered"),
-                ("database orders: timeout", "failed 2 times; last answer 12s ago"),
+                (
+                    "database orders: timeout",
+                    "failed 2 times; last answer 12s ago"
+                ),
                 ("config.toml:3: bad key", ""),
             ]
         );

@@ -30,7 +30,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             if state.flash.as_ref().is_some_and(|f| {
                 !f.sticky
                     && now.duration_since(f.at).unwrap_or_default()
-                    > std::time::Duration::from_secs(if f.error { 15 } else { 6 })
+                        > std::time::Duration::from_secs(if f.error { 15 } else { 6 })
             }) {
                 state.flash = None;
             }
@@ -45,7 +45,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             // Fresh snapshots of these databases; the others keep theirs.
             state.database.record(&dbs);
             for db in dbs {
-                match state.metrics.databases.iter_mut().find(|d| d.name == db.name) {
+                match state
+                    .metrics
+                    .databases
+                    .iter_mut()
+                    .find(|d| d.name == db.name)
+                {
                     Some(old) => *old = db,
                     None => state.metrics.databases.push(db),
                 }
@@ -107,7 +112,6 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     state.track_resolution();
     Vec::new()
 }
-
 
 /// The logs of a pod's previous container: shown in the Logs pane under
 /// their own source, paused at the end.
@@ -243,6 +247,14 @@ fn on_key(state: &mut State, chord: KeyChord) -> Vec<Effect> {
         state.pending_keys.clear();
         return match state.keymap.resolve(mode, &[chord]) {
             Resolved::Actions(actions) => run_actions(state, &actions),
+            _ if running_action(state).is_some()
+                && matches!(
+                    state.keymap.resolve(Mode::Global, &[chord]),
+                    Resolved::Actions(ref a) if a.contains(&Action::Quit)
+                ) =>
+            {
+                layers::action(state, Action::Quit)
+            }
             _ if matches!(state.layer, Some(Layer::Picker { .. })) => {
                 // Lists move with the global navigation keys.
                 match state.keymap.resolve(Mode::Global, &[chord]) {

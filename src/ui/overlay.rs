@@ -47,10 +47,8 @@ fn problems(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, scroll:
         ));
     }
     for p in &all {
-        let when = p.at.map_or_else(
-            || "config  ".to_string(),
-            |t| crate::fmt::clock(t) + " ",
-        );
+        let when =
+            p.at.map_or_else(|| "config  ".to_string(), |t| crate::fmt::clock(t) + " ");
         lines.push(Line::from(vec![
             Span::styled(when, theme.style(Slot::Hint)),
             Span::styled(sanitize::line(&p.text), theme.style(Slot::StatusProblem)),
