@@ -43,6 +43,12 @@ pub trait WorkloadSource: Send + Sync {
     fn label(&self) -> String;
     /// The current rows. Watch-based backends answer from their cache.
     async fn workloads(&self) -> Result<Vec<Workload>, SourceError>;
+    /// When the rows were last confirmed by the server, for a source that
+    /// answers from a cache (the console shows that age, not the poll's).
+    /// `None`: the answer itself came from the server just now.
+    fn heard_at(&self) -> Option<std::time::SystemTime> {
+        None
+    }
 }
 
 /// A stream of log lines. `next_batch` waits until lines arrive or until
@@ -51,6 +57,11 @@ pub trait WorkloadSource: Send + Sync {
 pub trait LogSource: Send {
     fn label(&self) -> String;
     async fn next_batch(&mut self, max_wait: Duration) -> Result<Vec<LogLine>, SourceError>;
+    /// When the server was last heard from, for a stream whose quiet
+    /// cannot tell a calm cluster from a hung one. `None`: just now.
+    fn heard_at(&self) -> Option<std::time::SystemTime> {
+        None
+    }
     /// How far behind the stream is: the age of the newest data it has
     /// delivered while it is still catching up or backing off (a polled
     /// source such as CloudWatch Logs). `None` when it is live or cannot tell.

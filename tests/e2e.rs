@@ -127,24 +127,6 @@ fn read_only_blocks_and_writes_no_audit_record() {
     assert!(!s.dir.path().join("data/audit.jsonl").exists());
 }
 
-#[test]
-fn sigterm_and_sighup_restore_the_terminal() {
-    for signal in ["-TERM", "-HUP"] {
-        let mut s = Session::start(&["demo", "ecs-unhealthy"]);
-        s.wait_for("Workloads (", T);
-        let pid = s.child.process_id().expect("child pid");
-        let ok = std::process::Command::new("kill")
-            .arg(signal)
-            .arg(pid.to_string())
-            .status()
-            .unwrap();
-        assert!(ok.success());
-        let status = s.wait_exit(T);
-        assert!(status.success(), "{signal}: {status:?}");
-        s.assert_restored();
-    }
-}
-
 /// Switching to the read-only context in the app: the API server's access
 /// review makes the action unavailable, with its reason, and nothing runs.
 #[test]

@@ -58,6 +58,7 @@ fn ok(s: &mut State, feed: Feed, source: &str) {
         Msg::FeedOk {
             feed,
             source: source.into(),
+            at: None,
         },
     );
 }

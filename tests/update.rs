@@ -411,6 +411,7 @@ fn feed_failure_keeps_data_and_marks_it_with_the_true_age() {
         Msg::FeedOk {
             feed: Feed::Workloads,
             source: "kube:prod".into(),
+            at: None,
         },
     );
     assert_eq!(s.stale(Feed::Workloads), None);
@@ -443,6 +444,7 @@ fn feed_failure_keeps_data_and_marks_it_with_the_true_age() {
         Msg::FeedOk {
             feed: Feed::Workloads,
             source: "kube:prod".into(),
+            at: None,
         },
     );
     assert_eq!(s.stale(Feed::Workloads), None);

@@ -46,7 +46,7 @@ impl Default for Intervals {
             log_wait: Duration::from_millis(250),
             answer_within: Duration::from_secs(15),
             min_backoff: Duration::from_secs(1),
-            max_backoff: Duration::from_secs(30),
+            max_backoff: Duration::from_secs(10),
         }
     }
 }
@@ -157,10 +157,20 @@ fn spawn_log_stream(
             };
             // A batch, even an empty one after a quiet spell, is the stream
             // saying it is alive.
-            let alive = matches!(msg, Some(Msg::Logs(_))).then(|| Msg::FeedOk {
-                feed: Feed::Logs,
-                source: src.label(),
-            });
+            let alive = match &msg {
+                Some(Msg::Logs(lines)) => Some(Msg::FeedOk {
+                    feed: Feed::Logs,
+                    source: src.label(),
+                    // Lines are news from the server; quiet is only as
+                    // fresh as the server was last heard.
+                    at: if lines.is_empty() {
+                        src.heard_at()
+                    } else {
+                        None
+                    },
+                }),
+                _ => None,
+            };
             // Lines first: a stream's state comes after the lines it read.
             for msg in msg
                 .into_iter()
@@ -216,7 +226,9 @@ fn spawn_poll<T, F, Fut>(poll: Poll<T>, fetch: F, ctx: &PollCtx)
 where
     T: Clone + Send + 'static,
     F: Fn(usize) -> Fut + Clone + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<Vec<T>, SourceError>> + Send + 'static,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<SystemTime>), SourceError>>
+        + Send
+        + 'static,
 {
     let last: Arc<std::sync::Mutex<Vec<Vec<T>>>> =
         Arc::new(std::sync::Mutex::new(vec![Vec::new(); poll.labels.len()]));
@@ -241,7 +253,7 @@ where
                         )))
                     });
                 let msgs = match answer {
-                    Ok(rows) => {
+                    Ok((rows, at)) => {
                         backoff.reset();
                         let rows = if merged {
                             let Ok(mut all) = last.lock() else { return };
@@ -255,6 +267,7 @@ where
                             Msg::FeedOk {
                                 feed,
                                 source: label.clone(),
+                                at,
                             },
                         ]
                     }
@@ -303,7 +316,10 @@ fn spawn_pollers(
         },
         move |i| {
             let w = workloads.clone();
-            async move { w[i].workloads().await }
+            async move {
+                let rows = w[i].workloads().await?;
+                Ok((rows, w[i].heard_at()))
+            }
         },
         &ctx,
     );
@@ -319,7 +335,7 @@ fn spawn_pollers(
         },
         move |i| {
             let m = metrics.clone();
-            async move { m[i].metrics().await }
+            async move { Ok((m[i].metrics().await?, None)) }
         },
         &ctx,
     );
@@ -335,7 +351,7 @@ fn spawn_pollers(
         },
         move |i| {
             let d = databases.clone();
-            async move { d[i].snapshot().await.map(|s| vec![s]) }
+            async move { Ok((vec![d[i].snapshot().await?], None)) }
         },
         &ctx,
     );

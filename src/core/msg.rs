@@ -26,6 +26,9 @@ pub enum Msg {
     FeedOk {
         feed: Feed,
         source: String,
+        /// When the answer was confirmed by the server, if earlier than now
+        /// (a cache's last confirmation).
+        at: Option<SystemTime>,
     },
     /// One source's latest attempt failed; its data stays, marked stale,
     /// and its last real answer keeps its time.

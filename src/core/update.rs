@@ -58,7 +58,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.database.reselect(&state.metrics.databases);
             super::detail::databases_changed(state);
         }
-        Msg::FeedOk { feed, source } => state.feeds.ok(feed, &source, state.now),
+        Msg::FeedOk { feed, source, at } => {
+            let at = at.map_or(state.now, |t| t.min(state.now));
+            state.feeds.ok(feed, &source, at);
+        }
         Msg::FeedFailed {
             feed,
             source,

@@ -146,6 +146,10 @@ impl LogSource for KubeEvents {
         format!("{}:events", self.label)
     }
 
+    fn heard_at(&self) -> Option<std::time::SystemTime> {
+        self.liveness.as_ref().and_then(|l| l.answered())
+    }
+
     async fn next_batch(&mut self, max_wait: Duration) -> Result<Vec<LogLine>, SourceError> {
         if let Some(e) = self.deferred.take() {
             return Err(SourceError::Unreachable(e));

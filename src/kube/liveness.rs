@@ -5,7 +5,7 @@
 //! caches and streams report its failure instead of their quiet data.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 
@@ -20,9 +20,16 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(6);
 /// The probe's latest verdict.
 #[derive(Debug, Default)]
 pub struct Liveness {
+    state: Mutex<Probed>,
+}
+
+#[derive(Debug, Default)]
+struct Probed {
     /// The latest probe's failure; None while the server answers (or
     /// before the first probe has finished).
-    failure: Mutex<Option<SourceError>>,
+    failure: Option<SourceError>,
+    /// The last answer.
+    answered: Option<SystemTime>,
 }
 
 impl Liveness {
@@ -58,16 +65,38 @@ impl Liveness {
     }
 
     fn set(&self, failure: Option<SourceError>) {
-        if let Ok(mut f) = self.failure.lock() {
-            *f = failure;
+        if let Ok(mut p) = self.state.lock() {
+            if failure.is_none() {
+                p.answered = Some(SystemTime::now());
+            }
+            p.failure = failure;
         }
     }
 
-    /// The latest probe's failure, if it failed.
+    /// The latest probe's failure, or the server's silence for longer than
+    /// a probe takes (a probe still waiting on a hung server).
     pub fn check(&self) -> Result<(), SourceError> {
-        match self.failure.lock().ok().and_then(|f| f.clone()) {
-            Some(e) => Err(e),
+        let Ok(p) = self.state.lock() else {
+            return Ok(());
+        };
+        if let Some(e) = &p.failure {
+            return Err(e.clone());
+        }
+        let silent = p
+            .answered
+            .and_then(|t| t.elapsed().ok())
+            .filter(|s| *s > PROBE_EVERY + Duration::from_secs(2));
+        match silent {
+            Some(s) => Err(SourceError::Unreachable(format!(
+                "the API server has not answered for {}s",
+                s.as_secs()
+            ))),
             None => Ok(()),
         }
+    }
+
+    /// When the API server last answered a probe.
+    pub fn answered(&self) -> Option<SystemTime> {
+        self.state.lock().ok().and_then(|p| p.answered)
     }
 }

@@ -132,6 +132,10 @@ impl LogSource for KubeLogs {
         std::mem::take(&mut self.states)
     }
 
+    fn heard_at(&self) -> Option<std::time::SystemTime> {
+        self.liveness.answered()
+    }
+
     fn ended(&self) -> bool {
         !self.follow && self.rx.is_closed() && self.rx.is_empty()
     }

@@ -320,6 +320,10 @@ impl WorkloadSource for KubeWorkloads {
         self.label.clone()
     }
 
+    fn heard_at(&self) -> Option<SystemTime> {
+        self.cache.liveness.answered()
+    }
+
     /// The cached rows while every watch is healthy; while one is failing,
     /// its error (the driver keeps showing the last good rows, marked stale).
     async fn workloads(&self) -> Result<Vec<Workload>, SourceError> {
