@@ -257,3 +257,130 @@ fn signals_without_an_action_exit_with_128_plus_the_signal() {
         s.assert_restored();
     }
 }
+
+#[path = "support/pg.rs"]
+#[allow(dead_code)]
+mod pg;
+
+/// Two databases, one behind a proxy that freezes: only that one turns
+/// stale (the pane says 1 of 2) and is listed as a problem; the other keeps
+/// answering on its own cadence; both recover.
+#[test]
+fn a_hung_database_is_stale_alone_and_never_holds_up_the_other() {
+    let server = pg::PgServer::start();
+    let proxy = Proxy::start(format!("127.0.0.1:{}", server.port).parse().unwrap());
+    let config = tempfile::tempdir().unwrap();
+    let direct = server.superuser_url();
+    let via_proxy = direct.replace(
+        &format!("127.0.0.1:{}", server.port),
+        &proxy.addr.to_string(),
+    );
+    std::fs::write(
+        config.path().join("config.toml"),
+        format!("[databases]\norders = \"{direct}\"\nbilling = \"{via_proxy}\"\n"),
+    )
+    .unwrap();
+    let mut s = Session::start_with_env(
+        &["db"],
+        &[("OPSDECK_CONFIG_DIR", config.path().to_str().unwrap())],
+    );
+    s.send("5");
+    s.wait_for("5 Database", T);
+    s.wait_for("billing", T);
+    s.wait_for("orders", T);
+    assert!(!title(&s, "5 Database").contains("STALE"));
+
+    proxy.freeze();
+    let frozen = Instant::now();
+    let t = wait_title(&s, "5 Database", Duration::from_secs(20), |t| {
+        t.contains("(1 of 2)")
+    });
+    assert!(t.contains("STALE"), "{t}");
+    assert!(frozen.elapsed() < Duration::from_secs(20));
+    s.send("!");
+    s.wait_for("database pg:billing", T);
+    let listed = s.contents();
+    assert!(!listed.contains("database pg:orders"), "{listed}");
+    s.send("\x1b");
+    // Never more than one stale: orders keeps being polled meanwhile.
+    let until = Instant::now() + Duration::from_secs(8);
+    while Instant::now() < until {
+        let t = title(&s, "5 Database");
+        assert!(!t.contains("(2 of 2)"), "{t}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    proxy.pass();
+    wait_title(&s, "5 Database", T, |t| !t.contains("STALE"));
+    s.send("q");
+    assert!(s.wait_exit(T).success());
+}
+
+#[path = "support/moto.rs"]
+#[allow(dead_code)]
+mod moto;
+
+/// moto behind a proxy that freezes: the ECS workloads turn stale within
+/// the poll timeout (the SDK would retry for longer), then recover.
+#[test]
+fn a_hung_aws_endpoint_turns_ecs_workloads_stale_then_recovers() {
+    let moto = moto::Moto::start();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let config = moto.sdk_config().await;
+        let ecs = aws_sdk_ecs::Client::new(&config);
+        ecs.create_cluster()
+            .cluster_name("prod")
+            .send()
+            .await
+            .expect("create cluster");
+        ecs.register_task_definition()
+            .family("checkout")
+            .container_definitions(
+                aws_sdk_ecs::types::ContainerDefinition::builder()
+                    .name("checkout")
+                    .image("checkout:1.4")
+                    .memory(256)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("register task definition");
+        ecs.create_service()
+            .cluster("prod")
+            .service_name("checkout")
+            .task_definition("checkout")
+            .desired_count(1)
+            .send()
+            .await
+            .expect("create service");
+    });
+    let proxy = Proxy::start(format!("127.0.0.1:{}", moto.port).parse().unwrap());
+    let url = proxy.url("http");
+    let mut s = Session::start_with_env(
+        &["aws", "--region", "us-east-1"],
+        &[
+            ("AWS_ENDPOINT_URL", url.as_str()),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_CONFIG_FILE", "/nonexistent/aws/config"),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/aws/credentials",
+            ),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    );
+    s.wait_for("checkout", T);
+    assert!(!title(&s, "1 Workloads").contains("STALE"));
+    proxy.freeze();
+    let frozen = Instant::now();
+    wait_title(&s, "1 Workloads", Duration::from_secs(25), |t| {
+        t.contains("STALE")
+    });
+    assert!(frozen.elapsed() < Duration::from_secs(25));
+    assert!(s.contents().contains("checkout"), "rows stay");
+    proxy.pass();
+    wait_title(&s, "1 Workloads", T, |t| !t.contains("STALE"));
+    s.send("q");
+    assert!(s.wait_exit(T).success());
+}
