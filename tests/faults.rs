@@ -259,7 +259,6 @@ fn signals_without_an_action_exit_with_128_plus_the_signal() {
 }
 
 #[path = "support/pg.rs"]
-#[allow(dead_code)]
 mod pg;
 
 /// Two databases, one behind a proxy that freezes: only that one turns
