@@ -383,3 +383,37 @@ fn a_hung_aws_endpoint_turns_ecs_workloads_stale_then_recovers() {
     s.send("q");
     assert!(s.wait_exit(T).success());
 }
+
+/// A user the API server forbids to list (403): kubectl and opsdeck say the
+/// same; the panes say "never connected" and show the server's reason.
+#[test]
+fn a_forbidden_watch_is_shown_in_the_pane_with_the_servers_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Sim::start(dir.path(), "oom-crashloop");
+    let text = std::fs::read_to_string(&sim.kubeconfig).unwrap();
+    assert!(text.contains("opsdeck-sim-admin"), "{text}");
+    let kc = dir.path().join("nobody.kubeconfig");
+    std::fs::write(&kc, text.replace("opsdeck-sim-admin", "opsdeck-sim-nobody")).unwrap();
+    let kubectl = std::env::var_os("KUBECTL").unwrap_or_else(|| "kubectl".into());
+    let out = Command::new(kubectl)
+        .args(["get", "pods", "-n", "shop"])
+        .env("KUBECONFIG", &kc)
+        .env("HOME", dir.path())
+        .output()
+        .expect("kubectl is required (install it or set KUBECTL)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(
+            "pods is forbidden: User \"sim-nobody\" cannot list resource \"pods\" in API group \"\" in the namespace \"shop\""
+        ),
+        "{stderr}"
+    );
+    let mut s = Session::start(&["kube", "--kubeconfig", kc.to_str().unwrap()]);
+    let t = wait_title(&s, "1 Workloads", T, |t| t.contains("never connected"));
+    assert!(!t.contains("STALE"), "{t}");
+    s.wait_for("cannot load kube:sim", T);
+    s.wait_for("forbidden", T);
+    s.send("q");
+    assert!(s.wait_exit(T).success());
+}

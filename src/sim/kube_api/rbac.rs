@@ -5,6 +5,8 @@ use serde_json::{Value, json};
 
 pub const ADMIN_TOKEN: &str = "opsdeck-sim-admin";
 pub const VIEWER_TOKEN: &str = "opsdeck-sim-viewer";
+/// A user bound to no role: every request for a resource is forbidden.
+pub const NOBODY_TOKEN: &str = "opsdeck-sim-nobody";
 
 /// An authenticated user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,6 +15,8 @@ pub enum User {
     Admin,
     /// `sim-viewer`: get, list and watch only.
     Viewer,
+    /// `sim-nobody`: authenticated, bound to no role.
+    Nobody,
 }
 
 impl User {
@@ -22,6 +26,7 @@ impl User {
         match token {
             ADMIN_TOKEN => Some(User::Admin),
             VIEWER_TOKEN => Some(User::Viewer),
+            NOBODY_TOKEN => Some(User::Nobody),
             _ => None,
         }
     }
@@ -30,6 +35,7 @@ impl User {
         match self {
             User::Admin => "sim-admin",
             User::Viewer => "sim-viewer",
+            User::Nobody => "sim-nobody",
         }
     }
 
@@ -37,6 +43,7 @@ impl User {
         match self {
             User::Admin => true,
             User::Viewer => matches!(verb, "get" | "list" | "watch"),
+            User::Nobody => false,
         }
     }
 
@@ -55,6 +62,7 @@ impl User {
                 "RBAC: User \"{}\" may only get, list and watch (ClusterRole \"view\")",
                 self.name()
             ),
+            (User::Nobody, _) => format!("RBAC: User \"{}\" is bound to no role", self.name()),
         }
     }
 
