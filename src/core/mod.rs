@@ -16,6 +16,7 @@ mod layers;
 mod msg;
 pub(crate) mod ops;
 mod problems;
+mod quit;
 mod readline;
 mod state;
 mod update;

@@ -7,10 +7,11 @@
 use crossterm::event::{KeyCode, KeyModifiers};
 
 use super::command::{self, Run};
-use super::confirm::{ConfirmStatus, InputPurpose};
+use super::confirm::InputPurpose;
 use super::layers;
 use super::msg::{Effect, Msg};
 use super::ops::{flash, open_input};
+use super::quit::{interrupt, is_interrupt, running_action, signalled};
 use super::state::{Layer, State};
 use crate::action::{Action, Mode};
 use crate::domain::LogLine;
@@ -162,72 +163,6 @@ fn top_mode(state: &State) -> Mode {
         None if state.detail.is_open() => Mode::Detail,
         None => spec(state.focus).mode,
     }
-}
-
-/// ctrl-c, and ctrl-\ (which terminals may send as ctrl-4): quit, as in
-/// any terminal program, whatever layer is open and whatever the keymap says.
-fn is_interrupt(chord: KeyChord) -> bool {
-    chord.modifiers == KeyModifiers::CONTROL
-        && matches!(chord.code, KeyCode::Char('c' | '\\' | '4'))
-}
-
-/// Quit; while a confirmed action runs, only on the second press, after
-/// saying that its result will not be waited for.
-/// How long a signal waits for a running action's result before quitting
-/// with the action recorded as interrupted.
-pub const SIGNAL_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// The action running now, if any (its confirmation's headline).
-pub fn running_action(state: &State) -> Option<&str> {
-    match &state.layer {
-        Some(Layer::Confirm(c)) if matches!(c.status, ConfirmStatus::Running { .. }) => {
-            Some(&c.headline)
-        }
-        _ => None,
-    }
-}
-
-/// TERM, HUP or INT: quit with `code`, after the running action's result
-/// (at most [`SIGNAL_GRACE`]), so its audit record is complete.
-fn signalled(state: &mut State, name: &str, code: i32) -> Vec<Effect> {
-    let first = state.exit_code.is_none();
-    state.exit_code = Some(code);
-    let Some(what) = running_action(state).map(str::to_string) else {
-        state.quit = true;
-        return vec![Effect::Quit];
-    };
-    if !first {
-        // A second signal: stop waiting.
-        return vec![Effect::InterruptAfter {
-            after: std::time::Duration::ZERO,
-        }];
-    }
-    super::ops::show_result(
-        state,
-        format!(
-            "{name}: quitting once \"{what}\" has finished (at most {}s more)",
-            SIGNAL_GRACE.as_secs()
-        ),
-        true,
-    );
-    vec![Effect::InterruptAfter {
-        after: SIGNAL_GRACE,
-    }]
-}
-
-fn interrupt(state: &mut State) -> Vec<Effect> {
-    let running = running_action(state).is_some();
-    if running && !state.interrupt_armed {
-        state.interrupt_armed = true;
-        flash(
-            state,
-            "an action is running: press ctrl-c again to quit without waiting for its result",
-            true,
-        );
-        return Vec::new();
-    }
-    state.quit = true;
-    vec![Effect::Quit]
 }
 
 /// ctrl-z: suspend, as in any terminal program, whatever layer is open.
