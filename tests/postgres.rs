@@ -787,3 +787,99 @@ async fn sslmodes_follow_libpq() {
         "{e}"
     );
 }
+
+/// A `SQL_ASCII` database passes a client's bytes on unchecked, so a query
+/// can hold a byte that is not UTF-8. That session shows with U+FFFD in
+/// place of the byte, and the rest of the snapshot is untouched. A LATIN1
+/// database's text is converted by the server, `é` and all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_that_is_not_utf8_shows_with_a_replacement_character() {
+    let server = PgServer::start();
+    for (db, encoding) in [("legacy", "SQL_ASCII"), ("western", "LATIN1")] {
+        server.psql(
+            "postgres",
+            &format!(
+                "CREATE DATABASE {db} ENCODING '{encoding}' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+            ),
+        );
+    }
+    let script = b"select pg_sleep(120) /* caf\xe9 */;\n";
+    let mut clients = vec![
+        server.psql_bytes("legacy", "latin-client", script),
+        server.psql_bytes("western", "latin-client", script),
+    ];
+
+    let url = server.url_to("legacy", SUPERUSER, SUPER_PASSWORD);
+    let (source, _) = connect(&PgOptions::new(DB, url))
+        .await
+        .unwrap_or_else(|e| panic!("connect: {e}"));
+    let other = server
+        .sleeper_on("legacy", SUPERUSER, SUPER_PASSWORD, "plain")
+        .await;
+    let watcher = server
+        .client_on("legacy", SUPERUSER, SUPER_PASSWORD, "watcher")
+        .await;
+    wait_for(10, "the latin-1 query to run", || async {
+        let rows = watcher
+            .client
+            .query(
+                "SELECT 1 FROM pg_stat_activity WHERE application_name = 'latin-client' \
+                 AND datname = 'legacy' AND wait_event = 'PgSleep'",
+                &[],
+            )
+            .await
+            .unwrap();
+        (!rows.is_empty()).then_some(())
+    })
+    .await;
+    // The byte really is in pg_stat_activity: reading the column as text
+    // fails the whole statement (what used to blank the pane).
+    let strict = watcher
+        .client
+        .query(
+            "SELECT query FROM pg_stat_activity WHERE application_name = 'latin-client'",
+            &[],
+        )
+        .await;
+    assert!(
+        strict.is_err(),
+        "the query text was valid UTF-8: {strict:?}"
+    );
+
+    let s = until_sleeping(&source, &[other.pid()]).await;
+    assert_eq!(s.unreadable, 0);
+    let bad = s
+        .sessions
+        .iter()
+        .find(|x| x.application == "latin-client")
+        .unwrap_or_else(|| panic!("the latin-1 session is missing: {s:?}"));
+    assert_eq!(bad.query, "select pg_sleep(120) /* caf\u{FFFD} */;");
+    assert_eq!(bad.state, SessionState::Active);
+    assert_eq!(bad.wait_event.as_deref(), Some("PgSleep"));
+    assert_eq!(
+        session(&s, other.pid()).unwrap().query,
+        "SELECT pg_sleep(600)"
+    );
+    assert_eq!(session(&s, watcher.pid).unwrap().application, "watcher");
+
+    let url = server.url_to("western", SUPERUSER, SUPER_PASSWORD);
+    let (western, _) = connect(&PgOptions::new("western-db", url)).await.unwrap();
+    let s = wait_for(10, "the LATIN1 session", || async {
+        let s = snap(&western).await;
+        s.sessions
+            .iter()
+            .any(|x| x.query.contains("/* caf"))
+            .then_some(s)
+    })
+    .await;
+    assert!(
+        s.sessions
+            .iter()
+            .any(|x| x.query == "select pg_sleep(120) /* café */;"),
+        "{s:?}"
+    );
+    for c in &mut clients {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+}

@@ -50,6 +50,18 @@ pub struct DbSnapshot {
     pub name: String,
     pub max_connections: u32,
     pub sessions: Vec<DbSession>,
+    /// Sessions the backend could not read (skipped, not in `sessions`):
+    /// they still hold connections, and the pane says how many there are.
+    pub unreadable: u32,
+}
+
+impl DbSnapshot {
+    /// Connections in use: the sessions listed and the unreadable ones.
+    pub fn connections(&self) -> u32 {
+        u32::try_from(self.sessions.len())
+            .unwrap_or(u32::MAX)
+            .saturating_add(self.unreadable)
+    }
 }
 
 /// A session chosen for termination, pinned by pid and backend start.

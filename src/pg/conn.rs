@@ -131,10 +131,6 @@ impl Conn {
         ));
         classify(e, text)
     }
-
-    pub fn scrub(&self, text: &str) -> String {
-        self.redactor.scrub(text)
-    }
 }
 
 /// The error's text: the server's message (with detail and hint) or the

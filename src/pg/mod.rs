@@ -15,6 +15,7 @@
 //! that is running out of them), re-established on the next call after a
 //! failure. The password never appears in labels, errors, logs or outcomes.
 
+mod activity;
 mod config;
 mod conn;
 mod executor;
@@ -23,10 +24,11 @@ mod tls;
 
 use std::sync::Arc;
 
+pub use activity::{ActivityRow, lossy, session_of, state_of, wait_event_of};
 pub use config::{ENV_VARS, PgOptions, RootCerts, SslMode, parse_conninfo, redacted};
 pub use conn::QUERY_TIMEOUT;
 pub use executor::PgExecutor;
-pub use source::{PgSource, SNAPSHOT_SQL, state_of, wait_event_of};
+pub use source::{PgSource, SNAPSHOT_SQL};
 
 use crate::source::SourceError;
 

@@ -158,6 +158,7 @@ impl PgDatabase {
                     query: s.query.clone(),
                 })
                 .collect(),
+            unreadable: 0,
         }
     }
 
