@@ -883,3 +883,76 @@ async fn a_query_that_is_not_utf8_shows_with_a_replacement_character() {
         let _ = c.wait();
     }
 }
+
+/// pg_stat_activity is server-wide: two databases configured on one server
+/// each list only their own sessions (a session appears once), count the
+/// other's connections against max_connections, and never signal the other's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_databases_on_one_server_each_list_their_own_sessions() {
+    let server = PgServer::start();
+    server.psql("postgres", "CREATE DATABASE billing");
+    let (orders, orders_exec) = backend(&server).await;
+    let billing_url = server.url_to("billing", SUPERUSER, SUPER_PASSWORD);
+    let (billing, billing_exec) = connect(&PgOptions::new("billing-db", billing_url))
+        .await
+        .unwrap_or_else(|e| panic!("connect: {e}"));
+    let in_orders = server.sleeper("orders-job").await;
+    let in_billing = server
+        .sleeper_on("billing", SUPERUSER, SUPER_PASSWORD, "billing-job")
+        .await;
+    let idle_billing = server
+        .client_on("billing", SUPERUSER, SUPER_PASSWORD, "billing-idle")
+        .await;
+
+    let o = until_sleeping(&orders, &[in_orders.pid()]).await;
+    let b = until_sleeping(&billing, &[in_billing.pid()]).await;
+    assert_eq!(b.name, "billing-db");
+    // Every test session shows once, in its own database; each source's own
+    // connection (application opsdeck) is hidden from both.
+    let apps = |s: &DbSnapshot| {
+        let mut a: Vec<String> = s.sessions.iter().map(|x| x.application.clone()).collect();
+        a.sort();
+        a
+    };
+    assert_eq!(apps(&o), vec!["orders-job"], "{o:?}");
+    assert_eq!(apps(&b), vec!["billing-idle", "billing-job"], "{b:?}");
+    assert!(session(&b, idle_billing.pid).is_some());
+    // The other database's connections still count against the server's
+    // max_connections: billing's 2 sessions and billing's own poller for
+    // orders; orders-job and orders' poller for billing.
+    assert_eq!((o.other_databases, o.connections()), (3, 4));
+    assert_eq!((b.other_databases, b.connections()), (2, 4));
+
+    // orders-db's executor does not reach billing's session, even by its
+    // exact pid and backend start.
+    let billing_target = target(session(&b, in_billing.pid()).unwrap());
+    for req in [
+        Change::CancelQuery {
+            database: DB.into(),
+            session: billing_target.clone(),
+        },
+        Change::TerminateSession {
+            database: DB.into(),
+            session: billing_target.clone(),
+        },
+    ] {
+        match orders_exec.execute(&req).await {
+            Err(SourceError::NotFound(m)) => assert!(m.contains("no such session"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(in_billing.sleeping(), "billing's session was signalled");
+    let out = billing_exec
+        .execute(&Change::TerminateSession {
+            database: "billing-db".into(),
+            session: billing_target,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        out.summary,
+        format!("terminated pid {} on billing-db", in_billing.pid())
+    );
+    assert!(in_billing.client.closed().await);
+    assert!(in_orders.sleeping());
+}

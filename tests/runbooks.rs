@@ -294,6 +294,7 @@ fn checks_and_actions_against_an_estate() {
             session(12, SessionState::Active, 30),
         ],
         unreadable: 0,
+        other_databases: 0,
     }];
     let view = EstateView {
         workloads: &workloads,
@@ -373,6 +374,7 @@ fn checks_and_actions_against_an_estate() {
         max_connections: 100,
         sessions: vec![session(12, SessionState::Active, 30)],
         unreadable: 0,
+        other_databases: 0,
     }];
     let view = EstateView {
         workloads: &healthy,

@@ -1264,3 +1264,23 @@ fn unreadable_database_rows_are_counted_in_the_pane() {
         "{screen}"
     );
 }
+
+/// A database that shares its server with others lists only its own
+/// sessions, but its gauge counts every connection against max_connections
+/// and says how many belong to the other databases.
+#[test]
+fn connections_to_other_databases_count_against_max_connections() {
+    let mut s = state_for(Scenario::DbConnections);
+    let mut dbs = s.metrics.databases.clone();
+    let listed = dbs[0].sessions.len();
+    assert_eq!(listed, 97);
+    dbs[0].other_databases = 2;
+    update(&mut s, Msg::Databases(dbs));
+    key(&mut s, '5');
+    let theme = Theme::shipped("default").unwrap();
+    let buf = draw(&s, &theme, 160, 48);
+    let screen = text(&buf);
+    let (x, y) = find(&buf, "99/100 connections (99%, 2 on other databases)").expect(&screen);
+    assert_eq!(buf[(x, y)].style().fg, theme.style(Slot::HealthCritical).fg);
+    assert!(screen.contains("97 sessions"), "{screen}");
+}

@@ -441,6 +441,7 @@ fn terminate_confirmation_lists_every_session() {
             query: "UPDATE orders SET x=1 \u{1b}[2J".into(),
         }],
         unreadable: 0,
+        other_databases: 0,
     };
     update(&mut s, Msg::Databases(vec![db]));
     let req = Change::TerminateQueries {
@@ -834,6 +835,7 @@ fn with_db(s: &mut State) {
             db_session(104, SessionState::Active, 1200),
         ],
         unreadable: 0,
+        other_databases: 0,
     };
     update(s, Msg::Databases(vec![db]));
 }
@@ -991,6 +993,7 @@ fn terminate_matching_hits_exactly_the_active_queries_over_the_threshold() {
         max_connections: 100,
         sessions: vec![a, b],
         unreadable: 0,
+        other_databases: 0,
     };
     update(&mut only, Msg::Databases(vec![db]));
     key(&mut only, '5');
@@ -1404,6 +1407,7 @@ fn the_database_cursor_follows_its_session_and_refuses_an_ended_one() {
             max_connections: 100,
             sessions,
             unreadable: 0,
+            other_databases: 0,
         }])
     };
     update(

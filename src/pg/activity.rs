@@ -110,10 +110,22 @@ fn activity_row(row: &Row) -> Result<Option<ActivityRow<'_>>, tokio_postgres::Er
     }))
 }
 
-/// The column every row repeats: max_connections.
-fn server_row(row: &Row) -> Result<u32, tokio_postgres::Error> {
-    let max: i32 = row.try_get("max_connections")?;
-    Ok(u32::try_from(max).unwrap_or(0))
+/// What every row repeats about the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Server {
+    max_connections: u32,
+    other_databases: u32,
+}
+
+fn server_row(row: &Row) -> Result<Server, tokio_postgres::Error> {
+    let count = |column: &str| -> Result<u32, tokio_postgres::Error> {
+        let n: i32 = row.try_get(column)?;
+        Ok(u32::try_from(n).unwrap_or(0))
+    };
+    Ok(Server {
+        max_connections: count("max_connections")?,
+        other_databases: count("other_databases")?,
+    })
 }
 
 /// A snapshot from the rows of [`super::SNAPSHOT_SQL`].
@@ -130,18 +142,20 @@ pub(crate) fn snapshot_from_rows(name: &str, rows: &[Row]) -> DbSnapshot {
 /// logged, skipped and counted in [`DbSnapshot::unreadable`].
 fn collect<'a, E: std::fmt::Display>(
     name: &str,
-    rows: impl Iterator<Item = Result<(u32, Option<ActivityRow<'a>>), E>>,
+    rows: impl Iterator<Item = Result<(Server, Option<ActivityRow<'a>>), E>>,
 ) -> DbSnapshot {
     let mut snapshot = DbSnapshot {
         name: name.to_string(),
         max_connections: 0,
         sessions: Vec::new(),
         unreadable: 0,
+        other_databases: 0,
     };
     for row in rows {
         match row {
-            Ok((max, session)) => {
-                snapshot.max_connections = max;
+            Ok((server, session)) => {
+                snapshot.max_connections = server.max_connections;
+                snapshot.other_databases = server.other_databases;
                 snapshot.sessions.extend(session.as_ref().map(session_of));
             }
             Err(e) => {
@@ -208,10 +222,14 @@ mod tests {
             state: Some(b"idle".as_slice()),
             ..ActivityRow::default()
         };
-        let rows: Vec<Result<(u32, Option<ActivityRow>), String>> = vec![
-            Ok((100, Some(row(1)))),
+        let server = Server {
+            max_connections: 100,
+            other_databases: 5,
+        };
+        let rows: Vec<Result<(Server, Option<ActivityRow>), String>> = vec![
+            Ok((server, Some(row(1)))),
             Err("error deserializing column 10".into()),
-            Ok((100, Some(row(3)))),
+            Ok((server, Some(row(3)))),
         ];
         let s = collect("orders-db", rows.into_iter());
         assert_eq!(s.max_connections, 100);
@@ -220,10 +238,15 @@ mod tests {
             s.sessions.iter().map(|x| x.pid).collect::<Vec<_>>(),
             vec![1, 3]
         );
-        assert_eq!(s.connections(), 3);
+        assert_eq!(s.other_databases, 5);
+        assert_eq!(s.connections(), 8);
 
         // The row the LEFT JOIN keeps for a database with no other session.
-        let empty: Vec<Result<_, String>> = vec![Ok((40, None))];
+        let server = Server {
+            max_connections: 40,
+            other_databases: 0,
+        };
+        let empty: Vec<Result<_, String>> = vec![Ok((server, None))];
         let s = collect("orders-db", empty.into_iter());
         assert_eq!(
             (s.max_connections, s.sessions.len(), s.unreadable),

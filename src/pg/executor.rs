@@ -1,8 +1,8 @@
 //! Cancel a query, terminate a session, terminate the sessions a rule picked.
 //!
 //! Every target is re-checked by the server in the same statement that
-//! signals it: the pid must still belong to the session that started at the
-//! confirmed `backend_start` (microsecond precision, as PostgreSQL stores it),
+//! signals it: the pid must still belong to a session of this database that
+//! started at the confirmed `backend_start` (microsecond precision, as PostgreSQL stores it),
 //! and for a rule-based terminate the query must still match the rule. A pid
 //! reused by a new connection between the confirmation and the run is
 //! therefore never signalled.
@@ -16,16 +16,17 @@ use super::conn::Conn;
 use crate::domain::{Change, ChangeOutcome, Preview, QueryRule, SessionTarget};
 use crate::source::{ChangeExecutor, SourceError};
 
-/// Cancel or terminate one session, if `(pid, backend_start)` still names
-/// it. `backend_start` is NULL when the role may not see the session's
-/// details (another role's session without pg_read_all_stats).
+/// Cancel or terminate one session of this database, if `(pid,
+/// backend_start)` still names it. `backend_start` is NULL when the role may
+/// not see the session's details (another role's session without
+/// pg_read_all_stats).
 const SIGNAL_ONE_SQL: &str = "\
 SELECT backend_start,
        CASE WHEN backend_start = $2::timestamptz
             THEN CASE WHEN $3::bool THEN pg_terminate_backend(pid) ELSE pg_cancel_backend(pid) END
        END AS signalled
 FROM pg_stat_activity
-WHERE pid = $1::int AND pid <> pg_backend_pid()
+WHERE pid = $1::int AND pid <> pg_backend_pid() AND datname = current_database()
   AND (backend_type = 'client backend'
        OR (backend_type IS NULL AND datid IS NOT NULL AND usesysid IS NOT NULL))";
 
@@ -44,7 +45,7 @@ SELECT a.backend_start, a.state, a.running_us, a.usename, a.application_name,
 FROM (SELECT pid, backend_start, state, usename::text AS usename, application_name,
              (extract(epoch FROM now() - query_start) * 1000000)::bigint AS running_us
       FROM pg_stat_activity
-      WHERE pid = $1::int AND pid <> pg_backend_pid()
+      WHERE pid = $1::int AND pid <> pg_backend_pid() AND datname = current_database()
         AND (backend_type = 'client backend'
              OR (backend_type IS NULL AND datid IS NOT NULL AND usesysid IS NOT NULL))) a";
 

@@ -9,9 +9,12 @@ use super::conn::Conn;
 use crate::domain::DbSnapshot;
 use crate::source::{DatabaseSource, SourceError};
 
-/// One statement: max_connections and every client backend but our own,
-/// with running time computed by the server (`now() - query_start`, in µs).
-/// The LEFT JOIN keeps one row (with a NULL pid) when there is no session.
+/// One statement: max_connections, the number of connections to the
+/// server's other databases, and every client backend of this database but
+/// our own (pg_stat_activity is server-wide: two databases of one server
+/// would each list every session), with running time computed by the server
+/// (`now() - query_start`, in µs). The LEFT JOIN keeps one row (with a NULL
+/// pid) when there is no session.
 ///
 /// Text columns come as bytes, decoded lossily here (see
 /// [`super::activity`]): pg_stat_activity holds whatever bytes each backend
@@ -28,6 +31,7 @@ use crate::source::{DatabaseSource, SourceError};
 /// since it cannot pin them by backend start.
 pub const SNAPSHOT_SQL: &str = "\
 SELECT s.max_connections,
+       s.other_databases,
        a.pid,
        a.backend_start,
        CASE WHEN s.raw THEN convert_to(a.usename::text, 'SQL_ASCII')
@@ -47,6 +51,11 @@ SELECT s.max_connections,
             ELSE textsend(a.query) END AS query,
        a.blocked_by
 FROM (SELECT current_setting('max_connections')::int AS max_connections,
+             (SELECT count(*) FROM pg_stat_activity
+              WHERE datname IS DISTINCT FROM current_database()
+                AND (backend_type = 'client backend'
+                     OR (backend_type IS NULL AND datid IS NOT NULL AND usesysid IS NOT NULL))
+             )::int AS other_databases,
              current_setting('server_encoding') = 'SQL_ASCII' AS raw) s
 LEFT JOIN (SELECT pid, backend_start, usename, application_name,
                   CASE WHEN client_addr IS NOT NULL THEN host(client_addr) || ':' || client_port
@@ -57,6 +66,7 @@ LEFT JOIN (SELECT pid, backend_start, usename, application_name,
                   pg_blocking_pids(pid) AS blocked_by
            FROM pg_stat_activity
            WHERE pid <> pg_backend_pid()
+             AND datname = current_database()
              AND (backend_type = 'client backend'
                   OR (backend_type IS NULL AND datid IS NOT NULL AND usesysid IS NOT NULL))) a
        ON true

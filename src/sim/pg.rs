@@ -159,6 +159,7 @@ impl PgDatabase {
                 })
                 .collect(),
             unreadable: 0,
+            other_databases: 0,
         }
     }
 

@@ -77,9 +77,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             ),
             Span::styled(
                 format!(
-                    "{used}/{} connections ({:.0}%) ",
+                    "{used}/{} connections ({:.0}%{}) ",
                     db.max_connections,
-                    pct(used)
+                    pct(used),
+                    match db.other_databases {
+                        0 => String::new(),
+                        n => format!(", {n} on other databases"),
+                    }
                 ),
                 theme.style(health_slot(health_of(used))),
             ),
