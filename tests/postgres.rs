@@ -147,6 +147,15 @@ async fn cancel_ends_the_query_and_keeps_the_session() {
         session: target(session(&s, sleeper.pid()).unwrap()),
     };
     assert_eq!(exec.allowed(&req).await, Ok(()));
+    let preview = exec.preview(&req).await.unwrap().unwrap().summary;
+    assert!(
+        preview.starts_with(&format!(
+            "would cancel the query of pid {} on orders-db (active for ",
+            sleeper.pid()
+        )),
+        "{preview}"
+    );
+    assert!(sleeper.sleeping(), "the dry run cancelled the query");
     let out = exec.execute(&req).await.unwrap();
     assert_eq!(
         out.summary,
@@ -955,4 +964,63 @@ async fn two_databases_on_one_server_each_list_their_own_sessions() {
     );
     assert!(in_billing.client.closed().await);
     assert!(in_orders.sleeping());
+}
+
+/// pg_cancel_backend returns true for an idle session too, where it does
+/// nothing: a cancel is refused, in the dry run and at run time, when the
+/// session is running no query. Terminate still works on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_refuses_a_session_that_runs_no_query() {
+    let server = PgServer::start();
+    let (source, exec) = backend(&server).await;
+    let idle = server.client(SUPERUSER, SUPER_PASSWORD, "idle-one").await;
+    let in_tx = server.client(SUPERUSER, SUPER_PASSWORD, "in-tx").await;
+    in_tx
+        .client
+        .batch_execute("BEGIN; CREATE TEMP TABLE kept (id int)")
+        .await
+        .unwrap();
+    let s = wait_for(10, "idle and idle in transaction", || async {
+        let s = snap(&source).await;
+        let ok = session(&s, idle.pid).is_some_and(|x| x.state == SessionState::Idle)
+            && session(&s, in_tx.pid).is_some_and(|x| x.state == SessionState::IdleInTransaction);
+        ok.then_some(s)
+    })
+    .await;
+    for (client, state) in [(&idle, "idle"), (&in_tx, "idle in transaction")] {
+        let req = Change::CancelQuery {
+            database: DB.into(),
+            session: target(session(&s, client.pid).unwrap()),
+        };
+        let why = format!(
+            "pid {} on orders-db is {state}: it is running no query, so there is nothing to \
+             cancel (terminate the session to end it)",
+            client.pid
+        );
+        assert_eq!(exec.allowed(&req).await, Ok(()));
+        assert_eq!(
+            exec.preview(&req).await,
+            Err(SourceError::Blocked(why.clone()))
+        );
+        assert_eq!(exec.execute(&req).await, Err(SourceError::Blocked(why)));
+    }
+    // Nothing was signalled: the transaction is still open and usable.
+    in_tx
+        .client
+        .batch_execute("INSERT INTO kept VALUES (1); COMMIT")
+        .await
+        .unwrap();
+    assert!(idle.alive().await);
+
+    let req = Change::TerminateSession {
+        database: DB.into(),
+        session: target(session(&s, idle.pid).unwrap()),
+    };
+    assert_eq!(
+        exec.preview(&req).await.unwrap().unwrap().summary,
+        format!("would terminate pid {} on orders-db (idle)", idle.pid)
+    );
+    assert!(idle.alive().await, "the dry run terminated the session");
+    exec.execute(&req).await.unwrap();
+    assert!(idle.closed().await);
 }

@@ -19,6 +19,7 @@ mod activity;
 mod config;
 mod conn;
 mod executor;
+mod signal;
 mod source;
 mod tls;
 
