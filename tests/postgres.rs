@@ -1024,3 +1024,112 @@ async fn cancel_refuses_a_session_that_runs_no_query() {
     exec.execute(&req).await.unwrap();
     assert!(idle.closed().await);
 }
+
+/// Send `signal` (`STOP`, `CONT`) to a server process.
+fn kill(signal: &str, pid: i32) {
+    let ok = std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "kill -{signal} {pid}");
+}
+
+/// A database whose backend stops answering is reported unreachable within
+/// the source's own timeout, while another database of the same server
+/// answers at once; the next poll reconnects, and the hung connection is
+/// cancelled and closed rather than left waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_database_times_out_on_its_own_and_the_next_poll_reconnects() {
+    let server = PgServer::start();
+    server.psql("postgres", "CREATE DATABASE billing");
+    let timeout = Duration::from_secs(1);
+    let opts = PgOptions::new(DB, server.superuser_url()).with_timeout(timeout);
+    let (orders, _) = connect(&opts).await.unwrap();
+    let billing_url = server.url_to("billing", SUPERUSER, SUPER_PASSWORD);
+    let (billing, _) = connect(&PgOptions::new("billing-db", billing_url))
+        .await
+        .unwrap();
+    snap(&orders).await;
+    // orders' own backend, as billing's poller cannot see it: ask directly.
+    let watcher = server.client(SUPERUSER, SUPER_PASSWORD, "watcher").await;
+    let hung: i32 = watcher
+        .client
+        .query_one(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'opsdeck' \
+             AND datname = 'postgres'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    kill("STOP", hung);
+
+    let started = std::time::Instant::now();
+    let (stuck, other) = tokio::join!(orders.snapshot(), async {
+        let r = billing.snapshot().await;
+        (r, started.elapsed())
+    });
+    let took = started.elapsed();
+    match stuck {
+        Err(SourceError::Unreachable(m)) => assert!(
+            m.contains("orders-db") && m.contains("reading pg_stat_activity: no answer within 1s"),
+            "{m}"
+        ),
+        other => {
+            kill("CONT", hung);
+            panic!("expected a timeout, got {other:?}")
+        }
+    }
+    assert!(took >= timeout, "gave up after {took:?}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let (billing_result, billing_took) = other;
+    assert!(billing_result.is_ok(), "{billing_result:?}");
+    assert!(billing_took < timeout, "billing waited {billing_took:?}");
+
+    // The next poll connects afresh, while the old backend is still stopped
+    // (it is listed: it holds a slot, running our snapshot).
+    let s = orders
+        .snapshot()
+        .await
+        .unwrap_or_else(|e| panic!("no reconnect: {e}"));
+    assert!(session(&s, hung).is_some_and(|x| x.application == "opsdeck"));
+
+    // Woken up, the old backend finds its query cancelled and its client
+    // gone, and ends.
+    kill("CONT", hung);
+    until_gone(&orders, hung).await;
+}
+
+/// A server that accepts the connection but never answers: connecting is
+/// bounded by the same timeout, on every poll.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_never_answers_times_out_connecting_on_every_poll() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let url = format!("postgres://postgres:{SUPER_PASSWORD}@127.0.0.1:{port}/postgres");
+    let timeout = Duration::from_millis(500);
+    let (source, _) = open(&PgOptions::new(DB, url).with_timeout(timeout)).unwrap();
+    for _ in 0..2 {
+        let started = std::time::Instant::now();
+        match source.snapshot().await {
+            Err(SourceError::Unreachable(m)) => {
+                assert!(m.contains("cannot connect: no answer within 500ms"), "{m}");
+                assert!(!m.contains(SUPER_PASSWORD), "{m}");
+            }
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+        let took = started.elapsed();
+        assert!(
+            took >= timeout && took < Duration::from_secs(3),
+            "took {took:?}"
+        );
+    }
+    silent.abort();
+}
