@@ -147,6 +147,15 @@ async fn cancel_ends_the_query_and_keeps_the_session() {
         session: target(session(&s, sleeper.pid()).unwrap()),
     };
     assert_eq!(exec.allowed(&req).await, Ok(()));
+    let preview = exec.preview(&req).await.unwrap().unwrap().summary;
+    assert!(
+        preview.starts_with(&format!(
+            "would cancel the query of pid {} on orders-db (active for ",
+            sleeper.pid()
+        )),
+        "{preview}"
+    );
+    assert!(sleeper.sleeping(), "the dry run cancelled the query");
     let out = exec.execute(&req).await.unwrap();
     assert_eq!(
         out.summary,
@@ -786,4 +795,341 @@ async fn sslmodes_follow_libpq() {
             .contains("cannot read sslrootcert /nonexistent/ca.pem"),
         "{e}"
     );
+}
+
+/// A `SQL_ASCII` database passes a client's bytes on unchecked, so a query
+/// can hold a byte that is not UTF-8. That session shows with U+FFFD in
+/// place of the byte, and the rest of the snapshot is untouched. A LATIN1
+/// database's text is converted by the server, `é` and all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_that_is_not_utf8_shows_with_a_replacement_character() {
+    let server = PgServer::start();
+    for (db, encoding) in [("legacy", "SQL_ASCII"), ("western", "LATIN1")] {
+        server.psql(
+            "postgres",
+            &format!(
+                "CREATE DATABASE {db} ENCODING '{encoding}' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+            ),
+        );
+    }
+    let script = b"select pg_sleep(120) /* caf\xe9 */;\n";
+    let mut clients = vec![
+        server.psql_bytes("legacy", "latin-client", script),
+        server.psql_bytes("western", "latin-client", script),
+    ];
+
+    let url = server.url_to("legacy", SUPERUSER, SUPER_PASSWORD);
+    let (source, _) = connect(&PgOptions::new(DB, url))
+        .await
+        .unwrap_or_else(|e| panic!("connect: {e}"));
+    let other = server
+        .sleeper_on("legacy", SUPERUSER, SUPER_PASSWORD, "plain")
+        .await;
+    let watcher = server
+        .client_on("legacy", SUPERUSER, SUPER_PASSWORD, "watcher")
+        .await;
+    wait_for(10, "the latin-1 query to run", || async {
+        let rows = watcher
+            .client
+            .query(
+                "SELECT 1 FROM pg_stat_activity WHERE application_name = 'latin-client' \
+                 AND datname = 'legacy' AND wait_event = 'PgSleep'",
+                &[],
+            )
+            .await
+            .unwrap();
+        (!rows.is_empty()).then_some(())
+    })
+    .await;
+    // The byte really is in pg_stat_activity: reading the column as text
+    // fails the whole statement (what used to blank the pane).
+    let strict = watcher
+        .client
+        .query(
+            "SELECT query FROM pg_stat_activity WHERE application_name = 'latin-client'",
+            &[],
+        )
+        .await;
+    assert!(
+        strict.is_err(),
+        "the query text was valid UTF-8: {strict:?}"
+    );
+
+    let s = until_sleeping(&source, &[other.pid()]).await;
+    assert_eq!(s.unreadable, 0);
+    let bad = s
+        .sessions
+        .iter()
+        .find(|x| x.application == "latin-client")
+        .unwrap_or_else(|| panic!("the latin-1 session is missing: {s:?}"));
+    assert_eq!(bad.query, "select pg_sleep(120) /* caf\u{FFFD} */;");
+    assert_eq!(bad.state, SessionState::Active);
+    assert_eq!(bad.wait_event.as_deref(), Some("PgSleep"));
+    assert_eq!(
+        session(&s, other.pid()).unwrap().query,
+        "SELECT pg_sleep(600)"
+    );
+    assert_eq!(session(&s, watcher.pid).unwrap().application, "watcher");
+
+    let url = server.url_to("western", SUPERUSER, SUPER_PASSWORD);
+    let (western, _) = connect(&PgOptions::new("western-db", url)).await.unwrap();
+    let s = wait_for(10, "the LATIN1 session", || async {
+        let s = snap(&western).await;
+        s.sessions
+            .iter()
+            .any(|x| x.query.contains("/* caf"))
+            .then_some(s)
+    })
+    .await;
+    assert!(
+        s.sessions
+            .iter()
+            .any(|x| x.query == "select pg_sleep(120) /* café */;"),
+        "{s:?}"
+    );
+    for c in &mut clients {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+}
+
+/// pg_stat_activity is server-wide: two databases configured on one server
+/// each list only their own sessions (a session appears once), count the
+/// other's connections against max_connections, and never signal the other's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_databases_on_one_server_each_list_their_own_sessions() {
+    let server = PgServer::start();
+    server.psql("postgres", "CREATE DATABASE billing");
+    let (orders, orders_exec) = backend(&server).await;
+    let billing_url = server.url_to("billing", SUPERUSER, SUPER_PASSWORD);
+    let (billing, billing_exec) = connect(&PgOptions::new("billing-db", billing_url))
+        .await
+        .unwrap_or_else(|e| panic!("connect: {e}"));
+    let in_orders = server.sleeper("orders-job").await;
+    let in_billing = server
+        .sleeper_on("billing", SUPERUSER, SUPER_PASSWORD, "billing-job")
+        .await;
+    let idle_billing = server
+        .client_on("billing", SUPERUSER, SUPER_PASSWORD, "billing-idle")
+        .await;
+
+    let o = until_sleeping(&orders, &[in_orders.pid()]).await;
+    let b = until_sleeping(&billing, &[in_billing.pid()]).await;
+    assert_eq!(b.name, "billing-db");
+    // Every test session shows once, in its own database; each source's own
+    // connection (application opsdeck) is hidden from both.
+    let apps = |s: &DbSnapshot| {
+        let mut a: Vec<String> = s.sessions.iter().map(|x| x.application.clone()).collect();
+        a.sort();
+        a
+    };
+    assert_eq!(apps(&o), vec!["orders-job"], "{o:?}");
+    assert_eq!(apps(&b), vec!["billing-idle", "billing-job"], "{b:?}");
+    assert!(session(&b, idle_billing.pid).is_some());
+    // The other database's connections still count against the server's
+    // max_connections: billing's 2 sessions and billing's own poller for
+    // orders; orders-job and orders' poller for billing.
+    assert_eq!((o.other_databases, o.connections()), (3, 4));
+    assert_eq!((b.other_databases, b.connections()), (2, 4));
+
+    // orders-db's executor does not reach billing's session, even by its
+    // exact pid and backend start.
+    let billing_target = target(session(&b, in_billing.pid()).unwrap());
+    for req in [
+        Change::CancelQuery {
+            database: DB.into(),
+            session: billing_target.clone(),
+        },
+        Change::TerminateSession {
+            database: DB.into(),
+            session: billing_target.clone(),
+        },
+    ] {
+        match orders_exec.execute(&req).await {
+            Err(SourceError::NotFound(m)) => assert!(m.contains("no such session"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(in_billing.sleeping(), "billing's session was signalled");
+    let out = billing_exec
+        .execute(&Change::TerminateSession {
+            database: "billing-db".into(),
+            session: billing_target,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        out.summary,
+        format!("terminated pid {} on billing-db", in_billing.pid())
+    );
+    assert!(in_billing.client.closed().await);
+    assert!(in_orders.sleeping());
+}
+
+/// pg_cancel_backend returns true for an idle session too, where it does
+/// nothing: a cancel is refused, in the dry run and at run time, when the
+/// session is running no query. Terminate still works on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_refuses_a_session_that_runs_no_query() {
+    let server = PgServer::start();
+    let (source, exec) = backend(&server).await;
+    let idle = server.client(SUPERUSER, SUPER_PASSWORD, "idle-one").await;
+    let in_tx = server.client(SUPERUSER, SUPER_PASSWORD, "in-tx").await;
+    in_tx
+        .client
+        .batch_execute("BEGIN; CREATE TEMP TABLE kept (id int)")
+        .await
+        .unwrap();
+    let s = wait_for(10, "idle and idle in transaction", || async {
+        let s = snap(&source).await;
+        let ok = session(&s, idle.pid).is_some_and(|x| x.state == SessionState::Idle)
+            && session(&s, in_tx.pid).is_some_and(|x| x.state == SessionState::IdleInTransaction);
+        ok.then_some(s)
+    })
+    .await;
+    for (client, state) in [(&idle, "idle"), (&in_tx, "idle in transaction")] {
+        let req = Change::CancelQuery {
+            database: DB.into(),
+            session: target(session(&s, client.pid).unwrap()),
+        };
+        let why = format!(
+            "pid {} on orders-db is {state}: it is running no query, so there is nothing to \
+             cancel (terminate the session to end it)",
+            client.pid
+        );
+        assert_eq!(exec.allowed(&req).await, Ok(()));
+        assert_eq!(
+            exec.preview(&req).await,
+            Err(SourceError::Blocked(why.clone()))
+        );
+        assert_eq!(exec.execute(&req).await, Err(SourceError::Blocked(why)));
+    }
+    // Nothing was signalled: the transaction is still open and usable.
+    in_tx
+        .client
+        .batch_execute("INSERT INTO kept VALUES (1); COMMIT")
+        .await
+        .unwrap();
+    assert!(idle.alive().await);
+
+    let req = Change::TerminateSession {
+        database: DB.into(),
+        session: target(session(&s, idle.pid).unwrap()),
+    };
+    assert_eq!(
+        exec.preview(&req).await.unwrap().unwrap().summary,
+        format!("would terminate pid {} on orders-db (idle)", idle.pid)
+    );
+    assert!(idle.alive().await, "the dry run terminated the session");
+    exec.execute(&req).await.unwrap();
+    assert!(idle.closed().await);
+}
+
+/// Send `signal` (`STOP`, `CONT`) to a server process.
+fn kill(signal: &str, pid: i32) {
+    let ok = std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "kill -{signal} {pid}");
+}
+
+/// A database whose backend stops answering is reported unreachable within
+/// the source's own timeout, while another database of the same server
+/// answers at once; the next poll reconnects, and the hung connection is
+/// cancelled and closed rather than left waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_database_times_out_on_its_own_and_the_next_poll_reconnects() {
+    let server = PgServer::start();
+    server.psql("postgres", "CREATE DATABASE billing");
+    let timeout = Duration::from_secs(1);
+    let opts = PgOptions::new(DB, server.superuser_url()).with_timeout(timeout);
+    let (orders, _) = connect(&opts).await.unwrap();
+    let billing_url = server.url_to("billing", SUPERUSER, SUPER_PASSWORD);
+    let (billing, _) = connect(&PgOptions::new("billing-db", billing_url))
+        .await
+        .unwrap();
+    snap(&orders).await;
+    // orders' own backend, as billing's poller cannot see it: ask directly.
+    let watcher = server.client(SUPERUSER, SUPER_PASSWORD, "watcher").await;
+    let hung: i32 = watcher
+        .client
+        .query_one(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'opsdeck' \
+             AND datname = 'postgres'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    kill("STOP", hung);
+
+    let started = std::time::Instant::now();
+    let (stuck, other) = tokio::join!(orders.snapshot(), async {
+        let r = billing.snapshot().await;
+        (r, started.elapsed())
+    });
+    let took = started.elapsed();
+    match stuck {
+        Err(SourceError::Unreachable(m)) => assert!(
+            m.contains("orders-db") && m.contains("reading pg_stat_activity: no answer within 1s"),
+            "{m}"
+        ),
+        other => {
+            kill("CONT", hung);
+            panic!("expected a timeout, got {other:?}")
+        }
+    }
+    assert!(took >= timeout, "gave up after {took:?}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let (billing_result, billing_took) = other;
+    assert!(billing_result.is_ok(), "{billing_result:?}");
+    assert!(billing_took < timeout, "billing waited {billing_took:?}");
+
+    // The next poll connects afresh, while the old backend is still stopped
+    // (it is listed: it holds a slot, running our snapshot).
+    let s = orders
+        .snapshot()
+        .await
+        .unwrap_or_else(|e| panic!("no reconnect: {e}"));
+    assert!(session(&s, hung).is_some_and(|x| x.application == "opsdeck"));
+
+    // Woken up, the old backend finds its query cancelled and its client
+    // gone, and ends.
+    kill("CONT", hung);
+    until_gone(&orders, hung).await;
+}
+
+/// A server that accepts the connection but never answers: connecting is
+/// bounded by the same timeout, on every poll.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_never_answers_times_out_connecting_on_every_poll() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let url = format!("postgres://postgres:{SUPER_PASSWORD}@127.0.0.1:{port}/postgres");
+    let timeout = Duration::from_millis(500);
+    let (source, _) = open(&PgOptions::new(DB, url).with_timeout(timeout)).unwrap();
+    for _ in 0..2 {
+        let started = std::time::Instant::now();
+        match source.snapshot().await {
+            Err(SourceError::Unreachable(m)) => {
+                assert!(m.contains("cannot connect: no answer within 500ms"), "{m}");
+                assert!(!m.contains(SUPER_PASSWORD), "{m}");
+            }
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+        let took = started.elapsed();
+        assert!(
+            took >= timeout && took < Duration::from_secs(3),
+            "took {took:?}"
+        );
+    }
+    silent.abort();
 }

@@ -293,6 +293,8 @@ fn checks_and_actions_against_an_estate() {
             session(11, SessionState::IdleInTransaction, 900),
             session(12, SessionState::Active, 30),
         ],
+        unreadable: 0,
+        other_databases: 0,
     }];
     let view = EstateView {
         workloads: &workloads,
@@ -371,6 +373,8 @@ fn checks_and_actions_against_an_estate() {
         name: "orders-db".into(),
         max_connections: 100,
         sessions: vec![session(12, SessionState::Active, 30)],
+        unreadable: 0,
+        other_databases: 0,
     }];
     let view = EstateView {
         workloads: &healthy,

@@ -1229,3 +1229,56 @@ fn alarm_and_task_detail_80x24_and_160x48() {
     assert!(screen.contains("stopped reason"), "{screen}");
     insta::assert_snapshot!("ecs_task_detail_160x48", screen);
 }
+
+/// Sessions the backend could not read are counted where the pane's
+/// numbers are (they still hold connections), not silently dropped.
+#[test]
+fn unreadable_database_rows_are_counted_in_the_pane() {
+    let mut s = state_for(Scenario::DbConnections);
+    let mut dbs = s.metrics.databases.clone();
+    assert_eq!(dbs.len(), 1);
+    let listed = dbs[0].sessions.len();
+    dbs[0].unreadable = 2;
+    update(&mut s, Msg::Databases(dbs));
+    key(&mut s, '5');
+    let theme = Theme::shipped("default").unwrap();
+    let buf = draw(&s, &theme, 80, 24);
+    let screen = text(&buf);
+    assert!(
+        screen.contains("5 Database 97 sessions · 2 rows u"),
+        "{screen}"
+    );
+    let (x, y) = find(&buf, "2 rows unreadable · active 67").expect("the count under the database");
+    assert!(y > find(&buf, "orders-db").unwrap().1, "{screen}");
+    assert_eq!(buf[(x, y)].style().fg, theme.style(Slot::HealthWarn).fg);
+    assert_ne!(
+        theme.style(Slot::HealthWarn).fg,
+        theme.style(Slot::Hint).fg,
+        "the count would not stand out"
+    );
+    // The two still hold connections.
+    assert!(
+        screen.contains(&format!("{}/100 connections", listed + 2)),
+        "{screen}"
+    );
+}
+
+/// A database that shares its server with others lists only its own
+/// sessions, but its gauge counts every connection against max_connections
+/// and says how many belong to the other databases.
+#[test]
+fn connections_to_other_databases_count_against_max_connections() {
+    let mut s = state_for(Scenario::DbConnections);
+    let mut dbs = s.metrics.databases.clone();
+    let listed = dbs[0].sessions.len();
+    assert_eq!(listed, 97);
+    dbs[0].other_databases = 2;
+    update(&mut s, Msg::Databases(dbs));
+    key(&mut s, '5');
+    let theme = Theme::shipped("default").unwrap();
+    let buf = draw(&s, &theme, 160, 48);
+    let screen = text(&buf);
+    let (x, y) = find(&buf, "99/100 connections (99%, 2 on other databases)").expect(&screen);
+    assert_eq!(buf[(x, y)].style().fg, theme.style(Slot::HealthCritical).fg);
+    assert!(screen.contains("97 sessions"), "{screen}");
+}

@@ -482,6 +482,8 @@ fn terminate_confirmation_lists_every_session() {
             running: Duration::from_secs(900),
             query: "UPDATE orders SET x=1 \u{1b}[2J".into(),
         }],
+        unreadable: 0,
+        other_databases: 0,
     };
     update(&mut s, Msg::Databases(vec![db]));
     let req = Change::TerminateQueries {
@@ -874,6 +876,8 @@ fn with_db(s: &mut State) {
             db_session(103, SessionState::Idle, 5000),
             db_session(104, SessionState::Active, 1200),
         ],
+        unreadable: 0,
+        other_databases: 0,
     };
     update(s, Msg::Databases(vec![db]));
 }
@@ -1030,6 +1034,8 @@ fn terminate_matching_hits_exactly_the_active_queries_over_the_threshold() {
         name: "orders-db".into(),
         max_connections: 100,
         sessions: vec![a, b],
+        unreadable: 0,
+        other_databases: 0,
     };
     update(&mut only, Msg::Databases(vec![db]));
     key(&mut only, '5');
@@ -1442,6 +1448,8 @@ fn the_database_cursor_follows_its_session_and_refuses_an_ended_one() {
             name: "orders-db".into(),
             max_connections: 100,
             sessions,
+            unreadable: 0,
+            other_databases: 0,
         }])
     };
     update(

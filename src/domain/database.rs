@@ -50,6 +50,24 @@ pub struct DbSnapshot {
     pub name: String,
     pub max_connections: u32,
     pub sessions: Vec<DbSession>,
+    /// Sessions the backend could not read (skipped, not in `sessions`):
+    /// they still hold connections, and the pane says how many there are.
+    pub unreadable: u32,
+    /// Connections to the server's other databases. `sessions` lists this
+    /// database's only (two databases of one server would otherwise list
+    /// every session twice), but max_connections counts them all.
+    pub other_databases: u32,
+}
+
+impl DbSnapshot {
+    /// Connections in use on the server, against max_connections: the
+    /// sessions listed, the unreadable ones and the other databases'.
+    pub fn connections(&self) -> u32 {
+        u32::try_from(self.sessions.len())
+            .unwrap_or(u32::MAX)
+            .saturating_add(self.unreadable)
+            .saturating_add(self.other_databases)
+    }
 }
 
 /// A session chosen for termination, pinned by pid and backend start.

@@ -1,21 +1,24 @@
 //! One connection per database, shared by the source and the executor (a
 //! console that uses a single slot is what you want during connection
 //! exhaustion), re-established on the next call after it fails.
+//!
+//! Every call is bounded by the options' timeout ([`super::QUERY_TIMEOUT`] unless
+//! set), connecting included, so a hung database is reported within it. A
+//! connection that timed out is not kept waiting: its query is cancelled on
+//! the server and its socket closed, and the next call connects afresh.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Mutex;
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, Config};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::config::{PgOptions, Redactor, resolve};
 use crate::source::SourceError;
-
-/// How long one query (or a connection attempt) may take before the
-/// connection is given up as unreachable.
-pub const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub(crate) struct Conn {
     /// Display name (`orders-db`).
@@ -25,7 +28,14 @@ pub(crate) struct Conn {
     config: Config,
     tls: MakeRustlsConnect,
     redactor: Redactor,
-    client: Mutex<Option<Arc<Client>>>,
+    timeout: Duration,
+    client: Mutex<Option<Open>>,
+}
+
+/// A connected client and the task driving its socket.
+struct Open {
+    client: Arc<Client>,
+    task: AbortHandle,
 }
 
 impl Conn {
@@ -44,33 +54,40 @@ impl Conn {
             config: r.config,
             tls,
             redactor: r.redactor,
+            timeout: opts.timeout,
             client: Mutex::new(None),
         })
     }
 
-    /// The open client, connecting first when there is none or it closed.
+    /// The open client, connecting first when there is none or it closed;
+    /// within the timeout.
     pub async fn client(&self) -> Result<Arc<Client>, SourceError> {
-        let mut slot = self.client.lock().await;
-        if let Some(c) = slot.as_ref().filter(|c| !c.is_closed()) {
-            return Ok(c.clone());
+        self.client_by(Instant::now() + self.timeout).await
+    }
+
+    async fn client_by(&self, deadline: Instant) -> Result<Arc<Client>, SourceError> {
+        match tokio::time::timeout_at(deadline, self.open()).await {
+            Ok(result) => result,
+            Err(_) => Err(self.no_answer("cannot connect")),
         }
-        *slot = None;
-        let connecting = self.config.connect(self.tls.clone());
-        let (client, connection) = match tokio::time::timeout(QUERY_TIMEOUT, connecting).await {
-            Ok(Ok(pair)) => pair,
-            Ok(Err(e)) => return Err(self.error("cannot connect", &e)),
-            Err(_) => {
-                return Err(SourceError::Unreachable(format!(
-                    "{} ({}): cannot connect: no answer within {}s",
-                    self.name,
-                    self.display,
-                    QUERY_TIMEOUT.as_secs()
-                )));
-            }
-        };
+    }
+
+    async fn open(&self) -> Result<Arc<Client>, SourceError> {
+        let mut slot = self.client.lock().await;
+        if let Some(open) = slot.as_ref().filter(|o| !o.client.is_closed()) {
+            return Ok(open.client.clone());
+        }
+        if let Some(old) = slot.take() {
+            old.task.abort();
+        }
+        let (client, connection) = self
+            .config
+            .connect(self.tls.clone())
+            .await
+            .map_err(|e| self.error("cannot connect", &e))?;
         let name = self.name.clone();
         let redactor = self.redactor.clone();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::warn!(
                     database = %name,
@@ -81,27 +98,60 @@ impl Conn {
         });
         tracing::info!(database = %self.name, target = %self.display, "connected to postgres");
         let client = Arc::new(client);
-        *slot = Some(client.clone());
+        *slot = Some(Open {
+            client: client.clone(),
+            task: task.abort_handle(),
+        });
         Ok(client)
     }
 
-    /// Forget a client that failed, so the next call reconnects.
+    /// Forget a client that failed, so the next call reconnects, and close
+    /// its socket.
     pub async fn reset(&self, failed: &Arc<Client>) {
         let mut slot = self.client.lock().await;
-        if slot.as_ref().is_some_and(|c| Arc::ptr_eq(c, failed)) {
-            *slot = None;
+        if slot
+            .as_ref()
+            .is_some_and(|o| Arc::ptr_eq(&o.client, failed))
+        {
+            if let Some(old) = slot.take() {
+                old.task.abort();
+            }
         }
     }
 
-    /// Run `f` with the client, within [`QUERY_TIMEOUT`]; connection
-    /// failures and timeouts drop the client (the next call reconnects).
+    /// Give up on a client whose query did not answer in time: ask the
+    /// server to cancel what it runs (in the background, within the
+    /// timeout), then close it.
+    async fn give_up(&self, hung: &Arc<Client>) {
+        let token = hung.cancel_token();
+        let tls = self.tls.clone();
+        let timeout = self.timeout;
+        let name = self.name.clone();
+        let redactor = self.redactor.clone();
+        tokio::spawn(async move {
+            let outcome = tokio::time::timeout(timeout, token.cancel_query(tls)).await;
+            if let Ok(Err(e)) = outcome {
+                tracing::warn!(
+                    database = %name,
+                    error = %redactor.scrub(&e.to_string()),
+                    "could not cancel a query that timed out"
+                );
+            }
+        });
+        self.reset(hung).await;
+    }
+
+    /// Run `f` with the client; connecting (when needed) and `f` together
+    /// get the timeout. Connection failures and timeouts drop the client
+    /// (the next call reconnects).
     pub async fn run<T, F, Fut>(&self, what: &str, f: F) -> Result<T, SourceError>
     where
         F: FnOnce(Arc<Client>) -> Fut,
         Fut: Future<Output = Result<T, tokio_postgres::Error>>,
     {
-        let client = self.client().await?;
-        match tokio::time::timeout(QUERY_TIMEOUT, f(client.clone())).await {
+        let deadline = Instant::now() + self.timeout;
+        let client = self.client_by(deadline).await?;
+        match tokio::time::timeout_at(deadline, f(client.clone())).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => {
                 if e.as_db_error().is_none() || client.is_closed() {
@@ -110,15 +160,19 @@ impl Conn {
                 Err(self.error(what, &e))
             }
             Err(_) => {
-                self.reset(&client).await;
-                Err(SourceError::Unreachable(format!(
-                    "{} ({}): {what}: no answer within {}s",
-                    self.name,
-                    self.display,
-                    QUERY_TIMEOUT.as_secs()
-                )))
+                self.give_up(&client).await;
+                Err(self.no_answer(what))
             }
         }
+    }
+
+    fn no_answer(&self, what: &str) -> SourceError {
+        SourceError::Unreachable(format!(
+            "{} ({}): {what}: no answer within {}",
+            self.name,
+            self.display,
+            humantime::format_duration(self.timeout)
+        ))
     }
 
     /// A tokio-postgres error as a [`SourceError`], with context and no password.
@@ -130,10 +184,6 @@ impl Conn {
             describe(e)
         ));
         classify(e, text)
-    }
-
-    pub fn scrub(&self, text: &str) -> String {
-        self.redactor.scrub(text)
     }
 }
 

@@ -1,8 +1,8 @@
 //! Cancel a query, terminate a session, terminate the sessions a rule picked.
 //!
 //! Every target is re-checked by the server in the same statement that
-//! signals it: the pid must still belong to the session that started at the
-//! confirmed `backend_start` (microsecond precision, as PostgreSQL stores it),
+//! signals it: the pid must still belong to a session of this database that
+//! started at the confirmed `backend_start` (microsecond precision, as PostgreSQL stores it),
 //! and for a rule-based terminate the query must still match the rule. A pid
 //! reused by a new connection between the confirmation and the run is
 //! therefore never signalled.
@@ -13,21 +13,9 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 
 use super::conn::Conn;
+use super::signal::{Signal, hidden, signal_one};
 use crate::domain::{Change, ChangeOutcome, Preview, QueryRule, SessionTarget};
 use crate::source::{ChangeExecutor, SourceError};
-
-/// Cancel or terminate one session, if `(pid, backend_start)` still names
-/// it. `backend_start` is NULL when the role may not see the session's
-/// details (another role's session without pg_read_all_stats).
-const SIGNAL_ONE_SQL: &str = "\
-SELECT backend_start,
-       CASE WHEN backend_start = $2::timestamptz
-            THEN CASE WHEN $3::bool THEN pg_terminate_backend(pid) ELSE pg_cancel_backend(pid) END
-       END AS signalled
-FROM pg_stat_activity
-WHERE pid = $1::int AND pid <> pg_backend_pid()
-  AND (backend_type = 'client backend'
-       OR (backend_type IS NULL AND datid IS NOT NULL AND usesysid IS NOT NULL))";
 
 /// Re-check one target against the rule and, when `$6` is true and it still
 /// matches, terminate it, in one statement. The other columns say why a
@@ -44,7 +32,7 @@ SELECT a.backend_start, a.state, a.running_us, a.usename, a.application_name,
 FROM (SELECT pid, backend_start, state, usename::text AS usename, application_name,
              (extract(epoch FROM now() - query_start) * 1000000)::bigint AS running_us
       FROM pg_stat_activity
-      WHERE pid = $1::int AND pid <> pg_backend_pid()
+      WHERE pid = $1::int AND pid <> pg_backend_pid() AND datname = current_database()
         AND (backend_type = 'client backend'
              OR (backend_type IS NULL AND datid IS NOT NULL AND usesysid IS NOT NULL))) a";
 
@@ -163,80 +151,6 @@ impl PgExecutor {
         })
     }
 
-    fn hidden(&self, pid: i32) -> String {
-        format!(
-            "pid {pid} on {}: this role cannot see the session's details (backend start), \
-             so it cannot make sure the pid still belongs to the confirmed session; \
-             it needs the privileges of the session's role, or pg_read_all_stats",
-            self.conn.name
-        )
-    }
-
-    async fn signal_one(
-        &self,
-        database: &str,
-        session: &SessionTarget,
-        terminate: bool,
-    ) -> Result<ChangeOutcome, SourceError> {
-        self.check_database(database)?;
-        let what = if terminate {
-            format!("terminating pid {}", session.pid)
-        } else {
-            format!("cancelling the query of pid {}", session.pid)
-        };
-        let rows = self
-            .conn
-            .run(&what, |c| async move {
-                c.query(
-                    SIGNAL_ONE_SQL,
-                    &[&session.pid, &session.backend_start, &terminate],
-                )
-                .await
-            })
-            .await?;
-        let gone = || {
-            SourceError::NotFound(format!(
-                "pid {} on {database}: no such session (it ended, or the pid now belongs to another session)",
-                session.pid
-            ))
-        };
-        let Some(row) = rows.first() else {
-            return Err(gone());
-        };
-        let get =
-            |e: tokio_postgres::Error| SourceError::Other(format!("pid {}: {e}", session.pid));
-        let started: Option<SystemTime> = row.try_get("backend_start").map_err(get)?;
-        let signalled: Option<bool> = row.try_get("signalled").map_err(get)?;
-        match (started, signalled) {
-            (None, _) => return Err(SourceError::Forbidden(self.hidden(session.pid))),
-            (Some(_), None) => return Err(gone()),
-            (Some(_), Some(false)) => {
-                return Err(SourceError::Other(format!(
-                    "pid {} on {database}: the server could not signal it",
-                    session.pid
-                )));
-            }
-            (Some(_), Some(true)) => {}
-        }
-        tracing::info!(
-            database,
-            pid = session.pid,
-            terminate,
-            "signalled a postgres backend"
-        );
-        Ok(if terminate {
-            ChangeOutcome {
-                summary: format!("terminated pid {} on {database}", session.pid),
-                details: vec![format!("pid {}: terminated", session.pid)],
-            }
-        } else {
-            ChangeOutcome {
-                summary: format!("cancelled the query of pid {} on {database}", session.pid),
-                details: vec![format!("pid {}: cancelled", session.pid)],
-            }
-        })
-    }
-
     async fn terminate_queries(
         &self,
         database: &str,
@@ -270,7 +184,7 @@ impl PgExecutor {
                     failed += 1;
                     details.push(format!(
                         "pid {pid}: failed: forbidden: {}",
-                        self.hidden(pid)
+                        hidden(&self.conn.name, pid)
                     ));
                 }
                 Ok(Verdict::NotSignalled) => {
@@ -363,10 +277,12 @@ impl ChangeExecutor for PgExecutor {
     async fn execute(&self, request: &Change) -> Result<ChangeOutcome, SourceError> {
         match request {
             Change::CancelQuery { database, session } => {
-                self.signal_one(database, session, false).await
+                self.check_database(database)?;
+                signal_one(&self.conn, session, Signal::Cancel, false).await
             }
             Change::TerminateSession { database, session } => {
-                self.signal_one(database, session, true).await
+                self.check_database(database)?;
+                signal_one(&self.conn, session, Signal::Terminate, false).await
             }
             Change::TerminateQueries {
                 database,
@@ -380,15 +296,26 @@ impl ChangeExecutor for PgExecutor {
         }
     }
 
-    /// For a rule-based terminate: which targets still match right now.
+    /// For one session: whether it is still there and, for a cancel, running
+    /// a query. For a rule-based terminate: which targets still match.
     async fn preview(&self, request: &Change) -> Result<Option<Preview>, SourceError> {
-        let Change::TerminateQueries {
-            database,
-            rule,
-            sessions,
-        } = request
-        else {
-            return Ok(None);
+        let (database, rule, sessions) = match request {
+            Change::CancelQuery { database, session } => {
+                self.check_database(database)?;
+                let dry = signal_one(&self.conn, session, Signal::Cancel, true).await?;
+                return Ok(Some(Preview::says(dry.summary)));
+            }
+            Change::TerminateSession { database, session } => {
+                self.check_database(database)?;
+                let dry = signal_one(&self.conn, session, Signal::Terminate, true).await?;
+                return Ok(Some(Preview::says(dry.summary)));
+            }
+            Change::TerminateQueries {
+                database,
+                rule,
+                sessions,
+            } => (database, rule, sessions),
+            _ => return Ok(None),
         };
         self.check_database(database)?;
         let mut would = Vec::new();

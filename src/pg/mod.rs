@@ -13,20 +13,27 @@
 //!
 //! The source and the executor share one connection (one slot on a server
 //! that is running out of them), re-established on the next call after a
-//! failure. The password never appears in labels, errors, logs or outcomes.
+//! failure. Each call, connecting included, gets [`QUERY_TIMEOUT`] (10 s)
+//! unless [`PgOptions::with_timeout`] says otherwise: one hung database is
+//! reported on its own and its connection replaced on the next poll. The
+//! password never appears in labels, errors, logs or outcomes.
 
+mod activity;
 mod config;
 mod conn;
 mod executor;
+mod signal;
 mod source;
 mod tls;
 
 use std::sync::Arc;
 
-pub use config::{ENV_VARS, PgOptions, RootCerts, SslMode, parse_conninfo, redacted};
-pub use conn::QUERY_TIMEOUT;
+pub use activity::{ActivityRow, lossy, session_of, state_of, wait_event_of};
+pub use config::{
+    ENV_VARS, PgOptions, QUERY_TIMEOUT, RootCerts, SslMode, parse_conninfo, redacted,
+};
 pub use executor::PgExecutor;
-pub use source::{PgSource, SNAPSHOT_SQL, state_of, wait_event_of};
+pub use source::{PgSource, SNAPSHOT_SQL};
 
 use crate::source::SourceError;
 

@@ -158,6 +158,8 @@ impl PgDatabase {
                     query: s.query.clone(),
                 })
                 .collect(),
+            unreadable: 0,
+            other_databases: 0,
         }
     }
 

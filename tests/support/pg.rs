@@ -268,6 +268,47 @@ impl PgServer {
         server
     }
 
+    /// Run `sql` with psql as the superuser on database `db` (over the
+    /// server's Unix socket); panics when it fails.
+    pub fn psql(&self, db: &str, sql: &str) {
+        run(
+            as_postgres(&self.bin.join("psql"))
+                .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h"])
+                .arg(self.dir.path())
+                .args([
+                    "-p",
+                    &self.port.to_string(),
+                    "-U",
+                    SUPERUSER,
+                    "-d",
+                    db,
+                    "-c",
+                ])
+                .arg(sql),
+            "psql",
+        );
+    }
+
+    /// psql running the raw bytes of `script` on database `db` as the
+    /// superuser, named `app`, with client_encoding SQL_ASCII (bytes pass
+    /// unchecked). Kill the child to end it.
+    pub fn psql_bytes(&self, db: &str, app: &str, script: &[u8]) -> std::process::Child {
+        let file = self.dir.path().join(format!("{app}.sql"));
+        std::fs::write(&file, script).unwrap();
+        Command::new(self.bin.join("psql"))
+            .args(["-X", "-q", "-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-U", SUPERUSER, "-d", db, "-f"])
+            .arg(&file)
+            .env("PGPASSWORD", SUPER_PASSWORD)
+            .env("PGAPPNAME", app)
+            .env("PGCLIENTENCODING", "SQL_ASCII")
+            .env("PGSSLMODE", "disable")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("psql: {e}"))
+    }
+
     fn data(&self) -> PathBuf {
         self.dir.path().join("data")
     }
@@ -342,14 +383,24 @@ impl PgServer {
         )
     }
 
+    /// Like [`PgServer::url`], to database `db`.
+    pub fn url_to(&self, db: &str, user: &str, password: &str) -> String {
+        format!("postgres://{user}:{password}@127.0.0.1:{}/{db}", self.port)
+    }
+
     pub fn superuser_url(&self) -> String {
         self.url(SUPERUSER, SUPER_PASSWORD)
     }
 
     /// A plain tokio-postgres client (no TLS) named `app` in pg_stat_activity.
     pub async fn client(&self, user: &str, password: &str, app: &str) -> TestClient {
+        self.client_on("postgres", user, password, app).await
+    }
+
+    /// Like [`PgServer::client`], connected to database `db`.
+    pub async fn client_on(&self, db: &str, user: &str, password: &str, app: &str) -> TestClient {
         let conninfo = format!(
-            "host=127.0.0.1 port={} user={user} password={password} dbname=postgres application_name={app}",
+            "host=127.0.0.1 port={} user={user} password={password} dbname={db} application_name={app}",
             self.port
         );
         let (client, connection) = tokio_postgres::connect(&conninfo, tokio_postgres::NoTls)
@@ -374,7 +425,12 @@ impl PgServer {
     }
 
     pub async fn sleeper_as(&self, user: &str, password: &str, app: &str) -> Sleeper {
-        let c = self.client(user, password, app).await;
+        self.sleeper_on("postgres", user, password, app).await
+    }
+
+    /// A session of `user` on database `db` running `SELECT pg_sleep(600)`.
+    pub async fn sleeper_on(&self, db: &str, user: &str, password: &str, app: &str) -> Sleeper {
+        let c = self.client_on(db, user, password, app).await;
         let client = c.client.clone();
         let query = tokio::spawn(async move { client.batch_execute("SELECT pg_sleep(600)").await });
         Sleeper {

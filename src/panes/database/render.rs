@@ -21,10 +21,28 @@ pub fn title(state: &State) -> (String, String) {
         Some(k) => format!("pid {} ended · {n} sessions", k.pid),
         None => format!("{n} sessions"),
     };
+    let skipped = state
+        .metrics
+        .databases
+        .iter()
+        .fold(0u32, |n, d| n.saturating_add(d.unreadable));
+    if skipped > 0 {
+        extra.push_str(&format!(" · {}", unreadable(skipped)));
+    }
     if !state.database.marked.is_empty() {
         extra.push_str(&format!(" · {} marked", state.database.marked.len()));
     }
     ("Database".into(), extra)
+}
+
+/// `1 row unreadable`: sessions the backend skipped because it could not
+/// read them (they still hold connections).
+fn unreadable(n: u32) -> String {
+    if n == 1 {
+        "1 row unreadable".into()
+    } else {
+        format!("{n} rows unreadable")
+    }
 }
 
 /// The Database pane: connections against max_connections (sparkline,
@@ -39,7 +57,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     let mut lines: Vec<Line> = Vec::new();
     for db in dbs {
-        let used = db.sessions.len() as u32;
+        let used = db.connections();
         let max = db.max_connections.max(1);
         let pct = |n: u32| n as f64 * 100.0 / max as f64;
         let health_of = |n: u32| {
@@ -59,9 +77,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             ),
             Span::styled(
                 format!(
-                    "{used}/{} connections ({:.0}%) ",
+                    "{used}/{} connections ({:.0}%{}) ",
                     db.max_connections,
-                    pct(used)
+                    pct(used),
+                    match db.other_databases {
+                        0 => String::new(),
+                        n => format!(", {n} on other databases"),
+                    }
                 ),
                 theme.style(health_slot(health_of(used))),
             ),
@@ -82,7 +104,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
         lines.push(Line::from(spans));
         let count = |st: SessionState| db.sessions.iter().filter(|s| s.state == st).count();
-        lines.push(Line::styled(
+        // Unreadable rows first: a narrow pane cuts the end of the line.
+        let mut states = Vec::new();
+        if db.unreadable > 0 {
+            states.push(Span::styled(
+                unreadable(db.unreadable),
+                theme.style(Slot::HealthWarn),
+            ));
+            states.push(Span::styled(" · ", theme.style(Slot::Hint)));
+        }
+        states.push(Span::styled(
             format!(
                 "active {} · idle {} · idle in transaction {} · other {}",
                 count(SessionState::Active),
@@ -92,6 +123,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             ),
             theme.style(Slot::Hint),
         ));
+        lines.push(Line::from(states));
         // Grouped by blocker: the sessions worth looking at first.
         let mut blockers: Vec<(i32, Vec<i32>)> = Vec::new();
         for waiter in db.sessions.iter().filter(|s| !s.blocked_by.is_empty()) {

@@ -103,7 +103,7 @@ impl DatabaseView {
 
     pub fn record(&mut self, snapshots: &[DbSnapshot]) {
         for db in snapshots {
-            let used = db.sessions.len() as u32;
+            let used = db.connections();
             match self.history.iter_mut().find(|(n, _)| *n == db.name) {
                 Some((_, h)) => {
                     if h.len() == DB_HISTORY {

@@ -18,6 +18,6 @@ mod redact;
 mod sslmode;
 
 pub use conninfo::parse_conninfo;
-pub use options::{ENV_VARS, PgOptions, resolve};
+pub use options::{ENV_VARS, PgOptions, QUERY_TIMEOUT, resolve};
 pub use redact::{Redactor, redacted};
 pub use sslmode::{RootCerts, SslMode};

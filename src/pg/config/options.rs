@@ -24,7 +24,16 @@ pub struct PgOptions {
     /// (`host`, `port`, `user`, `password`, ...): used for whatever `url`
     /// does not set, as libpq does.
     pub env: Vec<(String, String)>,
+    /// How long one call may take, connecting included, before the
+    /// database is reported unreachable and the connection dropped (the
+    /// next call reconnects). [`QUERY_TIMEOUT`] unless set.
+    pub timeout: Duration,
 }
+
+/// How long one call to a database (a snapshot, one step of an action) may
+/// take, connecting included: one hung database is reported within this
+/// time and never holds up the poll for long.
+pub const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl fmt::Debug for PgOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -43,6 +52,7 @@ impl fmt::Debug for PgOptions {
             .field("name", &self.name)
             .field("url", &self.url.as_deref().map(redacted))
             .field("env", &env)
+            .field("timeout", &self.timeout)
             .finish()
     }
 }
@@ -68,6 +78,7 @@ impl PgOptions {
             name: name.into(),
             url: Some(url.into()),
             env: Vec::new(),
+            timeout: QUERY_TIMEOUT,
         }
     }
 
@@ -92,12 +103,19 @@ impl PgOptions {
             name: name.into(),
             url: None,
             env,
+            timeout: QUERY_TIMEOUT,
         }
     }
 
     /// The same options with a connection string on top of the environment defaults.
     pub fn with_url(mut self, url: impl Into<String>) -> Self {
         self.url = Some(url.into());
+        self
+    }
+
+    /// The same options with another bound on each call (see [`PgOptions::timeout`]).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
         self
     }
 
@@ -342,6 +360,9 @@ mod tests {
             Some(&DEFAULT_CONNECT_TIMEOUT)
         );
         assert_eq!(r.display, "u@h:5432/u");
+        assert_eq!(PgOptions::new("x", "host=h").timeout, QUERY_TIMEOUT);
+        assert_eq!(PgOptions::from_vars("x", |_| None).timeout, QUERY_TIMEOUT);
+        assert_eq!(QUERY_TIMEOUT, Duration::from_secs(10));
     }
 
     fn err(url: &str) -> String {
