@@ -753,3 +753,52 @@ fn lock_waiters_name_their_blockers() {
             .all(|s| s.blocked_by.is_empty())
     );
 }
+
+/// As on the real server: cancelling a session that runs no query is
+/// refused (nothing to cancel), an active one's query is cancelled.
+#[test]
+fn cancel_refuses_an_idle_session_and_cancels_an_active_one() {
+    let mut w = world(Scenario::DbConnections);
+    w.step(12 * MINUTE);
+    let db = w.databases()[0].clone();
+    let target = |s: &opsdeck::domain::DbSession| SessionTarget {
+        pid: s.pid,
+        backend_start: s.backend_start,
+        query: s.query.clone(),
+    };
+    let idle = db
+        .sessions
+        .iter()
+        .find(|s| s.state == SessionState::Idle)
+        .expect("an idle session");
+    let err = w
+        .apply(&Change::CancelQuery {
+            database: "orders-db".into(),
+            session: target(idle),
+        })
+        .expect_err("idle: nothing to cancel");
+    assert_eq!(
+        err.to_string(),
+        SourceError::Blocked(opsdeck::domain::nothing_to_cancel(
+            "orders-db",
+            idle.pid,
+            "idle"
+        ))
+        .to_string()
+    );
+    let active = db
+        .sessions
+        .iter()
+        .find(|s| s.state == SessionState::Active)
+        .expect("an active session");
+    let done = w
+        .apply(&Change::CancelQuery {
+            database: "orders-db".into(),
+            session: target(active),
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        done.summary,
+        format!("cancelled the query of pid {} on orders-db", active.pid)
+    );
+}

@@ -15,6 +15,15 @@ pub enum SessionState {
     Other,
 }
 
+/// Why a cancel is refused for a session in `state` (idle, idle in
+/// transaction): it runs no query, so there is nothing to cancel.
+pub fn nothing_to_cancel(database: &str, pid: i32, state: &str) -> String {
+    format!(
+        "pid {pid} on {database} is {state}: it is running no query, so there is nothing \
+         to cancel (terminate the session to end it)"
+    )
+}
+
 impl SessionState {
     pub fn label(self) -> &'static str {
         match self {

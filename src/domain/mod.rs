@@ -14,7 +14,9 @@ mod telemetry;
 mod workload;
 
 pub use change::{Change, ChangeOutcome, Preview, PreviewError, RollbackPlan};
-pub use database::{DbSession, DbSnapshot, QueryRule, SessionState, SessionTarget};
+pub use database::{
+    DbSession, DbSnapshot, QueryRule, SessionState, SessionTarget, nothing_to_cancel,
+};
 pub use detail::{Detail, DetailRow, DetailSection, DetailTarget, Tone};
 pub use insights::{QueryResults, QueryStatus};
 pub use log_order::{LogOrder, OrderedStream, Placed, REORDER_WINDOW};

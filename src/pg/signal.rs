@@ -105,10 +105,10 @@ pub(super) async fn signal_one(
     }
     let state = state.as_deref();
     if signal == Signal::Cancel && idle(state) {
-        return Err(SourceError::Blocked(format!(
-            "pid {pid} on {database} is {}: it is running no query, so there is nothing \
-             to cancel (terminate the session to end it)",
-            state.unwrap_or("idle")
+        return Err(SourceError::Blocked(crate::domain::nothing_to_cancel(
+            database,
+            pid,
+            state.unwrap_or("idle"),
         )));
     }
     if dry {

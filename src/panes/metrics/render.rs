@@ -69,7 +69,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         lines.push(Line::from(spans));
     }
     for db in &m.databases {
-        let used = db.sessions.len();
+        let used = db.connections() as usize;
         let pct = if db.max_connections > 0 {
             used as f64 * 100.0 / db.max_connections as f64
         } else {

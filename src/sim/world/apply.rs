@@ -219,6 +219,13 @@ impl World {
                 session.pid
             )));
         };
+        if cancel && self.db.sessions[i].state != SessionState::Active {
+            return Err(SourceError::Blocked(crate::domain::nothing_to_cancel(
+                database,
+                session.pid,
+                self.db.sessions[i].state.label(),
+            )));
+        }
         if cancel {
             // The query ends; the connection stays, idle.
             let s = &mut self.db.sessions[i];
