@@ -2706,3 +2706,27 @@ fn delete_pod_carries_the_uid_of_the_pod_chosen() {
         }]
     );
 }
+
+#[test]
+fn cancel_on_an_idle_session_says_there_is_nothing_to_cancel() {
+    let mut s = state();
+    with_db(&mut s);
+    key(&mut s, '5');
+    let i = opsdeck::core::db_rows(&s.metrics.databases)
+        .iter()
+        .position(|(_, x)| x.pid == 103)
+        .expect("idle session listed");
+    s.database.select(&s.metrics.databases, i);
+    assert!(key(&mut s, 'c').is_empty(), "nothing asked of the server");
+    assert!(s.layer.is_none());
+    let flash = s.flash.clone().expect("said why");
+    assert_eq!(
+        flash.text,
+        "pid 103 on orders-db is idle: it is running no query, so there is nothing to cancel (terminate the session to end it)"
+    );
+    // Terminating it is still offered.
+    assert!(matches!(
+        key(&mut s, 'x').as_slice(),
+        [Effect::CheckChange { .. }]
+    ));
+}

@@ -86,6 +86,13 @@ fn session_change(state: &mut State, action: Action) -> Vec<Effect> {
         flash(state, why, true);
         return Vec::new();
     };
+    if action == Action::CancelQuery && s.state != crate::domain::SessionState::Active {
+        // The server would refuse too: as of the last snapshot there is no
+        // query to cancel.
+        let why = crate::domain::nothing_to_cancel(database, s.pid, s.state.label());
+        flash(state, why, true);
+        return Vec::new();
+    }
     let database = database.to_string();
     let session = SessionTarget::of(s);
     let change = if action == Action::CancelQuery {
