@@ -15,7 +15,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::de::{DeString, DeTable, DeValue, ValueDeserializer};
 
-use crate::problem::{Problem, line_of};
+use crate::problem::{Lines, Problem, line_of};
 
 /// A table entry: key and value, both with their spans.
 pub type Entry<'a, 'i> = (&'a Spanned<DeString<'i>>, &'a Spanned<DeValue<'i>>);
@@ -24,16 +24,21 @@ pub type Value<'i> = Spanned<DeValue<'i>>;
 /// A table (its map is sorted by key; see [`sorted_entries`]).
 pub type Table<'i> = DeTable<'i>;
 
-/// One file's text and the name problems give it.
-#[derive(Debug, Clone, Copy)]
+/// One file's text, the name problems give it, and where its lines start.
+#[derive(Debug, Clone)]
 pub struct Doc<'a> {
     pub text: &'a str,
     pub file: &'a str,
+    lines: Lines,
 }
 
 impl<'a> Doc<'a> {
     pub fn new(text: &'a str, file: &'a str) -> Self {
-        Self { text, file }
+        Self {
+            text,
+            file,
+            lines: Lines::new(text),
+        }
     }
 
     /// Parse the text; a syntax error becomes the file's one problem.
@@ -41,9 +46,10 @@ impl<'a> Doc<'a> {
         DeTable::parse(self.text).map_err(|e| syntax_problem(self.file, self.text, &e))
     }
 
-    /// 1-based line of a byte offset.
+    /// 1-based line of a byte offset (a binary search: any number of
+    /// lookups stays linear in the file's size).
     pub fn line(&self, offset: usize) -> usize {
-        line_of(self.text, offset)
+        self.lines.line(offset)
     }
 
     /// A problem at `offset` about `key` (a dotted path).
@@ -140,6 +146,29 @@ pub fn unknown_field(field: &str, allowed: &[&str]) -> String {
     }
 }
 
+/// An integer value as `i64`. The error is the one wording of a value that
+/// is not an integer (`expected an integer, found string`) or of a number too
+/// large for one (`99999999999999999999 is out of range ...`).
+pub fn integer(value: &DeValue<'_>) -> Result<i64, String> {
+    match value {
+        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).map_err(|_| {
+            let prefix = match i.radix() {
+                16 => "0x",
+                8 => "0o",
+                2 => "0b",
+                _ => "",
+            };
+            format!(
+                "the number {prefix}{} is out of range (an integer from {} to {})",
+                i.as_str(),
+                i64::MIN,
+                i64::MAX
+            )
+        }),
+        other => Err(format!("expected an integer, found {}", other.type_str())),
+    }
+}
+
 /// A problem for a TOML syntax error, at the line of the error's span.
 pub fn syntax_problem(file: &str, text: &str, err: &toml::de::Error) -> Problem {
     let line = err.span().map(|s| line_of(text, s.start));
@@ -178,7 +207,8 @@ pub struct UserFile {
 }
 
 /// Read every `*.<extension>` in `dir` (sorted by name). A missing directory
-/// is fine; unreadable files are problems.
+/// is fine; unreadable files, and anything but a regular text file, are
+/// problems (see [`crate::user_file`]).
 pub fn read_dir(dir: &Path, extensions: &[&str]) -> (Vec<UserFile>, Vec<Problem>) {
     let mut files = Vec::new();
     let mut problems = Vec::new();
@@ -215,13 +245,15 @@ pub fn read_dir(dir: &Path, extensions: &[&str]) -> (Vec<UserFile>, Vec<Problem>
             ));
             continue;
         };
-        match fs::read_to_string(&path) {
-            Ok(text) => files.push(UserFile {
+        match crate::user_file::read_text(&path, &file) {
+            Ok(Some(text)) => files.push(UserFile {
                 name: name.to_string(),
                 file,
                 text,
             }),
-            Err(e) => problems.push(Problem::new(file, None, None, format!("cannot read: {e}"))),
+            // Gone since the directory was listed.
+            Ok(None) => {}
+            Err(p) => problems.push(p),
         }
     }
     (files, problems)
