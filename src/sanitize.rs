@@ -100,7 +100,7 @@ fn skip_string(chars: &mut Chars<'_>) {
 /// character (ESC included), DEL and bidi or invisible format character is
 /// shown as its escape (`\u{1b}`), so an escape sequence is seen, neither
 /// obeyed nor silently dropped. For text users must find in their own files
-/// (a key, a value, a file name in a problem); [`line`] is for text read, not
+/// (a key, a value, a file name in a problem); [`line()`] is for text read, not
 /// searched for (log lines).
 pub fn visible(input: &str) -> String {
     let mut out = String::with_capacity(input.len());

@@ -105,7 +105,8 @@ impl<'a> Doc<'a> {
                     (ks.start..vs.end.max(ks.end)).contains(&s.start)
                 })
             });
-            let message = e.message().trim().replace('`', "\"");
+            let message = out_of_range(e.message().trim())
+                .unwrap_or_else(|| e.message().trim().replace('`', "\""));
             match field {
                 Some((k, _)) => self.problem(
                     k.span().start,
@@ -167,6 +168,32 @@ pub fn integer(value: &DeValue<'_>) -> Result<i64, String> {
         }),
         other => Err(format!("expected an integer, found {}", other.type_str())),
     }
+}
+
+/// serde's wording of an integer that does not fit the field
+/// (``invalid type: integer `99999999999999999999` as i128, expected u32``,
+/// ``invalid value: integer `-1`, expected u32``) in ours: the number is out
+/// of range, and what the range is.
+fn out_of_range(message: &str) -> Option<String> {
+    let rest = message
+        .strip_prefix("invalid type: integer `")
+        .or_else(|| message.strip_prefix("invalid value: integer `"))?;
+    let (number, rest) = rest.split_once('`')?;
+    let (_, ty) = rest.rsplit_once("expected ")?;
+    let range = match ty {
+        "u8" => format!("0 to {}", u8::MAX),
+        "u16" => format!("0 to {}", u16::MAX),
+        "u32" => format!("0 to {}", u32::MAX),
+        "u64" | "usize" => format!("0 to {}", u64::MAX),
+        "i8" => format!("{} to {}", i8::MIN, i8::MAX),
+        "i16" => format!("{} to {}", i16::MIN, i16::MAX),
+        "i32" => format!("{} to {}", i32::MIN, i32::MAX),
+        "i64" | "isize" => format!("{} to {}", i64::MIN, i64::MAX),
+        _ => return None,
+    };
+    Some(format!(
+        "the number {number} is out of range (an integer from {range})"
+    ))
 }
 
 /// A problem for a TOML syntax error, at the line of the error's span.
@@ -303,6 +330,39 @@ mod tests {
         assert_eq!(
             p.to_string(),
             "f.toml:1: t.a: unknown field \"a\", expected one of name, count"
+        );
+    }
+
+    #[test]
+    fn integers_that_do_not_fit_are_out_of_range() {
+        let doc = Doc::new(
+            "[t]\nname = \"x\"\ncount = 99999999999999999999\n",
+            "f.toml",
+        );
+        let root = doc.parse().unwrap();
+        let (_, t) = sorted_entries(root.get_ref())[0];
+        let DeValue::Table(table) = t.get_ref() else {
+            panic!("a table")
+        };
+        let err = doc
+            .deserialize::<Pair>(table, t.span(), "t", &[])
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "f.toml:3: t.count: the number 99999999999999999999 is out of range (an integer from 0 to 4294967295)"
+        );
+        let doc = Doc::new("name = \"x\"\ncount = -1\n", "g.toml");
+        let root = doc.parse().unwrap();
+        let err = doc
+            .deserialize::<Pair>(root.get_ref(), root.span(), "", &[])
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "g.toml:2: count: the number -1 is out of range (an integer from 0 to 4294967295)"
+        );
+        assert_eq!(
+            integer(&DeValue::String("x".into())),
+            Err("expected an integer, found string".to_string())
         );
     }
 

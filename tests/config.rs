@@ -902,10 +902,10 @@ fn keymap_repeated_modifier_is_refused() {
 fn keymap_without_help_or_quit_is_refused_for_the_default() {
     let dir = format!("{FIXTURES}/keymap_no_help/keymaps");
     let no_help = format!(
-        r#"{dir}/default.toml: global: keymap "default" leaves no key for help in [global]; it is not used, the default keymap is"#
+        r#"{dir}/default.toml:2: global: keymap "default" leaves no key for help in [global]; it is not used, the default keymap is"#
     );
     let lockin = format!(
-        r#"{dir}/lockin.toml: global: keymap "lockin" leaves no key for quit or help in [global]; it is not used, the default keymap is"#
+        r#"{dir}/lockin.toml:2: global: keymap "lockin" leaves no key for quit or help in [global]; it is not used, the default keymap is"#
     );
     let shipped = Keymap::shipped("default").unwrap();
 
@@ -934,7 +934,11 @@ fn keymap_without_help_or_quit_is_refused_for_the_default() {
     );
     // The shipped keymaps have both.
     for (name, _) in keymap::SHIPPED {
-        assert_eq!(Keymap::shipped(name).unwrap().missing_essentials("x"), None);
+        let none = opsdeck::problem::Place::default();
+        assert_eq!(
+            Keymap::shipped(name).unwrap().missing_essentials(&none),
+            None
+        );
     }
 }
 
@@ -1094,5 +1098,16 @@ fn read_only_names_where_it_came_from() {
     assert_eq!(
         loaded.config.read_only_origin(false).as_deref(),
         Some("read_only = true in tests/fixtures/config/user/config.toml:2")
+    );
+}
+
+#[test]
+fn an_integer_too_large_for_its_field_is_out_of_range() {
+    let text = "[aws]\n[[aws.metrics]]\nkey = \"a.b\"\nnamespace = \"AWS/ECS\"\nmetric = \"CPUUtilization\"\nperiod_secs = 99999999999999999999\n";
+    assert_eq!(
+        strings(&parse_config(text, "config.toml").problems),
+        [
+            "config.toml:6: aws.metrics[0].period_secs: the number 99999999999999999999 is out of range (an integer from 0 to 4294967295)"
+        ]
     );
 }

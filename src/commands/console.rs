@@ -153,7 +153,7 @@ fn all_themes(config_dir: Option<&std::path::Path>) -> BTreeMap<String, crate::t
     library
         .names()
         .into_iter()
-        .filter_map(|name| library.resolve(&name).map(|(theme, _)| (name, theme)))
+        .filter_map(|name| library.theme(&name).map(|theme| (name, theme)))
         .collect()
 }
 

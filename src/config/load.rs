@@ -26,15 +26,11 @@ pub fn check(opts: &LoadOptions) -> Vec<Problem> {
 pub fn check_with(opts: &LoadOptions, extra: impl FnOnce(&Loaded) -> Vec<Problem>) -> Vec<Problem> {
     let (loaded, themes, keymaps) = load_inner(opts);
     let mut problems = loaded.problems.clone();
-    for name in themes.user_names() {
-        if let Some((_, p)) = themes.resolve(&name) {
-            problems.extend(p);
-        }
-    }
+    problems.extend(themes.user_problems());
     for name in keymaps.user_names() {
         if let Some((k, p)) = keymaps.resolve(&name) {
             problems.extend(p);
-            problems.extend(k.missing_essentials(&keymaps.file_of(&name)));
+            problems.extend(k.missing_essentials(&keymaps.global_of(&name)));
         }
     }
     problems.extend(extra(&loaded));
@@ -175,13 +171,13 @@ fn unknown_name(choice: &Choice, config_file: &str, what: &str, known: &[String]
 /// default keymap is, the user's `default.toml` if that one is usable, else
 /// the shipped one. Like an unknown keymap name, it is a problem.
 fn usable(keymap: Keymap, keymaps: &KeymapLibrary, problems: &mut Vec<Problem>) -> Keymap {
-    let Some(p) = keymap.missing_essentials(&keymaps.file_of(&keymap.name)) else {
+    let Some(p) = keymap.missing_essentials(&keymaps.global_of(&keymap.name)) else {
         return keymap;
     };
     problems.push(p);
     if keymap.name != "default" {
         if let Some((k, p)) = keymaps.resolve("default") {
-            if k.missing_essentials("").is_none() {
+            if k.missing_essentials(&Place::default()).is_none() {
                 problems.extend(p);
                 return k;
             }

@@ -6,6 +6,9 @@
 //! theme is used. Nothing is ever written on first run; a missing config
 //! directory or `config.toml` is not a problem. Every mistake is collected as a
 //! [`Problem`] with file, line and key; loading itself never fails.
+//!
+//! Here: `config.toml` itself; `databases` reads its `[databases]`;
+//! `load` loads everything start-up needs and checks every user file.
 
 mod databases;
 mod load;

@@ -28,6 +28,8 @@ pub struct Binding {
 #[derive(Debug, Clone, Default)]
 pub struct KeymapFile {
     pub file: String,
+    /// The 1-based line of each mode's table.
+    pub mode_lines: HashMap<Mode, usize>,
     pub bindings: Vec<Binding>,
     pub problems: Vec<Problem>,
 }
@@ -65,6 +67,7 @@ pub fn parse_keymap(text: &str, file: &str) -> KeymapFile {
             ));
             continue;
         };
+        out.mode_lines.insert(mode, mline);
         let DeValue::Table(table) = mv.get_ref() else {
             out.problems.push(problem(
                 mline,

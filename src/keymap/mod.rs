@@ -32,7 +32,7 @@ pub use file::{Binding, KeymapFile, parse_keymap};
 use prefix::Extensions;
 
 use crate::action::{Action, Mode};
-use crate::problem::Problem;
+use crate::problem::{Place, Problem};
 
 /// What a key sequence means in one mode.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,8 +137,9 @@ impl Keymap {
 
     /// What a keymap must bind in `[global]` (the layer under every other):
     /// a key to quit and a key for help. `None` when both are bound; else
-    /// the problem (in `file`) that refuses the keymap.
-    pub fn missing_essentials(&self, file: &str) -> Option<Problem> {
+    /// the problem, at `at` (the `[global]` of the file that made it), that
+    /// refuses the keymap.
+    pub fn missing_essentials(&self, at: &Place) -> Option<Problem> {
         let missing: Vec<&str> = [Action::Quit, Action::Help]
             .into_iter()
             .filter(|&a| self.keys_for(Mode::Global, a).is_empty())
@@ -147,16 +148,11 @@ impl Keymap {
         if missing.is_empty() {
             return None;
         }
-        Some(Problem::new(
-            file,
-            None,
-            Some(Mode::Global.name().to_string()),
-            format!(
-                "keymap \"{}\" leaves no key for {} in [global]; it is not used, the default keymap is",
-                self.name,
-                missing.join(" or ")
-            ),
-        ))
+        Some(at.problem(format!(
+            "keymap \"{}\" leaves no key for {} in [global]; it is not used, the default keymap is",
+            self.name,
+            missing.join(" or ")
+        )))
     }
 
     /// A shipped keymap (ignoring the user's files).
@@ -199,12 +195,18 @@ impl KeymapLibrary {
         self.files.user_names()
     }
 
-    /// The file that makes the keymap of this name what it is, for problems:
-    /// the user's if there is one, else the shipped one.
-    pub fn file_of(&self, name: &str) -> String {
-        match self.files.user.get(name) {
-            Some(f) => f.file.clone(),
-            None => shipped_file(name),
+    /// The `[global]` table that makes the keymap of this name what it is,
+    /// for problems: the user's file if there is one, else the shipped one.
+    pub fn global_of(&self, name: &str) -> Place {
+        let file = self
+            .files
+            .user
+            .get(name)
+            .or_else(|| self.files.shipped.get(name));
+        Place {
+            file: file.map_or_else(|| shipped_file(name), |f| f.file.clone()),
+            line: file.and_then(|f| f.mode_lines.get(&Mode::Global).copied()),
+            key: Some(Mode::Global.name().to_string()),
         }
     }
 

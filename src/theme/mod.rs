@@ -190,6 +190,32 @@ impl ThemeLibrary {
     /// name; otherwise the theme and the problems of every file in the chain.
     /// At most [`MAX_INHERITS`] files are followed.
     pub fn resolve(&self, name: &str) -> Option<(Theme, Vec<Problem>)> {
+        self.resolve_with(name, true)
+    }
+
+    /// Every problem of the user's theme files: each file's own, once, and
+    /// those of each user theme's inheritance (unknown names, cycles, chains
+    /// too long). Linear in the files, however many themes inherit a file
+    /// with many problems.
+    pub fn user_problems(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        for (name, file) in &self.files.user {
+            out.extend(file.problems.iter().cloned());
+            if let Some((_, chain)) = self.resolve_with(name, false) {
+                out.extend(chain);
+            }
+        }
+        out
+    }
+
+    /// The theme of this name, resolved, without its problems.
+    pub fn theme(&self, name: &str) -> Option<Theme> {
+        self.resolve_with(name, false).map(|(t, _)| t)
+    }
+
+    /// [`ThemeLibrary::resolve`]; with `file_problems` false, only the
+    /// problems of the inheritance itself.
+    fn resolve_with(&self, name: &str, file_problems: bool) -> Option<(Theme, Vec<Problem>)> {
         let mut node = self.lookup(name)?;
         let mut chain: Vec<(String, Origin)> = Vec::new();
         let mut seen: HashSet<(String, Origin)> = HashSet::new();
@@ -198,7 +224,9 @@ impl ThemeLibrary {
             chain.push(node.clone());
             seen.insert(node.clone());
             let Some(file) = self.file(&node) else { break };
-            problems.extend(file.problems.iter().cloned());
+            if file_problems {
+                problems.extend(file.problems.iter().cloned());
+            }
             let next = self.next_in_chain(&node, file, &chain, &seen, &mut problems);
             match next {
                 Some(n) if !seen.contains(&n) => node = n,
