@@ -27,3 +27,4 @@ pub mod source;
 pub mod theme;
 pub mod toml_doc;
 pub mod ui;
+pub mod user_file;

@@ -96,6 +96,24 @@ fn skip_string(chars: &mut Chars<'_>) {
     }
 }
 
+/// Make text safe to display while keeping it recognisable: every control
+/// character (ESC included), DEL and bidi or invisible format character is
+/// shown as its escape (`\u{1b}`), so an escape sequence is seen, neither
+/// obeyed nor silently dropped. For text users must find in their own files
+/// (a key, a value, a file name in a problem); [`line()`] is for text read, not
+/// searched for (log lines).
+pub fn visible(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for c in input.chars() {
+        if c.is_control() || is_bidi_or_invisible(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// True when `s` is safe to put in a cell as it is.
 pub fn is_clean(s: &str) -> bool {
     !s.chars().any(|c| c.is_control() || is_bidi_or_invisible(c))
@@ -124,5 +142,14 @@ mod tests {
         assert_eq!(line("multi\nline\r"), "multi⏎line");
         assert_eq!(line("safe \u{202E}evil"), "safe �evil");
         assert!(is_clean(&line("\x1bc\x1b7\x1b(B ok")));
+    }
+
+    #[test]
+    fn visible_escapes_what_it_does_not_show() {
+        assert_eq!(
+            visible("a\x1b]0;t\x07\u{9b}2J\u{202e}\tb\n"),
+            "a\\u{1b}]0;t\\u{7}\\u{9b}2J\\u{202e}\\u{9}b\\u{a}"
+        );
+        assert_eq!(visible("plain ✓"), "plain ✓");
     }
 }

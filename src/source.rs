@@ -119,16 +119,21 @@ pub trait ChangeExecutor: Send + Sync {
     }
 }
 
-/// An executor that refuses everything: what `--read-only` installs, so a
+/// An executor that refuses everything: what read-only mode installs, so a
 /// bug in the UI still cannot change the estate.
-pub struct ReadOnlyExecutor;
+pub struct ReadOnlyExecutor {
+    /// What made the session read-only (`started with --read-only`,
+    /// `read_only = true in <file>:<line>`), for the refusal.
+    pub why: String,
+}
 
 #[async_trait]
 impl ChangeExecutor for ReadOnlyExecutor {
     async fn execute(&self, request: &Change) -> Result<ChangeOutcome, SourceError> {
         Err(SourceError::Blocked(format!(
-            "read-only mode: {} was not run (opsdeck was started with --read-only)",
-            request.describe()
+            "read-only mode: {} was not run ({})",
+            request.describe(),
+            self.why
         )))
     }
 }
@@ -296,17 +301,21 @@ impl ChangeExecutor for RoutingExecutor {
     }
 }
 
-/// Make a backend set read-only for good: its executor refuses everything,
-/// and so does the executor of every set its switcher opens later.
-pub fn read_only(mut backends: Backends) -> Backends {
-    backends.executor = Box::new(ReadOnlyExecutor);
-    backends.switcher = backends
-        .switcher
-        .map(|inner| std::sync::Arc::new(ReadOnlySwitcher(inner)) as std::sync::Arc<dyn Switcher>);
+/// Make a backend set read-only for good: its executor refuses everything
+/// (saying `why`), and so does the executor of every set its switcher
+/// opens later.
+pub fn read_only(mut backends: Backends, why: &str) -> Backends {
+    backends.executor = Box::new(ReadOnlyExecutor {
+        why: why.to_string(),
+    });
+    backends.switcher = backends.switcher.map(|inner| {
+        std::sync::Arc::new(ReadOnlySwitcher(inner, why.to_string()))
+            as std::sync::Arc<dyn Switcher>
+    });
     backends
 }
 
-struct ReadOnlySwitcher(std::sync::Arc<dyn Switcher>);
+struct ReadOnlySwitcher(std::sync::Arc<dyn Switcher>, String);
 
 #[async_trait]
 impl Switcher for ReadOnlySwitcher {
@@ -319,7 +328,11 @@ impl Switcher for ReadOnlySwitcher {
     }
 
     async fn open(&self, context: &str, namespace: Option<&str>) -> Result<Backends, SourceError> {
-        self.0.open(context, namespace).await.map(read_only)
+        let why = &self.1;
+        self.0
+            .open(context, namespace)
+            .await
+            .map(|b| read_only(b, why))
     }
 }
 
@@ -439,9 +452,14 @@ mod tests {
 
     #[tokio::test]
     async fn read_only_executor_refuses_everything() {
-        let r = ReadOnlyExecutor;
+        let r = ReadOnlyExecutor {
+            why: "read_only = true in c.toml:2".into(),
+        };
         let dep = WorkloadRef::new(WorkloadKind::Deployment, "shop", "api");
         let err = r.execute(&Change::RolloutRestart { target: dep }).await;
-        assert!(matches!(err, Err(SourceError::Blocked(m)) if m.contains("read-only")));
+        assert!(
+            matches!(&err, Err(SourceError::Blocked(m)) if m.contains("read-only") && m.ends_with("(read_only = true in c.toml:2)")),
+            "{err:?}"
+        );
     }
 }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::de::{DeString, DeTable, DeValue, ValueDeserializer};
 
-use crate::problem::{Problem, line_of};
+use crate::problem::{Lines, Problem, line_of};
 
 /// A table entry: key and value, both with their spans.
 pub type Entry<'a, 'i> = (&'a Spanned<DeString<'i>>, &'a Spanned<DeValue<'i>>);
@@ -24,16 +24,21 @@ pub type Value<'i> = Spanned<DeValue<'i>>;
 /// A table (its map is sorted by key; see [`sorted_entries`]).
 pub type Table<'i> = DeTable<'i>;
 
-/// One file's text and the name problems give it.
-#[derive(Debug, Clone, Copy)]
+/// One file's text, the name problems give it, and where its lines start.
+#[derive(Debug, Clone)]
 pub struct Doc<'a> {
     pub text: &'a str,
     pub file: &'a str,
+    lines: Lines,
 }
 
 impl<'a> Doc<'a> {
     pub fn new(text: &'a str, file: &'a str) -> Self {
-        Self { text, file }
+        Self {
+            text,
+            file,
+            lines: Lines::new(text),
+        }
     }
 
     /// Parse the text; a syntax error becomes the file's one problem.
@@ -41,9 +46,10 @@ impl<'a> Doc<'a> {
         DeTable::parse(self.text).map_err(|e| syntax_problem(self.file, self.text, &e))
     }
 
-    /// 1-based line of a byte offset.
+    /// 1-based line of a byte offset (a binary search: any number of
+    /// lookups stays linear in the file's size).
     pub fn line(&self, offset: usize) -> usize {
-        line_of(self.text, offset)
+        self.lines.line(offset)
     }
 
     /// A problem at `offset` about `key` (a dotted path).
@@ -99,7 +105,8 @@ impl<'a> Doc<'a> {
                     (ks.start..vs.end.max(ks.end)).contains(&s.start)
                 })
             });
-            let message = e.message().trim().replace('`', "\"");
+            let message = out_of_range(e.message().trim())
+                .unwrap_or_else(|| e.message().trim().replace('`', "\""));
             match field {
                 Some((k, _)) => self.problem(
                     k.span().start,
@@ -140,6 +147,55 @@ pub fn unknown_field(field: &str, allowed: &[&str]) -> String {
     }
 }
 
+/// An integer value as `i64`. The error is the one wording of a value that
+/// is not an integer (`expected an integer, found string`) or of a number too
+/// large for one (`99999999999999999999 is out of range ...`).
+pub fn integer(value: &DeValue<'_>) -> Result<i64, String> {
+    match value {
+        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).map_err(|_| {
+            let prefix = match i.radix() {
+                16 => "0x",
+                8 => "0o",
+                2 => "0b",
+                _ => "",
+            };
+            format!(
+                "the number {prefix}{} is out of range (an integer from {} to {})",
+                i.as_str(),
+                i64::MIN,
+                i64::MAX
+            )
+        }),
+        other => Err(format!("expected an integer, found {}", other.type_str())),
+    }
+}
+
+/// serde's wording of an integer that does not fit the field
+/// (``invalid type: integer `99999999999999999999` as i128, expected u32``,
+/// ``invalid value: integer `-1`, expected u32``) in ours: the number is out
+/// of range, and what the range is.
+fn out_of_range(message: &str) -> Option<String> {
+    let rest = message
+        .strip_prefix("invalid type: integer `")
+        .or_else(|| message.strip_prefix("invalid value: integer `"))?;
+    let (number, rest) = rest.split_once('`')?;
+    let (_, ty) = rest.rsplit_once("expected ")?;
+    let range = match ty {
+        "u8" => format!("0 to {}", u8::MAX),
+        "u16" => format!("0 to {}", u16::MAX),
+        "u32" => format!("0 to {}", u32::MAX),
+        "u64" | "usize" => format!("0 to {}", u64::MAX),
+        "i8" => format!("{} to {}", i8::MIN, i8::MAX),
+        "i16" => format!("{} to {}", i16::MIN, i16::MAX),
+        "i32" => format!("{} to {}", i32::MIN, i32::MAX),
+        "i64" | "isize" => format!("{} to {}", i64::MIN, i64::MAX),
+        _ => return None,
+    };
+    Some(format!(
+        "the number {number} is out of range (an integer from {range})"
+    ))
+}
+
 /// A problem for a TOML syntax error, at the line of the error's span.
 pub fn syntax_problem(file: &str, text: &str, err: &toml::de::Error) -> Problem {
     let line = err.span().map(|s| line_of(text, s.start));
@@ -178,7 +234,8 @@ pub struct UserFile {
 }
 
 /// Read every `*.<extension>` in `dir` (sorted by name). A missing directory
-/// is fine; unreadable files are problems.
+/// is fine; unreadable files, and anything but a regular text file, are
+/// problems (see [`crate::user_file`]).
 pub fn read_dir(dir: &Path, extensions: &[&str]) -> (Vec<UserFile>, Vec<Problem>) {
     let mut files = Vec::new();
     let mut problems = Vec::new();
@@ -215,13 +272,15 @@ pub fn read_dir(dir: &Path, extensions: &[&str]) -> (Vec<UserFile>, Vec<Problem>
             ));
             continue;
         };
-        match fs::read_to_string(&path) {
-            Ok(text) => files.push(UserFile {
+        match crate::user_file::read_text(&path, &file) {
+            Ok(Some(text)) => files.push(UserFile {
                 name: name.to_string(),
                 file,
                 text,
             }),
-            Err(e) => problems.push(Problem::new(file, None, None, format!("cannot read: {e}"))),
+            // Gone since the directory was listed.
+            Ok(None) => {}
+            Err(p) => problems.push(p),
         }
     }
     (files, problems)
@@ -271,6 +330,39 @@ mod tests {
         assert_eq!(
             p.to_string(),
             "f.toml:1: t.a: unknown field \"a\", expected one of name, count"
+        );
+    }
+
+    #[test]
+    fn integers_that_do_not_fit_are_out_of_range() {
+        let doc = Doc::new(
+            "[t]\nname = \"x\"\ncount = 99999999999999999999\n",
+            "f.toml",
+        );
+        let root = doc.parse().unwrap();
+        let (_, t) = sorted_entries(root.get_ref())[0];
+        let DeValue::Table(table) = t.get_ref() else {
+            panic!("a table")
+        };
+        let err = doc
+            .deserialize::<Pair>(table, t.span(), "t", &[])
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "f.toml:3: t.count: the number 99999999999999999999 is out of range (an integer from 0 to 4294967295)"
+        );
+        let doc = Doc::new("name = \"x\"\ncount = -1\n", "g.toml");
+        let root = doc.parse().unwrap();
+        let err = doc
+            .deserialize::<Pair>(root.get_ref(), root.span(), "", &[])
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "g.toml:2: count: the number -1 is out of range (an integer from 0 to 4294967295)"
+        );
+        assert_eq!(
+            integer(&DeValue::String("x".into())),
+            Err("expected an integer, found string".to_string())
         );
     }
 

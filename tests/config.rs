@@ -625,9 +625,12 @@ fn check_reports_unselected_user_files_too() {
         problems,
         [r#"tests/fixtures/config/user/keymaps/broken.toml:3: logs.x: unknown action "explode""#]
     );
-    let extra = config::check_with(&opts_in("user"), |dir| {
+    let extra = config::check_with(&opts_in("user"), |loaded| {
         vec![Problem::new(
-            format!("{}/runbooks/r.toml", dir.unwrap().display()),
+            format!(
+                "{}/runbooks/r.toml",
+                loaded.config_dir.as_deref().unwrap().display()
+            ),
             Some(1),
             None,
             "x",
@@ -719,14 +722,28 @@ fn databases_in_config_toml() {
     let text = "[databases]\nreports = \"host=r dbname=reports\"\norders-db = { url = \"postgres://app:secret@db:5432/orders\" }\nbad = 3\nempty = { }\ntypo = { ulr = \"x\" }\n";
     let f = opsdeck::config::parse_config(text, "config.toml");
     assert_eq!(
-        f.config.databases.get("reports").map(String::as_str),
+        f.config.databases.get("reports").map(|d| d.url.as_str()),
         Some("host=r dbname=reports")
     );
     assert_eq!(
-        f.config.databases.get("orders-db").map(String::as_str),
+        f.config.databases.get("orders-db").map(|d| d.url.as_str()),
         Some("postgres://app:secret@db:5432/orders")
     );
     assert_eq!(f.config.databases.len(), 2);
+    // Where each connection string is written, for problems found later.
+    let places: Vec<String> = f
+        .config
+        .databases
+        .values()
+        .map(|d| d.place.problem("x").to_string())
+        .collect();
+    assert_eq!(
+        places,
+        [
+            "config.toml:3: databases.orders-db.url: x",
+            "config.toml:2: databases.reports: x"
+        ]
+    );
     let problems: Vec<String> = f.problems.iter().map(|p| p.to_string()).collect();
     assert_eq!(
         problems,
@@ -843,4 +860,254 @@ fn bad_safety_settings_fail_closed() {
     });
     assert_eq!(loaded.config.read_only, Some(true));
     assert!(loaded.config.read_only_reason.is_some());
+}
+
+// ---- message fixes ----
+
+#[test]
+fn theme_unknown_field_of_a_slot_style() {
+    assert_eq!(
+        theme_problems("theme_unknown_style_field.toml"),
+        [
+            r#"tests/fixtures/config/theme_unknown_style_field.toml:2: selection.bgg: unknown field "bgg" in the style of "selection", expected one of fg, bg, modifiers"#,
+            r#"tests/fixtures/config/theme_unknown_style_field.toml:5: danger.fgg: unknown field "fgg" in the style of "danger", expected one of fg, bg, modifiers"#,
+            // A group's members are slots: a mistyped one is an unknown slot.
+            r#"tests/fixtures/config/theme_unknown_style_field.toml:8: health.okk: unknown slot "health.okk""#,
+        ]
+    );
+    // The known fields of that style are kept.
+    let (path, text) = fixture("theme_unknown_style_field.toml");
+    let f = parse_theme(&text, &path);
+    assert_eq!(f.entries["selection"].fg, Some(Color::Black));
+    assert_eq!(f.entries["selection"].bg, None);
+}
+
+#[test]
+fn keymap_repeated_modifier_is_refused() {
+    assert_eq!(
+        keymap_problems("keymap_repeated_modifier.toml"),
+        [
+            r#"tests/fixtures/config/keymap_repeated_modifier.toml:2: global.ctrl-ctrl-x: bad key "ctrl-ctrl-x": "ctrl-" is given twice"#,
+            r#"tests/fixtures/config/keymap_repeated_modifier.toml:3: global.alt-shift-Alt-y: bad key "alt-shift-Alt-y": "Alt-" is given twice"#,
+        ]
+    );
+    assert!(KeyChord::parse("ctrl-alt-d").is_ok());
+    assert_eq!(
+        KeyChord::parse("shift-shift-tab"),
+        Err("\"shift-\" is given twice".to_string())
+    );
+}
+
+#[test]
+fn keymap_without_help_or_quit_is_refused_for_the_default() {
+    let dir = format!("{FIXTURES}/keymap_no_help/keymaps");
+    let no_help = format!(
+        r#"{dir}/default.toml:2: global: keymap "default" leaves no key for help in [global]; it is not used, the default keymap is"#
+    );
+    let lockin = format!(
+        r#"{dir}/lockin.toml:2: global: keymap "lockin" leaves no key for quit or help in [global]; it is not used, the default keymap is"#
+    );
+    let shipped = Keymap::shipped("default").unwrap();
+
+    // The user's default.toml quits on every help key: the shipped default is used.
+    let loaded = config::load(&opts_in("keymap_no_help"));
+    assert_eq!(strings(&loaded.problems), std::slice::from_ref(&no_help));
+    assert_eq!(loaded.keymap.modes, shipped.modes);
+    assert_eq!(
+        loaded.keymap.resolve(Mode::Global, &key("?")),
+        Resolved::Actions(vec![Action::Help])
+    );
+
+    // A chosen keymap with neither: refused too (and the user's default is
+    // no better, so the shipped one it is).
+    let loaded = config::load(&LoadOptions {
+        keymap: Some("lockin".into()),
+        ..opts_in("keymap_no_help")
+    });
+    assert_eq!(strings(&loaded.problems), std::slice::from_ref(&lockin));
+    assert_eq!(loaded.keymap.modes, shipped.modes);
+
+    // check-config names both files.
+    assert_eq!(
+        strings(&config::check(&opts_in("keymap_no_help"))),
+        [no_help, lockin]
+    );
+    // The shipped keymaps have both.
+    for (name, _) in keymap::SHIPPED {
+        let none = opsdeck::problem::Place::default();
+        assert_eq!(
+            Keymap::shipped(name).unwrap().missing_essentials(&none),
+            None
+        );
+    }
+}
+
+#[test]
+fn runbook_integer_out_of_range_says_so() {
+    let (path, text) = fixture("runbook_integer_out_of_range.toml");
+    let problems = opsdeck::runbook::Runbook::parse(&path, &text).unwrap_err();
+    assert_eq!(
+        strings(&problems),
+        [
+            "tests/fixtures/config/runbook_integer_out_of_range.toml:11: steps[0].actions[0].replicas: the number 99999999999999999999 is out of range (an integer from -9223372036854775808 to 9223372036854775807)"
+        ]
+    );
+}
+
+// ---- theme inheritance ----
+
+#[test]
+fn a_theme_inheriting_itself_is_a_cycle() {
+    let loaded = config::load(&LoadOptions {
+        theme: Some("selfie".into()),
+        ..opts_in("theme_self")
+    });
+    assert_eq!(
+        strings(&loaded.problems),
+        [
+            "tests/fixtures/config/theme_self/themes/selfie.toml:1: inherits: inheritance cycle: selfie -> selfie"
+        ]
+    );
+    assert_eq!(loaded.theme.style(Slot::Border).fg, Some(Color::Red));
+    assert_eq!(loaded.theme.style(Slot::HealthOk).fg, Some(Color::Green));
+}
+
+#[test]
+fn an_inheritance_chain_is_cut_after_32_themes() {
+    assert_eq!(theme::MAX_INHERITS, 32);
+    let dir = tempfile::tempdir().unwrap();
+    // t0 <- t1 <- ... <- t39; t0 alone sets `danger`.
+    for i in 0..40 {
+        let text = match i {
+            0 => "danger = \"magenta\"\n".to_string(),
+            _ => format!("inherits = \"t{}\"\n\"spark.line\" = \"{}\"\n", i - 1, i),
+        };
+        std::fs::write(dir.path().join(format!("t{i}.toml")), text).unwrap();
+    }
+    let lib = ThemeLibrary::new(Some(dir.path()));
+    let (theme, problems) = lib.resolve("t39").unwrap();
+    assert_eq!(
+        strings(&problems),
+        [format!(
+            r#"{}/t8.toml:1: inherits: inheritance chain longer than 32 themes (from "t39"); "t7" and what it inherits are left out"#,
+            dir.path().display()
+        )]
+    );
+    // The 32 nearest files apply, then the shipped default; t0 is cut off.
+    assert_eq!(theme.style(Slot::SparkLine).fg, Some(Color::Indexed(39)));
+    assert_eq!(
+        theme.style(Slot::Danger),
+        Theme::default().style(Slot::Danger)
+    );
+    // A chain of 32 is fine.
+    let (_, problems) = lib.resolve("t31").unwrap();
+    assert_eq!(strings(&problems), Vec::<String>::new());
+}
+
+// ---- many keys ----
+
+#[test]
+fn one_binding_conflicting_with_several_reports_each_in_file_order() {
+    let text =
+        "[logs]\n\"g g\" = \"top\"\nx = \"refresh\"\n\"g e\" = \"bottom\"\ng = \"toggle_follow\"\n";
+    let file = parse_keymap(text, "k.toml");
+    assert_eq!(
+        strings(&file.problems),
+        [
+            r#"k.toml:5: logs.g: prefix conflict: "g" (line 5) is the start of "g g" (line 2) in [logs]"#,
+            r#"k.toml:5: logs.g: prefix conflict: "g" (line 5) is the start of "g e" (line 4) in [logs]"#,
+        ]
+    );
+    let kept: Vec<&str> = file.bindings.iter().map(|b| b.key.as_str()).collect();
+    assert_eq!(kept, ["x", "g"]);
+    // Applied onto a table, a user binding drops every conflicting one.
+    let mut km = Keymap::default();
+    km.apply(&parse_keymap(
+        "[logs]\n\"g g\" = \"top\"\n\"g e\" = \"bottom\"\n\"g e f\" = \"refresh\"\n",
+        "a",
+    ));
+    km.apply(&parse_keymap("[logs]\n\"g e\" = \"toggle_follow\"\n", "b"));
+    let mut left: Vec<String> = km
+        .bindings(Mode::Logs)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    left.sort();
+    assert_eq!(left, ["g e", "g g"]);
+    km.apply(&parse_keymap("[logs]\ng = \"refresh\"\n", "c"));
+    assert_eq!(km.bindings(Mode::Logs).len(), 1);
+}
+
+#[test]
+fn lines_are_right_far_into_a_large_file() {
+    let chars: Vec<char> = ('a'..='z').chain('0'..='9').collect();
+    let mut text = String::from("[logs]\n");
+    let mut n = 0;
+    for a in &chars {
+        for b in &chars {
+            text.push_str(&format!("\"{a} {b}\" = \"top\"\n# a comment\n"));
+            n += 1;
+        }
+    }
+    text.push_str("f5 = \"explode\"\n\"Ctrl-D\" = \"top\"\n\"ctrl-d\" = \"bottom\"\n");
+    let file = parse_keymap(&text, "k.toml");
+    let last = 1 + 2 * n;
+    assert_eq!(
+        strings(&file.problems),
+        [
+            format!(r#"k.toml:{}: logs.f5: unknown action "explode""#, last + 1),
+            format!(
+                r#"k.toml:{}: logs.ctrl-d: key conflict: "ctrl-d" is bound twice in [logs] (lines {} and {})"#,
+                last + 3,
+                last + 2,
+                last + 3
+            ),
+        ]
+    );
+    assert_eq!(file.bindings.len(), n + 1);
+}
+
+/// The read-only notice and refusals name what made the session read-only.
+#[test]
+fn read_only_names_where_it_came_from() {
+    let parse = |text: &str| parse_config(text, "config.toml").config;
+    let c = parse("theme = \"mono\"\nread_only = true\n");
+    assert_eq!(
+        c.read_only_origin(false).as_deref(),
+        Some("read_only = true in config.toml:2")
+    );
+    assert_eq!(
+        c.read_only_origin(true).as_deref(),
+        Some("started with --read-only")
+    );
+    let c = parse("read_only = false\n");
+    assert_eq!(c.read_only_origin(false), None);
+    assert_eq!(
+        c.read_only_origin(true).as_deref(),
+        Some("started with --read-only")
+    );
+    let c = parse("read_only = \"yes\"\n");
+    assert_eq!(
+        c.read_only_origin(false).as_deref(),
+        Some(
+            "a safety setting could not be read: config.toml:1: read_only: expected true or false, found string"
+        )
+    );
+    // Through loading: the config file's path and line.
+    let loaded = config::load(&opts_in("user"));
+    assert_eq!(
+        loaded.config.read_only_origin(false).as_deref(),
+        Some("read_only = true in tests/fixtures/config/user/config.toml:2")
+    );
+}
+
+#[test]
+fn an_integer_too_large_for_its_field_is_out_of_range() {
+    let text = "[aws]\n[[aws.metrics]]\nkey = \"a.b\"\nnamespace = \"AWS/ECS\"\nmetric = \"CPUUtilization\"\nperiod_secs = 99999999999999999999\n";
+    assert_eq!(
+        strings(&parse_config(text, "config.toml").problems),
+        [
+            "config.toml:6: aws.metrics[0].period_secs: the number 99999999999999999999 is out of range (an integer from 0 to 4294967295)"
+        ]
+    );
 }

@@ -285,3 +285,74 @@ fn the_chosen_deployment_is_the_one_scaled_after_refreshes_and_resorting() {
     assert_eq!(audit[0]["parameters"]["to"], 3);
     assert_eq!(audit[1]["result"]["ok"], true);
 }
+
+/// Wait until the screen, its wrapped lines joined, shows `text`.
+fn wait_for_words(s: &Session, text: &str, timeout: Duration) -> String {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let words = s
+            .contents()
+            .replace('│', " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if words.contains(text) {
+            return words;
+        }
+        if std::time::Instant::now() > deadline {
+            panic!("timed out waiting for {text:?}; screen:\n{}", s.contents());
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// A database whose connection string cannot be used does not stop the
+/// console: it starts, and the Database pane says what is wrong with that
+/// entry (file, line, key; no password), on every poll.
+#[test]
+fn a_bad_database_entry_fails_in_its_pane_and_the_console_runs() {
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(
+        config.path().join("config.toml"),
+        "[databases]\norders = \"postgres://app:hunter2@db/orders?sslmode=bogus\"\n",
+    )
+    .unwrap();
+    let dir = config.path().to_str().unwrap();
+    let pg: Vec<&str> = opsdeck::pg::ENV_VARS
+        .iter()
+        .map(|(var, _)| *var)
+        .chain(["PGSERVICE"])
+        .collect();
+    let mut s = Session::start_without_env(&["--config-dir", dir, "db"], &[], &pg);
+    // The console is up (its header names the session); then the Database
+    // pane, zoomed.
+    s.wait_for(" postgres ", T);
+    s.send("5");
+    s.send("z");
+    let words = wait_for_words(
+        &s,
+        "databases.orders: invalid connection string for orders",
+        T,
+    );
+    assert!(words.contains("config.toml:2"), "{words}");
+    let words = wait_for_words(&s, "invalid sslmode \"bogus\"", T);
+    assert!(!words.contains("hunter2"), "{words}");
+    // It keeps failing with that error on every poll, and says so.
+    let failures = |words: &str| -> u32 {
+        let (_, after) = words.split_once("retrying (").expect("a retry count");
+        after.split(' ').next().unwrap().parse().unwrap()
+    };
+    let first = failures(&wait_for_words(&s, "failed so far", T));
+    let deadline = std::time::Instant::now() + T;
+    loop {
+        let words = wait_for_words(&s, "invalid sslmode \"bogus\"", T);
+        if failures(&words) > first {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no new poll: {words}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    s.send("q");
+    assert!(s.wait_exit(T).success());
+    s.assert_restored();
+}

@@ -140,6 +140,20 @@ proptest! {
     fn nasty_text_is_clean(s in nasty()) {
         let out = sanitize::line(&s);
         prop_assert!(!out.chars().any(forbidden), "{out:?}");
+        let out = sanitize::visible(&s);
+        prop_assert!(!out.chars().any(forbidden), "{out:?}");
+    }
+
+    /// What configuration problems echo from files is clean too, and a
+    /// problem's text is.
+    #[test]
+    fn visible_text_is_clean(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        let s = String::from_utf8_lossy(&bytes);
+        let out = sanitize::visible(&s);
+        prop_assert!(sanitize::is_clean(&out), "{out:?}");
+        let p = opsdeck::problem::Problem::new(s.to_string(), Some(1), Some(s.to_string()), s.to_string());
+        let shown = p.to_string();
+        prop_assert!(!shown.chars().any(forbidden), "{shown:?}");
     }
 
     #[test]

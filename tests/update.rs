@@ -1573,6 +1573,33 @@ fn ctrl_c_quits_from_anywhere_but_asks_while_an_action_runs() {
 }
 
 #[test]
+fn the_read_only_notice_names_where_read_only_came_from() {
+    let mut s = state();
+    s.read_only = true;
+    s.read_only_origin = Some("read_only = true in /home/me/.config/opsdeck/config.toml:4".into());
+    select(&mut s, "api");
+    assert!(key(&mut s, 's').is_empty());
+    let Some(Layer::Notice { text, .. }) = &s.layer else {
+        panic!("{:?}", s.layer)
+    };
+    assert!(
+        text.contains(
+            "opsdeck is read-only (read_only = true in /home/me/.config/opsdeck/config.toml:4)"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("--read-only"), "{text}");
+    // Nothing known: no flag is claimed.
+    s.layer = None;
+    s.read_only_origin = None;
+    assert!(key(&mut s, 's').is_empty());
+    let Some(Layer::Notice { text, .. }) = &s.layer else {
+        panic!("{:?}", s.layer)
+    };
+    assert!(!text.contains("--read-only"), "{text}");
+}
+
+#[test]
 fn a_forced_read_only_says_why_in_the_notice() {
     let mut s = state();
     s.read_only = true;

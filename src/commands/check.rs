@@ -1,16 +1,23 @@
 //! `opsdeck check-config`: every problem in the configuration, themes,
-//! keymaps and runbooks, printed; a non-zero exit if there is any.
+//! keymaps, runbooks and databases (everything start-up checks), printed
+//! sanitised; a non-zero exit if there is any.
 
 use std::process::ExitCode;
 
 use crate::config::{self, LoadOptions};
 use crate::problem::Problem;
 use crate::runbook::{self, Runbook};
+use crate::session;
 use crate::sim::Scenario;
 
 pub fn check_config(opts: &LoadOptions) -> ExitCode {
-    let mut problems = config::check(opts);
-    problems.extend(runbook_problems(opts));
+    let problems = config::check_with(opts, |loaded| {
+        let mut extra = runbook_problems(opts);
+        // The databases as start-up opens them (connection strings, TLS files).
+        let specs = session::database_specs(&loaded.config.databases, |k| std::env::var(k).ok());
+        extra.extend(session::database_problems(&specs));
+        extra
+    });
     if problems.is_empty() {
         println!("opsdeck: configuration OK");
         ExitCode::SUCCESS

@@ -22,6 +22,8 @@ pub(super) struct Console {
     pub(super) read_only: bool,
     /// Why read-only was forced (a problem in a safety setting).
     pub(super) read_only_reason: Option<String>,
+    /// What made the session read-only (flag, config file line, forced).
+    pub(super) read_only_origin: Option<String>,
     pub(super) runbook: Option<Runbook>,
     /// Every theme, for `:theme NAME`.
     pub(super) themes: BTreeMap<String, crate::theme::Theme>,
@@ -51,6 +53,7 @@ impl Console {
             problems: loaded.problems,
             read_only,
             read_only_reason: loaded.config.read_only_reason.clone(),
+            read_only_origin: loaded.config.read_only_origin(read_only_flag),
             runbook: None,
             themes: all_themes(loaded.config_dir.as_deref()),
             runbooks: all_runbooks(loaded.config_dir.as_deref()),
@@ -71,7 +74,8 @@ impl Console {
         let result = rt.block_on(async move {
             let (demo, backends) = connect().await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let backends = if self.read_only {
-                crate::source::read_only(backends)
+                let why = self.read_only_origin.as_deref().unwrap_or("read-only mode");
+                crate::source::read_only(backends, why)
             } else {
                 backends
             };
@@ -87,6 +91,7 @@ impl Console {
             }
             state.read_only = self.read_only;
             state.read_only_reason = self.read_only_reason;
+            state.read_only_origin = self.read_only_origin;
             state.problems = self.problems;
             state.themes = self.themes.keys().cloned().collect();
             state.runbooks = self.runbooks;
@@ -153,7 +158,7 @@ fn all_themes(config_dir: Option<&std::path::Path>) -> BTreeMap<String, crate::t
     library
         .names()
         .into_iter()
-        .filter_map(|name| library.resolve(&name).map(|(theme, _)| (name, theme)))
+        .filter_map(|name| library.theme(&name).map(|theme| (name, theme)))
         .collect()
 }
 

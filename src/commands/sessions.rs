@@ -90,10 +90,10 @@ pub fn open_session(
 ) -> Result<(Console, config::Config, session::DbFactory), ExitCode> {
     let (mut console, config) = Console::prepare(opts, read_only_flag)?;
     console.runbook = named_runbook(opts, runbook, &mut console.problems);
-    let dbs = session::postgres(session::database_options(&config.databases, |k| {
-        std::env::var(k).ok()
-    }));
-    Ok((console, config, dbs))
+    let specs = session::database_specs(&config.databases, |k| std::env::var(k).ok());
+    // A database that cannot be used is a problem and a failing source; the rest starts.
+    console.problems.extend(session::database_problems(&specs));
+    Ok((console, config, session::postgres(specs)))
 }
 
 /// The `opsdeck aws` flags, each overriding `[aws]` of config.toml.

@@ -60,12 +60,14 @@ pub fn open_input(state: &mut State, purpose: InputPurpose, prompt: &str, text: 
 /// In read-only mode, show why the action is blocked and return true.
 pub fn blocked_by_read_only(state: &mut State, what: &str) -> bool {
     if state.read_only {
-        let why = match &state.read_only_reason {
-            Some(reason) => {
+        let why = match (&state.read_only_reason, &state.read_only_origin) {
+            (Some(reason), _) => {
                 format!("opsdeck is read-only because a safety setting could not be read: {reason}")
             }
-            None => "opsdeck was started with --read-only: every action is shown but blocked."
-                .to_string(),
+            (None, Some(origin)) => {
+                format!("opsdeck is read-only ({origin}): every action is shown but blocked.")
+            }
+            (None, None) => "opsdeck is read-only: every action is shown but blocked.".to_string(),
         };
         state.layer = Some(Layer::Notice {
             title: "Blocked: read-only mode".into(),

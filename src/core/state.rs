@@ -69,6 +69,9 @@ pub struct State {
     /// Why read-only was forced on (a problem in a safety setting); shown
     /// in full in a banner.
     pub read_only_reason: Option<String>,
+    /// What made the session read-only (`started with --read-only`,
+    /// `read_only = true in <file>:<line>`), for the blocked-action notice.
+    pub read_only_origin: Option<String>,
     /// What the session is connected to (its label is in the header).
     pub target: Target,
     /// The contexts (or AWS profiles) the user can switch to.
@@ -117,6 +120,7 @@ impl State {
             keymap,
             read_only: false,
             read_only_reason: None,
+            read_only_origin: None,
             target,
             contexts: Vec::new(),
             switch_nouns: ("Kubernetes context".into(), "namespace".into()),

@@ -59,6 +59,9 @@ impl KeyChord {
             if rest.len() == prefix.len() {
                 return Err(format!("no key after \"{rest}\""));
             }
+            if modifiers.contains(m) {
+                return Err(format!("\"{}\" is given twice", &rest[..prefix.len()]));
+            }
             modifiers |= m;
             rest = &rest[prefix.len()..];
         }

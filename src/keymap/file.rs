@@ -1,11 +1,14 @@
 //! Reading one keymap file into bindings and problems.
 
-use toml::de::{DeTable, DeValue};
+use std::collections::HashMap;
+
+use toml::de::DeValue;
 
 use super::chord::{KeyChord, parse_seq, seq_text};
+use super::prefix::Extensions;
 use crate::action::{Action, Mode};
-use crate::problem::{Problem, line_of};
-use crate::toml_doc::{sorted_entries, syntax_problem};
+use crate::problem::Problem;
+use crate::toml_doc::{Doc, sorted_entries};
 
 /// One binding as written in a file.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +28,8 @@ pub struct Binding {
 #[derive(Debug, Clone, Default)]
 pub struct KeymapFile {
     pub file: String,
+    /// The 1-based line of each mode's table.
+    pub mode_lines: HashMap<Mode, usize>,
     pub bindings: Vec<Binding>,
     pub problems: Vec<Problem>,
 }
@@ -36,10 +41,11 @@ pub fn parse_keymap(text: &str, file: &str) -> KeymapFile {
         file: file.to_string(),
         ..KeymapFile::default()
     };
-    let root = match DeTable::parse(text) {
+    let doc = Doc::new(text, file);
+    let root = match doc.parse() {
         Ok(t) => t,
-        Err(e) => {
-            out.problems.push(syntax_problem(file, text, &e));
+        Err(p) => {
+            out.problems.push(p);
             return out;
         }
     };
@@ -48,7 +54,7 @@ pub fn parse_keymap(text: &str, file: &str) -> KeymapFile {
     };
     for (mk, mv) in sorted_entries(root.get_ref()) {
         let mode_name = mk.get_ref().as_ref();
-        let mline = line_of(text, mk.span().start);
+        let mline = doc.line(mk.span().start);
         let Some(mode) = Mode::from_name(mode_name) else {
             let names: Vec<&str> = Mode::ALL.iter().map(|m| m.name()).collect();
             out.problems.push(problem(
@@ -61,6 +67,7 @@ pub fn parse_keymap(text: &str, file: &str) -> KeymapFile {
             ));
             continue;
         };
+        out.mode_lines.insert(mode, mline);
         let DeValue::Table(table) = mv.get_ref() else {
             out.problems.push(problem(
                 mline,
@@ -72,11 +79,11 @@ pub fn parse_keymap(text: &str, file: &str) -> KeymapFile {
             ));
             continue;
         };
-        let mut kept: Vec<Binding> = Vec::new();
+        let mut kept = Kept::default();
         for (k, v) in sorted_entries(table) {
             let key = k.get_ref().as_ref();
             let dotted = format!("{mode_name}.{key}");
-            let line = line_of(text, k.span().start);
+            let line = doc.line(k.span().start);
             let seq = match parse_seq(key) {
                 Ok(s) => s,
                 Err(msg) => {
@@ -87,9 +94,9 @@ pub fn parse_keymap(text: &str, file: &str) -> KeymapFile {
             let items: Vec<(&DeValue<'_>, usize)> = match v.get_ref() {
                 DeValue::Array(a) if !a.is_empty() => a
                     .iter()
-                    .map(|i| (i.get_ref(), line_of(text, i.span().start)))
+                    .map(|i| (i.get_ref(), doc.line(i.span().start)))
                     .collect(),
-                DeValue::String(_) => vec![(v.get_ref(), line_of(text, v.span().start))],
+                DeValue::String(_) => vec![(v.get_ref(), doc.line(v.span().start))],
                 other => {
                     out.problems.push(problem(
                         line,
@@ -151,49 +158,90 @@ pub fn parse_keymap(text: &str, file: &str) -> KeymapFile {
                 line,
             };
             // Conflicts with earlier bindings in this mode: the later one wins.
-            let mut i = 0;
-            while i < kept.len() {
-                let other = &kept[i];
-                let same = other.seq == binding.seq;
-                let prefix = !same
-                    && !other.actions.is_empty()
-                    && !binding.actions.is_empty()
-                    && (other.seq.starts_with(&binding.seq) || binding.seq.starts_with(&other.seq));
-                if same {
-                    out.problems.push(problem(
-                        line,
-                        dotted.clone(),
-                        format!(
-                            "key conflict: \"{}\" is bound twice in [{mode_name}] (lines {} and {line})",
-                            seq_text(&binding.seq),
-                            other.line
-                        ),
-                    ));
-                } else if prefix {
+            for other in kept.conflicts(&binding) {
+                let message = if other.seq == binding.seq {
+                    format!(
+                        "key conflict: \"{}\" is bound twice in [{mode_name}] (lines {} and {line})",
+                        seq_text(&binding.seq),
+                        other.line
+                    )
+                } else {
                     let ((short, sline), (long, lline)) = if other.seq.len() < binding.seq.len() {
                         ((&other.seq, other.line), (&binding.seq, line))
                     } else {
                         ((&binding.seq, line), (&other.seq, other.line))
                     };
-                    out.problems.push(problem(
-                        line,
-                        dotted.clone(),
-                        format!(
-                            "prefix conflict: \"{}\" (line {sline}) is the start of \"{}\" (line {lline}) in [{mode_name}]",
-                            seq_text(short),
-                            seq_text(long),
-                        ),
-                    ));
-                }
-                if same || prefix {
-                    kept.remove(i);
-                } else {
-                    i += 1;
-                }
+                    format!(
+                        "prefix conflict: \"{}\" (line {sline}) is the start of \"{}\" (line {lline}) in [{mode_name}]",
+                        seq_text(short),
+                        seq_text(long),
+                    )
+                };
+                out.problems.push(problem(line, dotted.clone(), message));
             }
             kept.push(binding);
         }
-        out.bindings.extend(kept);
+        out.bindings.extend(kept.into_bindings());
     }
     out
+}
+
+/// The bindings of one mode kept so far, in file order, indexed so that a
+/// new binding's conflicts are found without looking at every other one.
+#[derive(Default)]
+struct Kept {
+    /// In file order; `None` once dropped by a later conflicting binding.
+    bindings: Vec<Option<Binding>>,
+    /// The live binding of each sequence.
+    exact: HashMap<Vec<KeyChord>, usize>,
+    /// The sequences of live bindings that bind actions (an unbinding
+    /// `"none"` is no prefix conflict).
+    binding_actions: Extensions,
+}
+
+impl Kept {
+    /// Remove and return (in file order) the bindings `binding` conflicts
+    /// with: the same sequence, or, both binding actions, one starting with
+    /// the other.
+    fn conflicts(&mut self, binding: &Binding) -> Vec<Binding> {
+        let mut found: Vec<usize> = self.exact.get(&binding.seq).copied().into_iter().collect();
+        if !binding.actions.is_empty() {
+            for n in 1..binding.seq.len() {
+                if let Some(&i) = self.exact.get(&binding.seq[..n]) {
+                    if self.bindings[i]
+                        .as_ref()
+                        .is_some_and(|b| !b.actions.is_empty())
+                    {
+                        found.push(i);
+                    }
+                }
+            }
+            for seq in self.binding_actions.longer(&binding.seq) {
+                found.extend(self.exact.get(&seq).copied());
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        let mut out = Vec::with_capacity(found.len());
+        for i in found {
+            if let Some(b) = self.bindings[i].take() {
+                self.exact.remove(&b.seq);
+                self.binding_actions.remove(&b.seq);
+                out.push(b);
+            }
+        }
+        out
+    }
+
+    fn push(&mut self, binding: Binding) {
+        self.exact.insert(binding.seq.clone(), self.bindings.len());
+        if !binding.actions.is_empty() {
+            self.binding_actions.add(&binding.seq);
+        }
+        self.bindings.push(Some(binding));
+    }
+
+    fn into_bindings(self) -> impl Iterator<Item = Binding> {
+        self.bindings.into_iter().flatten()
+    }
 }

@@ -22,15 +22,17 @@
 
 mod chord;
 mod file;
+mod prefix;
 
 use std::collections::HashMap;
 use std::path::Path;
 
 pub use chord::{KeyChord, parse_seq, seq_text};
 pub use file::{Binding, KeymapFile, parse_keymap};
+use prefix::Extensions;
 
 use crate::action::{Action, Mode};
-use crate::problem::Problem;
+use crate::problem::{Place, Problem};
 
 /// What a key sequence means in one mode.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,15 +111,48 @@ pub fn shipped_file(name: &str) -> String {
 impl Keymap {
     /// Apply a file's bindings key by key (see the module docs for the rules).
     pub fn apply(&mut self, file: &KeymapFile) {
+        // Per mode, the table's sequences by prefix, built when first needed.
+        let mut indexes: HashMap<Mode, Extensions> = HashMap::new();
         for b in &file.bindings {
             let table = self.modes.entry(b.mode).or_default();
+            let index = indexes
+                .entry(b.mode)
+                .or_insert_with(|| Extensions::of(table.keys()));
+            let mut drop = index.longer(&b.seq);
+            drop.extend((1..=b.seq.len()).map(|n| b.seq[..n].to_vec()));
             if b.actions.is_empty() {
-                table.remove(&b.seq);
-                continue;
+                drop = vec![b.seq.clone()];
             }
-            table.retain(|k, _| !(k.starts_with(&b.seq) || b.seq.starts_with(k)));
-            table.insert(b.seq.clone(), b.actions.clone());
+            for seq in drop {
+                if table.remove(&seq).is_some() {
+                    index.remove(&seq);
+                }
+            }
+            if !b.actions.is_empty() {
+                table.insert(b.seq.clone(), b.actions.clone());
+                index.add(&b.seq);
+            }
         }
+    }
+
+    /// What a keymap must bind in `[global]` (the layer under every other):
+    /// a key to quit and a key for help. `None` when both are bound; else
+    /// the problem, at `at` (the `[global]` of the file that made it), that
+    /// refuses the keymap.
+    pub fn missing_essentials(&self, at: &Place) -> Option<Problem> {
+        let missing: Vec<&str> = [Action::Quit, Action::Help]
+            .into_iter()
+            .filter(|&a| self.keys_for(Mode::Global, a).is_empty())
+            .map(Action::name)
+            .collect();
+        if missing.is_empty() {
+            return None;
+        }
+        Some(at.problem(format!(
+            "keymap \"{}\" leaves no key for {} in [global]; it is not used, the default keymap is",
+            self.name,
+            missing.join(" or ")
+        )))
     }
 
     /// A shipped keymap (ignoring the user's files).
@@ -158,6 +193,21 @@ impl KeymapLibrary {
     /// Names of the user's keymap files.
     pub fn user_names(&self) -> Vec<String> {
         self.files.user_names()
+    }
+
+    /// The `[global]` table that makes the keymap of this name what it is,
+    /// for problems: the user's file if there is one, else the shipped one.
+    pub fn global_of(&self, name: &str) -> Place {
+        let file = self
+            .files
+            .user
+            .get(name)
+            .or_else(|| self.files.shipped.get(name));
+        Place {
+            file: file.map_or_else(|| shipped_file(name), |f| f.file.clone()),
+            line: file.and_then(|f| f.mode_lines.get(&Mode::Global).copied()),
+            key: Some(Mode::Global.name().to_string()),
+        }
     }
 
     /// The shipped map of this name (or `default` for a new name) with the

@@ -54,6 +54,9 @@ fn load_roots(roots: &RootCerts) -> Result<RootCertStore, String> {
     let mut store = RootCertStore::empty();
     match roots {
         RootCerts::File(path) => {
+            // A named pipe or a device would block or never end.
+            crate::user_file::check_regular(path)
+                .map_err(|why| format!("cannot read sslrootcert {}: it {why}", path.display()))?;
             let certs = CertificateDer::pem_file_iter(path)
                 .map_err(|e| format!("cannot read sslrootcert {}: {e}", path.display()))?;
             for cert in certs {

@@ -7,7 +7,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::domain::{WorkloadKind, WorkloadRef};
-use crate::problem::{Problem, line_of};
+use crate::problem::{Lines, Problem};
 use crate::toml_doc::{join_key, unknown_field};
 
 pub(super) type Table<'i> = DeTable<'i>;
@@ -15,7 +15,8 @@ pub(super) type Val<'i> = Spanned<DeValue<'i>>;
 
 pub(super) struct Parser<'a> {
     pub file: &'a str,
-    pub text: &'a str,
+    /// Where the file's lines start.
+    pub lines: Lines,
     /// The scenario names a runbook may name, when checked.
     pub scenarios: Option<&'a [&'a str]>,
     pub problems: Vec<Problem>,
@@ -23,7 +24,7 @@ pub(super) struct Parser<'a> {
 
 impl Parser<'_> {
     pub(super) fn problem(&mut self, span: &Range<usize>, key: &str, message: impl Into<String>) {
-        let line = line_of(self.text, span.start);
+        let line = self.lines.line(span.start);
         let key = (!key.is_empty()).then(|| key.to_string());
         self.problems
             .push(Problem::new(self.file, Some(line), key, message));
@@ -94,39 +95,25 @@ impl Parser<'_> {
         key: &str,
     ) -> Option<Result<i64, ()>> {
         let v = self.get(table, key)?;
-        let parsed = v
-            .get_ref()
-            .as_integer()
-            .and_then(|i| i64::from_str_radix(i.as_str(), i.radix()).ok());
-        Some(match parsed {
-            Some(n) => Ok(n),
-            None => {
-                self.problem(
-                    &v.span(),
-                    &join_key(path, key),
-                    format!("expected an integer, found {}", v.get_ref().type_str()),
-                );
-                Err(())
-            }
-        })
+        Some(
+            crate::toml_doc::integer(v.get_ref())
+                .map_err(|message| self.problem(&v.span(), &join_key(path, key), message)),
+        )
     }
 
     pub(super) fn number(&mut self, v: &Val<'_>, path: &str, key: &str) -> Option<f64> {
         let n = match v.get_ref() {
-            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
+            DeValue::Integer(_) => crate::toml_doc::integer(v.get_ref()).map(|n| n as f64),
+            DeValue::Float(f) => f
+                .as_str()
+                .parse::<f64>()
                 .ok()
-                .map(|n| n as f64),
-            DeValue::Float(f) => f.as_str().parse::<f64>().ok().filter(|x| x.is_finite()),
-            _ => None,
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| format!("expected a finite number, found {}", f.as_str())),
+            other => Err(format!("expected a number, found {}", other.type_str())),
         };
-        if n.is_none() {
-            self.problem(
-                &v.span(),
-                &join_key(path, key),
-                format!("expected a number, found {}", v.get_ref().type_str()),
-            );
-        }
-        n
+        n.map_err(|message| self.problem(&v.span(), &join_key(path, key), message))
+            .ok()
     }
 
     pub(super) fn boolean(&mut self, v: &Val<'_>, path: &str, key: &str) -> Option<bool> {

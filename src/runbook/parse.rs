@@ -39,7 +39,7 @@ fn parse(
     {
         let mut p = Parser {
             file: file_label,
-            text,
+            lines: crate::problem::Lines::new(text),
             scenarios,
             problems: Vec::new(),
         };

@@ -29,13 +29,16 @@
 //!   `inherits = "<its own name>"`);
 //! - **a user theme with a new name and no `inherits` inherits `default`**
 //!   (so a file setting two slots is a complete theme);
-//! - `inherits` naming an unknown theme, or closing a cycle, is a problem;
-//!   the chain then continues with the shipped `default` (unless already in it).
+//! - `inherits` naming an unknown theme, closing a cycle (a user theme that
+//!   inherits itself with no shipped theme of its name to override is a
+//!   cycle), or making the chain longer than [`MAX_INHERITS`] files is a
+//!   problem; the chain then continues with the shipped `default` (unless
+//!   already in it).
 
 mod parse;
 mod slots;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use ratatui::style::Style;
@@ -43,7 +46,7 @@ use ratatui::style::Style;
 pub use parse::{ThemeFile, parse_theme};
 pub use slots::{MODIFIERS, Slot, is_settable};
 
-use crate::problem::Problem;
+use crate::problem::{Problem, some_names};
 
 /// The shipped themes: (name, file text).
 pub const SHIPPED: &[(&str, &str)] = &[
@@ -55,6 +58,10 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ),
     ("mono", include_str!("../../themes/mono.toml")),
 ];
+
+/// How many theme files one inheritance chain may have: a longer chain is
+/// cut there, with a problem.
+pub const MAX_INHERITS: usize = 32;
 
 /// The `Problem::file` of a shipped theme.
 pub fn shipped_file(name: &str) -> String {
@@ -121,7 +128,7 @@ impl Theme {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Origin {
     Shipped,
     User,
@@ -181,63 +188,48 @@ impl ThemeLibrary {
 
     /// Resolve a theme with its inheritance chain. `None` if no theme has this
     /// name; otherwise the theme and the problems of every file in the chain.
+    /// At most [`MAX_INHERITS`] files are followed.
     pub fn resolve(&self, name: &str) -> Option<(Theme, Vec<Problem>)> {
+        self.resolve_with(name, true)
+    }
+
+    /// Every problem of the user's theme files: each file's own, once, and
+    /// those of each user theme's inheritance (unknown names, cycles, chains
+    /// too long). Linear in the files, however many themes inherit a file
+    /// with many problems.
+    pub fn user_problems(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        for (name, file) in &self.files.user {
+            out.extend(file.problems.iter().cloned());
+            if let Some((_, chain)) = self.resolve_with(name, false) {
+                out.extend(chain);
+            }
+        }
+        out
+    }
+
+    /// The theme of this name, resolved, without its problems.
+    pub fn theme(&self, name: &str) -> Option<Theme> {
+        self.resolve_with(name, false).map(|(t, _)| t)
+    }
+
+    /// [`ThemeLibrary::resolve`]; with `file_problems` false, only the
+    /// problems of the inheritance itself.
+    fn resolve_with(&self, name: &str, file_problems: bool) -> Option<(Theme, Vec<Problem>)> {
         let mut node = self.lookup(name)?;
         let mut chain: Vec<(String, Origin)> = Vec::new();
+        let mut seen: HashSet<(String, Origin)> = HashSet::new();
         let mut problems = Vec::new();
-        let shipped_default = ("default".to_string(), Origin::Shipped);
         loop {
             chain.push(node.clone());
+            seen.insert(node.clone());
             let Some(file) = self.file(&node) else { break };
-            problems.extend(file.problems.iter().cloned());
-            let next = match (&file.inherits, node.1) {
-                (Some((parent, line)), origin) => {
-                    let target = if origin == Origin::User && *parent == node.0 {
-                        self.files
-                            .shipped
-                            .contains_key(parent)
-                            .then(|| (parent.clone(), Origin::Shipped))
-                    } else {
-                        self.lookup(parent)
-                    };
-                    let problem = |message: String| {
-                        Problem::new(
-                            &file.file,
-                            Some(*line),
-                            Some("inherits".to_string()),
-                            message,
-                        )
-                    };
-                    match target {
-                        None => {
-                            problems.push(problem(format!(
-                                "unknown theme \"{parent}\" (available: {})",
-                                self.names().join(", ")
-                            )));
-                            Some(shipped_default.clone())
-                        }
-                        Some(t) if chain.contains(&t) => {
-                            let start = chain.iter().position(|c| *c == t).unwrap_or(0);
-                            let mut names: Vec<&str> =
-                                chain[start..].iter().map(|c| c.0.as_str()).collect();
-                            names.push(&t.0);
-                            problems.push(problem(format!(
-                                "inheritance cycle: {}",
-                                names.join(" -> ")
-                            )));
-                            Some(shipped_default.clone())
-                        }
-                        Some(t) => Some(t),
-                    }
-                }
-                (None, Origin::User) if self.files.shipped.contains_key(&node.0) => {
-                    Some((node.0.clone(), Origin::Shipped))
-                }
-                (None, Origin::User) => self.lookup("default"),
-                (None, Origin::Shipped) => None,
-            };
+            if file_problems {
+                problems.extend(file.problems.iter().cloned());
+            }
+            let next = self.next_in_chain(&node, file, &chain, &seen, &mut problems);
             match next {
-                Some(n) if !chain.contains(&n) => node = n,
+                Some(n) if !seen.contains(&n) => node = n,
                 _ => break,
             }
         }
@@ -248,6 +240,70 @@ impl ThemeLibrary {
             }
         }
         Some((Theme::from_entries(name, &entries), problems))
+    }
+
+    /// The file `node` inherits (`file` is its file, `chain` the files so
+    /// far, nearest last); a problem for an unknown name, a cycle or a chain
+    /// too long, after which the chain goes on with the shipped `default`.
+    fn next_in_chain(
+        &self,
+        node: &(String, Origin),
+        file: &ThemeFile,
+        chain: &[(String, Origin)],
+        seen: &HashSet<(String, Origin)>,
+        problems: &mut Vec<Problem>,
+    ) -> Option<(String, Origin)> {
+        let shipped_default = ("default".to_string(), Origin::Shipped);
+        let Some((parent, line)) = &file.inherits else {
+            return match node.1 {
+                Origin::User if self.files.shipped.contains_key(&node.0) => {
+                    Some((node.0.clone(), Origin::Shipped))
+                }
+                Origin::User => self.lookup("default"),
+                Origin::Shipped => None,
+            };
+        };
+        let problem = |message: String| {
+            Problem::new(&file.file, Some(*line), Some("inherits".into()), message)
+        };
+        // A user theme naming itself means the shipped theme it overrides;
+        // with none to override, it names itself: a cycle.
+        let target = if node.1 == Origin::User && *parent == node.0 {
+            Some(if self.files.shipped.contains_key(parent) {
+                (parent.clone(), Origin::Shipped)
+            } else {
+                node.clone()
+            })
+        } else {
+            self.lookup(parent)
+        };
+        match target {
+            None => {
+                problems.push(problem(format!(
+                    "unknown theme \"{parent}\" (available: {})",
+                    some_names(&self.names())
+                )));
+                Some(shipped_default)
+            }
+            Some(t) if seen.contains(&t) => {
+                let start = chain.iter().position(|c| *c == t).unwrap_or(0);
+                let mut names: Vec<&str> = chain[start..].iter().map(|c| c.0.as_str()).collect();
+                names.push(&t.0);
+                problems.push(problem(format!(
+                    "inheritance cycle: {}",
+                    names.join(" -> ")
+                )));
+                Some(shipped_default)
+            }
+            Some(_) if chain.len() >= MAX_INHERITS => {
+                problems.push(problem(format!(
+                    "inheritance chain longer than {MAX_INHERITS} themes (from \"{}\"); \"{parent}\" and what it inherits are left out",
+                    chain[0].0
+                )));
+                Some(shipped_default)
+            }
+            Some(t) => Some(t),
+        }
     }
 }
 

@@ -6,8 +6,11 @@ use ratatui::style::{Color, Style};
 use toml::de::{DeTable, DeValue};
 
 use super::slots::{MODIFIERS, is_settable};
-use crate::problem::{Problem, line_of};
-use crate::toml_doc::{sorted_entries, syntax_problem};
+use crate::problem::{Lines, Problem};
+use crate::toml_doc::{Doc, sorted_entries};
+
+/// The fields of a style table.
+const STYLE_FIELDS: &[&str] = &["fg", "bg", "modifiers"];
 
 /// One parsed theme file, before inheritance.
 #[derive(Debug, Clone, Default)]
@@ -25,30 +28,31 @@ pub struct ThemeFile {
 /// concerned is skipped (or kept without the bad part).
 pub fn parse_theme(text: &str, file: &str) -> ThemeFile {
     let mut p = ThemeParser {
-        text,
+        text: Lines::new(text),
         out: ThemeFile {
             file: file.to_string(),
             ..ThemeFile::default()
         },
         lines: BTreeMap::new(),
     };
-    match DeTable::parse(text) {
+    match Doc::new(text, file).parse() {
         Ok(root) => p.table("", root.get_ref()),
-        Err(e) => p.out.problems.push(syntax_problem(file, text, &e)),
+        Err(problem) => p.out.problems.push(problem),
     }
     p.out
 }
 
-struct ThemeParser<'t> {
-    text: &'t str,
+struct ThemeParser {
+    /// Where the file's lines start.
+    text: Lines,
     out: ThemeFile,
     /// Line each name was set on (to report names set twice).
     lines: BTreeMap<String, usize>,
 }
 
-impl ThemeParser<'_> {
+impl ThemeParser {
     fn line(&self, offset: usize) -> usize {
-        line_of(self.text, offset)
+        self.text.line(offset)
     }
 
     fn problem(&mut self, line: usize, key: &str, message: String) {
@@ -80,16 +84,11 @@ impl ThemeParser<'_> {
                 }
                 continue;
             }
-            match v.get_ref() {
-                DeValue::Table(t)
-                    if !t
-                        .keys()
-                        .all(|k| ["fg", "bg", "modifiers"].contains(&k.get_ref().as_ref())) =>
-                {
+            if let DeValue::Table(t) = v.get_ref() {
+                if !is_style_table(&name, t) {
                     self.table(&name, t);
                     continue;
                 }
-                _ => {}
             }
             if !is_settable(&name) {
                 self.problem(line, &name, format!("unknown slot \"{name}\""));
@@ -172,6 +171,17 @@ impl ThemeParser<'_> {
                     &key,
                     format!("expected a list of modifiers, found {}", other.type_str()),
                 ),
+                (field, _) if !STYLE_FIELDS.contains(&field) => {
+                    let kline = self.line(k.span().start);
+                    self.problem(
+                        kline,
+                        &key,
+                        format!(
+                            "unknown field \"{field}\" in the style of \"{name}\", expected one of {}",
+                            STYLE_FIELDS.join(", ")
+                        ),
+                    )
+                }
                 (_, other) => self.problem(
                     line,
                     &key,
@@ -204,4 +214,18 @@ impl ThemeParser<'_> {
             }
         }
     }
+}
+
+/// Whether a table set at `name` is a style (`{ fg, bg, modifiers }`) rather
+/// than a group of slots (`[health]` with `ok = ...`): it is when it has a
+/// style field and no slot under `name`, or when `name` is a slot with no
+/// slots under it (so a mistyped field is reported as a field of that
+/// slot's style, not as an unknown slot).
+fn is_style_table(name: &str, t: &DeTable<'_>) -> bool {
+    let keys = || t.keys().map(|k| k.get_ref().as_ref());
+    let member = |k: &str| is_settable(&format!("{name}.{k}"));
+    if keys().any(member) {
+        return keys().all(|k| STYLE_FIELDS.contains(&k));
+    }
+    keys().any(|k| STYLE_FIELDS.contains(&k)) || super::slots::is_leaf_slot(name)
 }

@@ -81,6 +81,16 @@ pub fn is_settable(name: &str) -> bool {
         })
 }
 
+/// A slot with no slots under it (`selection`, `health.ok`; not `health`).
+pub fn is_leaf_slot(name: &str) -> bool {
+    Slot::from_name(name).is_some()
+        && !Slot::ALL.iter().any(|s| {
+            s.name()
+                .strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('.'))
+        })
+}
+
 /// Modifier names accepted in theme files.
 pub const MODIFIERS: &[(&str, Modifier)] = &[
     ("bold", Modifier::BOLD),

@@ -10,7 +10,7 @@ use super::view::db_rows;
 use crate::core::State;
 use crate::domain::Health;
 use crate::panes::Pane;
-use crate::panes::widgets::{SPARK, health_slot, placeholder};
+use crate::panes::widgets::{SPARK, feed_placeholder, health_slot};
 use crate::sanitize;
 use crate::theme::{Slot, Theme};
 
@@ -52,7 +52,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     use crate::domain::SessionState;
     let dbs = &state.metrics.databases;
     if dbs.is_empty() {
-        placeholder(frame, area, theme, "no database in this session");
+        // A database that failed from the start (unreachable, or a
+        // connection string that cannot be used) says why here.
+        feed_placeholder(
+            frame,
+            area,
+            theme,
+            state,
+            crate::core::Feed::Database,
+            "no database in this session",
+        );
         return;
     }
     let mut lines: Vec<Line> = Vec::new();

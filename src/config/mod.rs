@@ -6,19 +6,26 @@
 //! theme is used. Nothing is ever written on first run; a missing config
 //! directory or `config.toml` is not a problem. Every mistake is collected as a
 //! [`Problem`] with file, line and key; loading itself never fails.
+//!
+//! Here: `config.toml` itself; `databases` reads its `[databases]`;
+//! `load` loads everything start-up needs and checks every user file.
+
+mod databases;
+mod load;
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
-use std::fs;
-use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use toml::de::DeValue;
 
-use crate::keymap::{Keymap, KeymapLibrary};
+pub use databases::DatabaseEntry;
+pub use load::{check, check_with, load};
+
+use crate::keymap::Keymap;
 pub use crate::paths::{ENV_CONFIG_DIR, ENV_DATA_DIR, ENV_STATE_DIR, Paths};
-use crate::problem::Problem;
-use crate::theme::{Theme, ThemeLibrary};
+use crate::problem::{Place, Problem};
+use crate::theme::Theme;
 use crate::toml_doc::{Doc, sorted_entries};
 
 /// The `Problem::file` used for mistakes in command-line flags.
@@ -34,6 +41,9 @@ pub struct Config {
     pub keymap: Option<String>,
     /// Refuse every mutating action (`None`: not set, i.e. false).
     pub read_only: Option<bool>,
+    /// Where `read_only = true` was set (config file and line, or the
+    /// command line).
+    pub read_only_at: Option<Place>,
     /// Set when a safety setting (`read_only`, `audit_log`) could not be
     /// read: opsdeck then runs read-only (fail-closed) and says why.
     pub read_only_reason: Option<String>,
@@ -41,7 +51,7 @@ pub struct Config {
     pub audit_log: Option<PathBuf>,
     /// PostgreSQL databases by display name: `[databases.orders-db]
     /// url = "postgres://..."` (or `orders-db = "postgres://..."`).
-    pub databases: BTreeMap<String, String>,
+    pub databases: BTreeMap<String, DatabaseEntry>,
     /// `[aws]`: profile, region, clusters, log groups, metrics and alarms.
     pub aws: crate::aws::AwsSettings,
 }
@@ -54,6 +64,32 @@ impl Config {
         if self.read_only_reason.is_none() {
             self.read_only_reason = Some(problem.to_string());
         }
+    }
+
+    /// What makes the session read-only, worded for the messages that say
+    /// why an action was blocked (`started with --read-only`,
+    /// `read_only = true in <file>:<line>`, ...); `None` when it is not.
+    /// `flag` is the `--read-only` of the command line.
+    pub fn read_only_origin(&self, flag: bool) -> Option<String> {
+        let command_line = |at: &Place| at.file == COMMAND_LINE;
+        if flag || self.read_only_at.as_ref().is_some_and(command_line) {
+            return Some("started with --read-only".into());
+        }
+        if let Some(reason) = &self.read_only_reason {
+            return Some(format!("a safety setting could not be read: {reason}"));
+        }
+        if self.read_only != Some(true) {
+            return None;
+        }
+        Some(match &self.read_only_at {
+            Some(Place {
+                file,
+                line: Some(line),
+                ..
+            }) => format!("read_only = true in {file}:{line}"),
+            Some(Place { file, .. }) => format!("read_only = true in {file}"),
+            None => "read_only = true in the configuration".into(),
+        })
     }
 
     /// The audit log to write: `audit_log` if set, else `<data_dir>/audit.jsonl`.
@@ -108,10 +144,15 @@ pub fn parse_config(text: &str, file: &str) -> ConfigFile {
             ("read_only", DeValue::Boolean(b)) => {
                 // A forced read-only (a bad audit_log above) is not undone.
                 out.config.read_only = Some(*b || out.config.read_only_reason.is_some());
+                out.config.read_only_at = b.then(|| Place {
+                    file: file.to_string(),
+                    line: Some(doc.line(k.span().start)),
+                    key: Some(key.to_string()),
+                });
                 true
             }
             ("databases", DeValue::Table(t)) => {
-                out.config.databases = databases(&doc, t, &mut out.problems);
+                out.config.databases = databases::databases(&doc, t, &mut out.problems);
                 true
             }
             ("aws", _) => {
@@ -146,54 +187,6 @@ pub fn parse_config(text: &str, file: &str) -> ConfigFile {
         };
         if ok {
             out.lines.insert(key.to_string(), doc.line(k.span().start));
-        }
-    }
-    out
-}
-
-/// `[databases]`: `name = "url"` or `[databases.name] url = "..."`.
-fn databases(
-    doc: &Doc<'_>,
-    table: &crate::toml_doc::Table<'_>,
-    problems: &mut Vec<Problem>,
-) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for (name, v) in sorted_entries(table) {
-        let name_str = name.get_ref().to_string();
-        let at = format!("databases.{name_str}");
-        let url = match v.get_ref() {
-            DeValue::String(s) => Some(s.to_string()),
-            DeValue::Table(fields) => {
-                let mut url = None;
-                for (fk, fv) in sorted_entries(fields) {
-                    match (fk.get_ref().as_ref(), fv.get_ref()) {
-                        ("url", DeValue::String(s)) => url = Some(s.to_string()),
-                        ("url", _) => {
-                            problems.push(doc.wrong_type(&format!("{at}.url"), "a string", fv))
-                        }
-                        _ => problems.push(doc.unknown_field(&at, fk, &["url"])),
-                    }
-                }
-                if url.is_none() {
-                    problems.push(doc.problem(
-                        name.span().start,
-                        &at,
-                        "missing url (a postgres:// URL or key=value connection string)",
-                    ));
-                }
-                url
-            }
-            _ => {
-                problems.push(doc.problem(
-                    name.span().start,
-                    &at,
-                    crate::toml_doc::wrong_type("a connection string or a table with url", v),
-                ));
-                None
-            }
-        };
-        if let Some(url) = url {
-            out.insert(name_str, url);
         }
     }
     out
@@ -287,173 +280,6 @@ pub struct Loaded {
     pub keymap: Keymap,
     /// Everything wrong, for the status bar.
     pub problems: Vec<Problem>,
-}
-
-/// Load config, theme and keymap. Never fails: mistakes become problems and
-/// the shipped defaults fill in.
-pub fn load(opts: &LoadOptions) -> Loaded {
-    load_inner(opts).0
-}
-
-/// Everything [`load`] reports, plus every theme and keymap file in the user's
-/// config directory (even unselected ones). Duplicates are removed.
-pub fn check(opts: &LoadOptions) -> Vec<Problem> {
-    check_with(opts, |_| Vec::new())
-}
-
-/// [`check`] with more checks run on the config directory (runbooks):
-/// `extra` gets the config directory (if any) and returns its problems.
-pub fn check_with(
-    opts: &LoadOptions,
-    extra: impl FnOnce(Option<&Path>) -> Vec<Problem>,
-) -> Vec<Problem> {
-    let (loaded, themes, keymaps) = load_inner(opts);
-    let mut problems = loaded.problems;
-    for name in themes.user_names() {
-        if let Some((_, p)) = themes.resolve(&name) {
-            problems.extend(p);
-        }
-    }
-    for name in keymaps.user_names() {
-        if let Some((_, p)) = keymaps.resolve(&name) {
-            problems.extend(p);
-        }
-    }
-    problems.extend(extra(loaded.config_dir.as_deref()));
-    dedup(problems)
-}
-
-fn load_inner(opts: &LoadOptions) -> (Loaded, ThemeLibrary, KeymapLibrary) {
-    let mut problems = Vec::new();
-    let config_dir = match (&opts.config_dir, Paths::resolve(opts.config_dir.as_deref())) {
-        (Some(d), _) => Some(d.clone()),
-        (None, Ok(p)) => Some(p.config_dir),
-        (None, Err(e)) => {
-            problems.push(Problem::new("environment", None, None, e));
-            None
-        }
-    };
-
-    let mut file = ConfigFile::default();
-    let mut config_name = String::new();
-    if let Some(dir) = &config_dir {
-        let path = dir.join("config.toml");
-        config_name = path.display().to_string();
-        match fs::read_to_string(&path) {
-            Ok(text) => file = parse_config(&text, &config_name),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => {
-                let p = Problem::new(&config_name, None, None, format!("cannot read: {e}"));
-                file.config.force_read_only(&p);
-                problems.push(p);
-            }
-        }
-    }
-    problems.append(&mut file.problems);
-
-    let mut config = file.config.clone();
-    if opts.theme.is_some() {
-        config.theme.clone_from(&opts.theme);
-    }
-    if opts.keymap.is_some() {
-        config.keymap.clone_from(&opts.keymap);
-    }
-    if opts.read_only.is_some() {
-        config.read_only = opts.read_only;
-    }
-    if opts.audit_log.is_some() {
-        config.audit_log.clone_from(&opts.audit_log);
-    }
-
-    let themes = ThemeLibrary::new(config_dir.as_deref().map(|d| d.join("themes")).as_deref());
-    problems.extend(themes.problems().iter().cloned());
-    let mut choice = choose_theme(
-        opts.theme.as_deref(),
-        file.config.theme.as_deref(),
-        opts.no_color(),
-    );
-    if let Choice::ConfigFile(_, line) = &mut choice {
-        *line = file.lines.get("theme").copied();
-    }
-    let theme = match themes.resolve(choice.name()) {
-        Some((t, p)) => {
-            problems.extend(p);
-            t
-        }
-        None => {
-            problems.push(unknown_name(
-                &choice,
-                &config_name,
-                "theme",
-                &themes.names(),
-            ));
-            let (t, p) = themes
-                .resolve("default")
-                .unwrap_or_else(|| (Theme::default(), Vec::new()));
-            problems.extend(p);
-            t
-        }
-    };
-
-    let keymaps = KeymapLibrary::new(config_dir.as_deref().map(|d| d.join("keymaps")).as_deref());
-    problems.extend(keymaps.problems().iter().cloned());
-    let keymap_choice = match (&opts.keymap, &file.config.keymap) {
-        (Some(f), _) => Choice::Flag(f.clone()),
-        (None, Some(c)) => Choice::ConfigFile(c.clone(), file.lines.get("keymap").copied()),
-        (None, None) => Choice::Default,
-    };
-    let keymap = match keymaps.resolve(keymap_choice.name()) {
-        Some((k, p)) => {
-            problems.extend(p);
-            k
-        }
-        None => {
-            problems.push(unknown_name(
-                &keymap_choice,
-                &config_name,
-                "keymap",
-                &keymaps.names(),
-            ));
-            let (k, p) = keymaps
-                .resolve("default")
-                .unwrap_or_else(|| (Keymap::default(), Vec::new()));
-            problems.extend(p);
-            k
-        }
-    };
-
-    let loaded = Loaded {
-        config,
-        config_dir,
-        theme,
-        keymap,
-        problems: dedup(problems),
-    };
-    (loaded, themes, keymaps)
-}
-
-fn unknown_name(choice: &Choice, config_file: &str, what: &str, known: &[String]) -> Problem {
-    let message = format!(
-        "unknown {what} \"{}\"; using \"default\" (available: {})",
-        choice.name(),
-        known.join(", ")
-    );
-    match choice {
-        Choice::ConfigFile(_, line) => {
-            Problem::new(config_file, *line, Some(what.to_string()), message)
-        }
-        _ => Problem::new(COMMAND_LINE, None, Some(format!("--{what}")), message),
-    }
-}
-
-fn dedup(problems: Vec<Problem>) -> Vec<Problem> {
-    let mut out: Vec<Problem> = Vec::with_capacity(problems.len());
-    for p in problems {
-        if !out.contains(&p) {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[cfg(test)]
