@@ -146,17 +146,10 @@ fn the_aws_session_shows_ecs_logs_metrics_and_runs_an_audited_scale() {
     let url = moto.url();
     let mut s = Session::start_with_env(
         &["aws", "--region", "us-east-1"],
-        &[
-            ("AWS_ENDPOINT_URL", url.as_str()),
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-            ("AWS_CONFIG_FILE", "/nonexistent/aws/config"),
-            (
-                "AWS_SHARED_CREDENTIALS_FILE",
-                "/nonexistent/aws/credentials",
-            ),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-        ],
+        &moto::session_env(&url)
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect::<Vec<_>>(),
     );
     s.wait_for("aws:default@us-east-1", T);
     s.wait_for("checkout", T);

@@ -12,7 +12,7 @@ mod proxy;
 mod pty;
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -26,14 +26,17 @@ const STALE_BOUND: Duration = Duration::from_secs(15);
 
 /// `opsdeck sim serve` on a free port; stopped when dropped.
 struct Sim {
+    /// Holds the kubeconfigs.
+    dir: tempfile::TempDir,
     child: Child,
     addr: std::net::SocketAddr,
     kubeconfig: PathBuf,
 }
 
 impl Sim {
-    fn start(dir: &Path, scenario: &str) -> Sim {
-        let kubeconfig = dir.join("sim.kubeconfig");
+    fn start(scenario: &str) -> Sim {
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("sim.kubeconfig");
         let mut child = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
             .args(["sim", "serve", "--scenario", scenario, "--kubeconfig"])
             .arg(&kubeconfig)
@@ -49,6 +52,7 @@ impl Sim {
             .and_then(|rest| rest.split(';').next())
             .unwrap_or_else(|| panic!("unexpected first line: {line}"));
         Sim {
+            dir,
             child,
             addr: url.parse().expect("socket address"),
             kubeconfig,
@@ -56,11 +60,11 @@ impl Sim {
     }
 
     /// A copy of the simulator's kubeconfig whose server is `proxy`.
-    fn kubeconfig_via(&self, proxy: &Proxy, dir: &Path) -> PathBuf {
+    fn kubeconfig_via(&self, proxy: &Proxy) -> PathBuf {
         let text = std::fs::read_to_string(&self.kubeconfig).expect("kubeconfig");
         let direct = format!("https://{}", self.addr);
         assert!(text.contains(&direct), "{text}");
-        let path = dir.join("via-proxy.kubeconfig");
+        let path = self.dir.path().join("via-proxy.kubeconfig");
         std::fs::write(&path, text.replace(&direct, &proxy.url("https"))).expect("write");
         path
     }
@@ -71,6 +75,15 @@ impl Drop for Sim {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `opsdeck kube` on the simulator's oom-crashloop drill, through a proxy.
+fn kube_via_proxy() -> (Sim, Proxy, Session) {
+    let sim = Sim::start("oom-crashloop");
+    let proxy = Proxy::start(sim.addr);
+    let kc = sim.kubeconfig_via(&proxy);
+    let s = Session::start(&["kube", "--kubeconfig", kc.to_str().unwrap()]);
+    (sim, proxy, s)
 }
 
 /// The title row of the pane whose title contains `name`.
@@ -115,11 +128,7 @@ fn wait_title(s: &Session, name: &str, within: Duration, check: impl Fn(&str) ->
 
 #[test]
 fn a_hung_api_server_turns_workloads_and_logs_stale_with_true_ages_then_recovers() {
-    let dir = tempfile::tempdir().unwrap();
-    let sim = Sim::start(dir.path(), "oom-crashloop");
-    let proxy = Proxy::start(sim.addr);
-    let kc = sim.kubeconfig_via(&proxy, dir.path());
-    let mut s = Session::start(&["kube", "--kubeconfig", kc.to_str().unwrap()]);
+    let (_sim, proxy, mut s) = kube_via_proxy();
     s.wait_for("deploy api", T);
     s.wait_for("request completed", T);
     assert!(!title(&s, "1 Workloads").contains("STALE"));
@@ -155,11 +164,7 @@ fn a_hung_api_server_turns_workloads_and_logs_stale_with_true_ages_then_recovers
 
 #[test]
 fn reset_connections_show_their_error_and_the_console_recovers() {
-    let dir = tempfile::tempdir().unwrap();
-    let sim = Sim::start(dir.path(), "oom-crashloop");
-    let proxy = Proxy::start(sim.addr);
-    let kc = sim.kubeconfig_via(&proxy, dir.path());
-    let mut s = Session::start(&["kube", "--kubeconfig", kc.to_str().unwrap()]);
+    let (_sim, proxy, mut s) = kube_via_proxy();
     s.wait_for("deploy api", T);
     proxy.reset();
     wait_title(&s, "1 Workloads", STALE_BOUND, |t| t.contains("STALE"));
@@ -177,11 +182,7 @@ fn reset_connections_show_their_error_and_the_console_recovers() {
 
 #[test]
 fn a_slow_server_is_slow_not_stale() {
-    let dir = tempfile::tempdir().unwrap();
-    let sim = Sim::start(dir.path(), "oom-crashloop");
-    let proxy = Proxy::start(sim.addr);
-    let kc = sim.kubeconfig_via(&proxy, dir.path());
-    let mut s = Session::start(&["kube", "--kubeconfig", kc.to_str().unwrap()]);
+    let (_sim, proxy, mut s) = kube_via_proxy();
     s.wait_for("deploy api", T);
     // Every chunk half a second late: answers still come well within the
     // timeouts, so nothing is marked.
@@ -199,11 +200,7 @@ fn a_slow_server_is_slow_not_stale() {
 
 #[test]
 fn sigterm_during_an_action_that_cannot_finish_records_it_interrupted_and_exits_143() {
-    let dir = tempfile::tempdir().unwrap();
-    let sim = Sim::start(dir.path(), "oom-crashloop");
-    let proxy = Proxy::start(sim.addr);
-    let kc = sim.kubeconfig_via(&proxy, dir.path());
-    let mut s = Session::start(&["kube", "--kubeconfig", kc.to_str().unwrap()]);
+    let (_sim, proxy, mut s) = kube_via_proxy();
     s.wait_for("deploy api", T);
     s.send("1:deploy\r");
     s.wait_for("Workloads (3)", T);
@@ -357,17 +354,10 @@ fn a_hung_aws_endpoint_turns_ecs_workloads_stale_then_recovers() {
     let url = proxy.url("http");
     let mut s = Session::start_with_env(
         &["aws", "--region", "us-east-1"],
-        &[
-            ("AWS_ENDPOINT_URL", url.as_str()),
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-            ("AWS_CONFIG_FILE", "/nonexistent/aws/config"),
-            (
-                "AWS_SHARED_CREDENTIALS_FILE",
-                "/nonexistent/aws/credentials",
-            ),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-        ],
+        &moto::session_env(&url)
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect::<Vec<_>>(),
     );
     s.wait_for("checkout", T);
     assert!(!title(&s, "1 Workloads").contains("STALE"));
@@ -388,8 +378,8 @@ fn a_hung_aws_endpoint_turns_ecs_workloads_stale_then_recovers() {
 /// same; the panes say "never connected" and show the server's reason.
 #[test]
 fn a_forbidden_watch_is_shown_in_the_pane_with_the_servers_reason() {
-    let dir = tempfile::tempdir().unwrap();
-    let sim = Sim::start(dir.path(), "oom-crashloop");
+    let sim = Sim::start("oom-crashloop");
+    let dir = &sim.dir;
     let text = std::fs::read_to_string(&sim.kubeconfig).unwrap();
     assert!(text.contains("opsdeck-sim-admin"), "{text}");
     let kc = dir.path().join("nobody.kubeconfig");

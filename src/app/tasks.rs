@@ -290,7 +290,7 @@ where
                 tokio::select! {
                     _ = cancel.cancelled() => return,
                     _ = tokio::time::sleep(wait) => {}
-                    _ = refresh.changed() => {}
+                    Ok(()) = refresh.changed() => {}
                 }
             }
         });
@@ -480,28 +480,36 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn failing_source_keeps_its_rows_marks_them_and_retries_with_backoff() {
-        let (tx, mut rx) = mpsc::channel(64);
+    /// Start the pollers of `sources`; their messages and the stop token.
+    fn start_workloads(
+        sources: Vec<Box<dyn WorkloadSource>>,
+        intervals: Intervals,
+    ) -> (mpsc::Receiver<Msg>, CancellationToken) {
+        let (tx, rx) = mpsc::channel(256);
         let cancel = CancellationToken::new();
-        let (_refresh_tx, refresh_rx) = watch::channel(0u64);
-        let intervals = Intervals {
-            workloads: Duration::from_millis(5),
-            min_backoff: Duration::from_millis(40),
-            max_backoff: Duration::from_millis(200),
-            ..Intervals::default()
-        };
+        // No refresh is ever asked for: a dropped sender must not wake the
+        // pollers (their waits and backoff are what is tested).
+        let (_, refresh) = watch::channel(0u64);
         let ctx = PollCtx {
             intervals,
             tx,
             cancel: cancel.clone(),
-            refresh: refresh_rx,
+            refresh,
         };
-        spawn_pollers(
+        spawn_pollers(sources, Vec::new(), Vec::new(), ctx);
+        (rx, cancel)
+    }
+
+    #[tokio::test]
+    async fn failing_source_keeps_its_rows_marks_them_and_retries_with_backoff() {
+        let (mut rx, cancel) = start_workloads(
             vec![Box::new(Flaky(AtomicU32::new(0)))],
-            Vec::new(),
-            Vec::new(),
-            ctx,
+            Intervals {
+                workloads: Duration::from_millis(5),
+                min_backoff: Duration::from_millis(40),
+                max_backoff: Duration::from_millis(200),
+                ..Intervals::default()
+            },
         );
         let mut seen = Vec::new();
         let mut times = Vec::new();
@@ -578,21 +586,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_hung_source_times_out_alone_and_never_delays_another() {
-        let (tx, mut rx) = mpsc::channel(256);
-        let cancel = CancellationToken::new();
-        let (_refresh_tx, refresh_rx) = watch::channel(0u64);
-        let intervals = Intervals {
-            workloads: Duration::from_millis(20),
-            answer_within: Duration::from_millis(300),
-            ..Intervals::default()
-        };
-        let ctx = PollCtx {
-            intervals,
-            tx,
-            cancel: cancel.clone(),
-            refresh: refresh_rx,
-        };
-        spawn_pollers(
+        let (mut rx, cancel) = start_workloads(
             vec![
                 Box::new(Fixed {
                     name: "hung",
@@ -603,9 +597,11 @@ mod tests {
                     hangs: false,
                 }),
             ],
-            Vec::new(),
-            Vec::new(),
-            ctx,
+            Intervals {
+                workloads: Duration::from_millis(20),
+                answer_within: Duration::from_millis(300),
+                ..Intervals::default()
+            },
         );
         let start = std::time::Instant::now();
         let mut good_before_timeout = 0;

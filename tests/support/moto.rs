@@ -93,3 +93,20 @@ impl Drop for Moto {
         let _ = self.child.wait();
     }
 }
+
+/// The environment for an opsdeck session on moto at `url`: static test
+/// credentials, no shared config files, no instance metadata.
+#[allow(dead_code)] // not every suite that includes this module starts a session
+pub fn session_env(url: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", url.to_string()),
+        ("AWS_ACCESS_KEY_ID", "test".into()),
+        ("AWS_SECRET_ACCESS_KEY", "test".into()),
+        ("AWS_CONFIG_FILE", "/nonexistent/aws/config".into()),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/aws/credentials".into(),
+        ),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+    ]
+}
