@@ -162,8 +162,13 @@ fn the_aws_session_shows_ecs_logs_metrics_and_runs_an_audited_scale() {
     s.wait_for("checkout", T);
     // The log group came from the task definition; its events are tailed.
     s.wait_for("ERROR payment gateway", T);
-    // The CPU sparkline, from GetMetricData.
-    s.wait_for("checkout CPU", T);
+    // The CPU sparkline, from GetMetricData: the series is named as soon as
+    // it is configured; its value (95%) shows only once data points came.
+    s.wait_until("the checkout CPU series with its 95% value", T, |screen| {
+        screen
+            .lines()
+            .any(|l| l.contains("checkout CPU") && l.contains("95%"))
+    });
 
     // Logs Insights over the discovered group.
     s.send("2I");
@@ -171,8 +176,16 @@ fn the_aws_session_shows_ecs_logs_metrics_and_runs_an_audited_scale() {
     // Replace the default query with one moto answers.
     s.send(&"\x7f".repeat(300));
     s.send("fields @message | limit 2\r");
+    // The status line counts the rows, and the table shows one of the
+    // group's events (the dialog covers the Logs pane, and its own query
+    // text names @message, so neither of those would prove results came).
     s.wait_for("complete", T);
-    s.wait_for("@message", T);
+    s.wait_for(" · 2 rows · ", T);
+    s.wait_until("a result row with an event's message", T, |screen| {
+        ["INFO checkout ready on :8080", "ERROR payment gateway timeout", "WARN retrying order=17"]
+            .iter()
+            .any(|m| screen.contains(m))
+    });
     s.send("\x1b");
     s.wait_gone("Logs Insights", T);
 
