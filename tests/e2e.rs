@@ -16,10 +16,10 @@ fn db_connections_runbook_resolves_the_incident() {
     let mut s = Session::start(&["demo", "db-connections", "--speed", "20"]);
     s.wait_for("INCIDENT", T);
     s.wait_for("orders-db", T);
-    // Go to the runbook and walk to the step that has the terminate action.
+    // Go to the runbook (its step list, "Terminate" included, is on screen
+    // from the start: only `]` moving the step shows that it has the keys)
+    // and step through it until the step with the terminate action shows.
     s.send("4");
-    s.wait_for("Terminate", T);
-    // Step through the runbook until the step with the terminate action shows.
     for step in 2..=6 {
         if s.contents().contains("[enter] Terminate") {
             break;
@@ -30,7 +30,12 @@ fn db_connections_runbook_resolves_the_incident() {
     s.wait_for("[enter] Terminate", T);
     s.send("\r");
     s.wait_for("Confirm destructive action", T);
-    s.wait_for("on orders-db", T);
+    // The dialog's headline (the runbook's own line says "Terminate queries").
+    s.wait_until("the terminate headline", T, |screen| {
+        screen
+            .lines()
+            .any(|l| l.contains("terminate ") && l.contains("queries running > 10m on orders-db"))
+    });
     s.wait_for("Type orders-db to confirm", T);
     // The backend has answered the permission check.
     s.wait_for("no dry run", T);
@@ -70,8 +75,8 @@ fn bad_deploy_rollout_undo_from_the_workloads_pane() {
     // Deployments only (members are listed under their group otherwise).
     s.send("1:deploy\r");
     s.send("/api");
-    s.wait_for("/api", T);
-    // Rows arrive through the watch; act only once the deployment is listed.
+    // Rows arrive through the watch; act only once the deployment alone is
+    // listed ("/api" itself is on screen from the start, in the logs).
     s.wait_for("Workloads (1)", T);
     s.send("\r");
     s.send("u");
@@ -186,7 +191,9 @@ fn previous_logs_of_a_crash_looping_pod() {
     s.wait_for("kube:sim", T);
     s.send("1:pods\r");
     s.send("/worker");
-    s.wait_for("CrashLoop", T);
+    // The two worker pods alone (CrashLoop shows from the start).
+    s.wait_for("Workloads (2)", T);
+    assert!(s.contents().contains("CrashLoop"), "{}", s.contents());
     s.send("\r");
     s.send("p");
     // The pane switches to the previous container's lines, paused.
@@ -205,7 +212,16 @@ fn database_pane_terminates_queries_over_a_threshold() {
     s.wait_for("INCIDENT", T);
     s.send("5");
     s.wait_for("5 Database", T);
-    s.wait_for("active", T);
+    // Sessions are listed: a row `PID active RUNNING QUERY`.
+    s.wait_until("an active session row", T, |screen| {
+        screen.lines().any(|l| {
+            let l = l.replace('│', " ");
+            let words: Vec<&str> = l.split_whitespace().collect();
+            words
+                .windows(2)
+                .any(|w| w[0].parse::<u32>().is_ok() && w[1] == "active")
+        })
+    });
     s.send("T");
     s.wait_for("running longer than", T);
     s.send("\r");

@@ -745,19 +745,40 @@ mod live {
             })
             .await
             .unwrap();
+        const DROPPED: &str = "[opsdeck] pod deleted; stopped following its logs";
         collect_logs(&mut logs, "the deleted pod dropped", &mut seen, |seen| {
-            seen.iter().any(|l| {
-                l.source == victim && l.text == "[opsdeck] pod deleted; stopped following its logs"
-            })
+            seen.iter()
+                .any(|l| l.source == victim && l.text == DROPPED)
         })
         .await;
-        let dropped_at = seen.len();
+        // The note is the last line from it...
+        let note = seen
+            .iter()
+            .position(|l| l.source == victim && l.text == DROPPED)
+            .unwrap();
+        assert!(
+            seen[note + 1..].iter().all(|l| l.source != victim),
+            "lines from a deleted pod after its note: {:?}",
+            &seen[note..]
+        );
+        // ...while every other api pod (the new one too) keeps coming.
+        let others: BTreeSet<String> = api_pods
+            .iter()
+            .filter(|p| **p != victim)
+            .cloned()
+            .chain([new_pod.clone()])
+            .collect();
         let mut later = Vec::new();
         collect_logs(
             &mut logs,
-            "more lines from the others",
+            "more lines from every other api pod",
             &mut later,
-            |later| later.len() > 20,
+            |later| {
+                later.len() > 20
+                    && others
+                        .iter()
+                        .all(|p| later.iter().any(|l| &l.source == p))
+            },
         )
         .await;
         assert!(
@@ -765,7 +786,6 @@ mod live {
             "lines from a deleted pod after it was dropped: {:?}",
             &later
         );
-        assert!(dropped_at > 0);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
