@@ -1,5 +1,8 @@
 //! The command line, run as a user would: `check-config`, `--version`, bad arguments.
 
+#[path = "support/kubectl.rs"]
+mod kubectl;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -145,15 +148,12 @@ fn sim_serve_serves_kubectl_and_stops_on_sigterm() {
             .ends_with(&format!("kubeconfig written to {}", kubeconfig.display())),
         "{line}"
     );
-    let kubectl = std::env::var_os("KUBECTL").unwrap_or_else(|| "kubectl".into());
-    let out = Command::new(&kubectl)
+    let out = Command::new(kubectl::kubectl())
         .args(["get", "deploy", "-n", "shop", "--no-headers"])
         .env("KUBECONFIG", &kubeconfig)
         .env("HOME", dir.path())
         .output()
-        .unwrap_or_else(|e| {
-            panic!("kubectl is required for this test (install it or set KUBECTL): {e}")
-        });
+        .expect("kubectl runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

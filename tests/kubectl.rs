@@ -3,6 +3,9 @@
 //! and runs kubectl with it. A missing kubectl fails the test (set KUBECTL
 //! to use another binary).
 
+#[path = "support/kubectl.rs"]
+mod kubectl;
+
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
@@ -10,18 +13,6 @@ use std::time::{Duration, Instant, SystemTime};
 use opsdeck::sim::kube_api::{ApiServer, ServeOptions, normalised_deployment};
 use opsdeck::sim::{Scenario, SimEstate, World};
 use serde_json::{Value, json};
-
-fn kubectl_bin() -> PathBuf {
-    let bin = std::env::var_os("KUBECTL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/kubectl"));
-    assert!(
-        bin.exists(),
-        "kubectl is required for these tests but {} does not exist (install kubectl or set KUBECTL)",
-        bin.display()
-    );
-    bin
-}
 
 struct Kube {
     server: ApiServer,
@@ -45,7 +36,7 @@ impl Kube {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(kubectl_bin());
+        let mut c = Command::new(kubectl::kubectl());
         c.args(args)
             .env("KUBECONFIG", &self.config)
             .env("HOME", self.home.path())
