@@ -2,6 +2,8 @@
 //! reading the screen through a terminal emulator. No fixed sleeps: every
 //! wait is for text to appear, with a deadline.
 
+#[path = "support/kube_proxy.rs"]
+mod kube_proxy;
 #[path = "support/pty.rs"]
 mod pty;
 
@@ -129,6 +131,77 @@ fn read_only_blocks_and_writes_no_audit_record() {
     s.send("q");
     assert!(s.wait_exit(T).success());
     s.assert_restored();
+    assert!(!s.dir.path().join("data/audit.jsonl").exists());
+}
+
+/// `--read-only` holds across context switches: to the viewer context and
+/// back to the admin one, the header still says READ-ONLY, an action is
+/// blocked, and nothing is audited.
+#[test]
+fn read_only_survives_a_context_switch() {
+    let header = |s: &Session| s.contents().lines().next().unwrap_or("").to_string();
+    let mut s = Session::start(&["--read-only", "demo", "oom-crashloop"]);
+    s.wait_for("READ-ONLY", T);
+    s.wait_for("kube:sim ", T);
+    for (down, context) in [("j", "kube:sim-viewer"), ("k", "kube:sim ")] {
+        s.send("C");
+        s.wait_for("switch Kubernetes context", T);
+        s.send(down);
+        s.send("\r");
+        s.wait_until(&format!("{context} in the header"), T, |screen| {
+            screen.lines().next().is_some_and(|h| h.contains(context))
+        });
+        assert!(header(&s).contains("READ-ONLY"), "{}", s.contents());
+    }
+    s.send("1:deploy\r");
+    s.send("/worker");
+    s.wait_for("Workloads (1)", T);
+    s.send("\r");
+    s.send("s");
+    s.wait_for("Blocked: read-only mode", T);
+    s.wait_for("scale deployment shop/worker was not run", T);
+    s.send("\x1b");
+    s.wait_gone("Blocked: read-only mode", T);
+    s.send("q");
+    assert!(s.wait_exit(T).success());
+    s.assert_restored();
+    assert!(!s.dir.path().join("data/audit.jsonl").exists());
+}
+
+/// An audit log that cannot be written (its directory is a file) refuses
+/// the action: the dialog says so, and nothing is recorded anywhere.
+#[test]
+fn an_audit_log_that_cannot_be_written_refuses_the_action() {
+    let config = tempfile::tempdir().unwrap();
+    let blocker = config.path().join("not-a-directory");
+    std::fs::write(&blocker, "").unwrap();
+    let audit = blocker.join("audit.jsonl");
+    std::fs::write(
+        config.path().join("config.toml"),
+        format!("audit_log = {:?}\n", audit.display().to_string()),
+    )
+    .unwrap();
+    let dir = config.path().to_str().unwrap();
+    let mut s = Session::start(&["--config-dir", dir, "demo", "oom-crashloop"]);
+    s.wait_for("kube:sim", T);
+    s.send("1:deploy\r");
+    s.send("/web");
+    s.wait_for("Workloads (1)", T);
+    s.send("\rs");
+    s.wait_for("scale deployment shop/web: new count", T);
+    s.send("3\r");
+    s.wait_for("scale deployment shop/web 2 -> 3", T);
+    s.wait_for("server dry run", T);
+    s.send("y");
+    s.wait_for("not run: the audit log", T);
+    s.wait_for("cannot be written", T);
+    assert!(!s.contents().contains("done: "), "{}", s.contents());
+    s.send("\x1b");
+    s.wait_gone("cannot be written", T);
+    s.send("q");
+    assert!(s.wait_exit(T).success());
+    s.assert_restored();
+    assert!(!audit.exists());
     assert!(!s.dir.path().join("data/audit.jsonl").exists());
 }
 
@@ -318,4 +391,60 @@ fn the_chosen_deployment_is_the_one_scaled_after_refreshes_and_resorting() {
     assert_eq!(audit[0]["target"], "deployment shop/web");
     assert_eq!(audit[0]["parameters"]["to"], 3);
     assert_eq!(audit[1]["result"]["ok"], true);
+}
+
+/// A simulated cluster behind `opsdeck kube`, on this test's runtime.
+struct KubeSim {
+    rt: tokio::runtime::Runtime,
+    server: opsdeck::sim::kube_api::ApiServer,
+    dir: tempfile::TempDir,
+}
+
+impl KubeSim {
+    fn start(scenario: opsdeck::sim::Scenario) -> KubeSim {
+        use opsdeck::sim::kube_api::{ApiServer, ServeOptions};
+        use opsdeck::sim::{SimEstate, World};
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let start = std::time::SystemTime::now() - Duration::from_secs(12 * 60);
+        let mut world = World::new(scenario, 1, start);
+        world.step(Duration::from_secs(12 * 60));
+        let server = rt
+            .block_on(ApiServer::start(SimEstate::new(world, 1.0), ServeOptions::default()))
+            .expect("the simulator serves");
+        KubeSim {
+            rt,
+            server,
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    /// A kubeconfig file for `url` (the server itself, or a proxy in front of it).
+    fn kubeconfig_for(&self, url: &str) -> String {
+        let path = self.dir.path().join(format!("kubeconfig-{}", self.server.addr().port()));
+        std::fs::write(&path, opsdeck::sim::kube_api::kubeconfig_for(url)).expect("kubeconfig");
+        path.to_string_lossy().into_owned()
+    }
+}
+
+/// `opsdeck kube` on a cluster without metrics-server (`metrics.k8s.io`
+/// hidden by a proxy): the workloads and logs come, and the Metrics pane
+/// says why it has nothing instead of waiting for ever.
+#[test]
+fn kube_without_the_metrics_api_says_so_in_the_metrics_pane() {
+    let sim = KubeSim::start(opsdeck::sim::Scenario::DbConnections);
+    let proxy = sim.rt.block_on(kube_proxy::HidingProxy::start(
+        sim.server.addr().to_string(),
+        "metrics.k8s.io",
+    ));
+    let kubeconfig = sim.kubeconfig_for(&proxy.url);
+    let mut s = Session::start(&["kube", "--kubeconfig", &kubeconfig, "--context", "sim"]);
+    s.wait_for("kube:sim", T);
+    s.wait_for("deploy api", T);
+    s.wait_for("request completed", T);
+    s.wait_for("no pod metrics", T);
+    s.wait_for("metrics.k8s.io", T);
+    assert!(!s.contents().contains("waiting for metrics"), "{}", s.contents());
+    s.send("q");
+    assert!(s.wait_exit(T).success());
+    s.assert_restored();
 }

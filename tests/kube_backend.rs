@@ -1,6 +1,8 @@
 //! The Kubernetes backend: pure conversions on recorded API payloads, and the
 //! whole backend against the simulator's API server over a real socket.
 
+#[path = "support/kube_proxy.rs"]
+mod kube_proxy;
 #[path = "support/kubectl.rs"]
 mod kubectl;
 
@@ -1437,6 +1439,83 @@ mod live {
         let again = metrics.metrics().await.unwrap();
         let api = again.iter().find(|s| s.key == "api.memory").unwrap();
         assert_eq!(api.points.len(), 2);
+    }
+
+    /// A cluster without metrics-server (a proxy hides `metrics.k8s.io`
+    /// from discovery and answers its paths 404): the metrics source answers
+    /// with no series and no error, and the workloads still come. Through
+    /// the same proxy hiding some other group, the series are there.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn without_the_metrics_api_there_are_no_series_and_no_error() {
+        let sim = Sim::start(Scenario::DbConnections, 1.0).await;
+        let upstream = sim.server.as_ref().unwrap().addr().to_string();
+        for (hidden, expect_series) in [("metrics.k8s.io", false), ("example.com", true)] {
+            let proxy = crate::kube_proxy::HidingProxy::start(upstream.clone(), hidden).await;
+            let path = sim._dir.path().join(format!("kubeconfig-without-{hidden}"));
+            std::fs::write(&path, opsdeck::sim::kube_api::kubeconfig_for(&proxy.url)).unwrap();
+            let backend = connect(KubeOptions {
+                kubeconfig: Some(path),
+                context: Some("sim".into()),
+                namespace: Some("shop".into()),
+                ..KubeOptions::default()
+            })
+            .await
+            .unwrap();
+            rows_when(&backend.workloads(), "rows through the proxy", |rows| {
+                row(rows, WorkloadKind::Deployment, "api").is_some()
+            })
+            .await;
+            let series = backend.metrics().metrics().await.unwrap();
+            assert_eq!(
+                series.iter().any(|s| s.key == "api.cpu"),
+                expect_series,
+                "hiding {hidden}: {series:?}"
+            );
+            if !expect_series {
+                assert!(series.is_empty(), "{series:?}");
+            }
+        }
+    }
+
+    /// `--read-only` holds across context switches: the sets a switch opens
+    /// refuse to run anything, the admin context's too, while the same
+    /// context opened without read-only may run it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn read_only_survives_switching_contexts() {
+        let sim = Sim::start(Scenario::DbConnections, 1.0).await;
+        let scale = Change::Scale {
+            target: deployment("api"),
+            from: 3,
+            to: 4,
+        };
+        let first = opsdeck::source::read_only(backends(sim.opts("sim")).await.unwrap());
+        let viewer = first
+            .switcher
+            .clone()
+            .unwrap()
+            .open("sim-viewer", Some("shop"))
+            .await
+            .unwrap();
+        assert_eq!(viewer.target.label(), "kube:sim-viewer");
+        let admin = viewer
+            .switcher
+            .clone()
+            .unwrap()
+            .open("sim", Some("shop"))
+            .await
+            .unwrap();
+        assert_eq!(admin.target.label(), "kube:sim");
+        for set in [&first, &viewer, &admin] {
+            let err = set.executor.execute(&scale).await.unwrap_err();
+            assert!(
+                matches!(&err, SourceError::Blocked(m) if m.starts_with("read-only mode: ")),
+                "{}: {err:?}",
+                set.target.label()
+            );
+        }
+        let writable = backends(sim.opts("sim")).await.unwrap();
+        assert_eq!(writable.executor.allowed(&scale).await, Ok(()));
+        assert_eq!(replicas(&sim, "api").await, 3, "nothing ran");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

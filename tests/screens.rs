@@ -1370,3 +1370,31 @@ fn alarm_and_task_detail_80x24_and_160x48() {
     assert!(screen.contains("stopped reason"), "{screen}");
     insta::assert_snapshot!("ecs_task_detail_160x48", screen);
 }
+
+/// The Metrics pane before any answer waits; once a Kubernetes cluster has
+/// answered with no series (no metrics-server), it says so, in full.
+#[test]
+fn an_empty_metrics_answer_is_explained_not_waited_for() {
+    let target = opsdeck::domain::Target::Kube {
+        context: "prod".into(),
+        namespace: Some("shop".into()),
+    };
+    let mut s = State::new(Keymap::shipped("default").unwrap(), target, t0());
+    let theme = Theme::shipped("default").unwrap();
+    let screen = text(&draw(&s, &theme, 80, 24));
+    assert!(screen.contains("waiting for metrics…"), "{screen}");
+    update(&mut s, Msg::Metrics(Vec::new()));
+    let screen = text(&draw(&s, &theme, 80, 24));
+    assert!(!screen.contains("waiting for metrics"), "{screen}");
+    let pane: String = screen
+        .lines()
+        .filter_map(|l| l.split("││").nth(1))
+        .map(|l| l.trim_end_matches('│'))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let pane = pane.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        pane.contains("no pod metrics: the cluster serves no metrics.k8s.io (is metrics-server installed?), or no pod here reports any"),
+        "{screen}"
+    );
+}
