@@ -4,6 +4,8 @@
 
 #[path = "support/kube_proxy.rs"]
 mod kube_proxy;
+#[path = "support/pg.rs"]
+mod pg;
 #[path = "support/pty.rs"]
 mod pty;
 
@@ -447,4 +449,104 @@ fn kube_without_the_metrics_api_says_so_in_the_metrics_pane() {
     s.send("q");
     assert!(s.wait_exit(T).success());
     s.assert_restored();
+}
+
+/// `opsdeck kube` on a cluster from a kubeconfig (the simulator over TLS):
+/// workloads, logs and metrics.k8s.io series show, and a scale runs against
+/// the API server, audited with the kubeconfig context.
+#[test]
+fn opsdeck_kube_runs_on_the_kubeconfigs_cluster() {
+    let sim = KubeSim::start(opsdeck::sim::Scenario::OomCrashloop);
+    let kubeconfig = sim.kubeconfig_for(&sim.server.https_url());
+    let mut s = Session::start(&["kube", "--kubeconfig", &kubeconfig, "--context", "sim"]);
+    s.wait_until("kube:sim in the header", T, |screen| {
+        screen.lines().next().is_some_and(|h| h.contains("kube:sim"))
+    });
+    s.wait_for("deploy worker", T);
+    s.wait_for("CrashLoop", T);
+    s.wait_for("request completed", T);
+    // A series from metrics.k8s.io, with its value.
+    s.wait_until("the api CPU series with a value", T, |screen| {
+        screen
+            .lines()
+            .any(|l| l.contains("api CPU") && l.contains("mCPU"))
+    });
+    s.send("1:deploy\r");
+    s.send("/web");
+    s.wait_for("Workloads (1)", T);
+    s.send("\rs");
+    s.wait_for("scale deployment shop/web: new count", T);
+    s.send("3\r");
+    s.wait_for("server dry run", T);
+    s.send("y");
+    s.wait_for("done: ", T);
+    s.send("q");
+    assert!(s.wait_exit(T).success());
+    s.assert_restored();
+    let replicas =
+        opsdeck::sim::kube_api::normalised_deployment(sim.server.estate(), "shop", "web")["spec"]
+            ["replicas"]
+            .clone();
+    assert_eq!(replicas, 3, "the API server's deployment was scaled");
+    let audit = s.audit_lines();
+    assert_eq!(audit.len(), 2, "{audit:?}");
+    assert_eq!(audit[0]["context"], "kube:sim");
+    assert_eq!(audit[0]["target"], "deployment shop/web");
+    assert_eq!(audit[1]["result"]["ok"], true);
+}
+
+/// `opsdeck db` on the databases of config.toml (a real PostgreSQL): the
+/// Database pane lists a sleeping session, and cancelling its query from
+/// the console cancels it on the server, audited with the database.
+#[test]
+fn opsdeck_db_runs_on_the_databases_of_config_toml() {
+    let server = pg::PgServer::start();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let sleeper = rt.block_on(server.sleeper("e2e-sleeper"));
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(
+        config.path().join("config.toml"),
+        format!("[databases]\norders-db = {:?}\n", server.superuser_url()),
+    )
+    .unwrap();
+    let dir = config.path().to_str().unwrap();
+    let mut s = Session::start(&["--config-dir", dir, "db"]);
+    s.wait_for("orders-db", T);
+    s.send("5");
+    s.wait_for("5 Database", T);
+    s.wait_for("SELECT pg_", T);
+    // The sessions are sorted by running time: find the sleeper's row.
+    let mine = format!("cancel the query of pid {} on orders-db", sleeper.pid());
+    for _ in 0..10 {
+        s.send("c");
+        s.wait_for("cancel the query of pid", T);
+        if s.contents().contains(&mine) {
+            break;
+        }
+        s.send("\x1b");
+        s.wait_gone("cancel the query of pid", T);
+        s.send("j");
+    }
+    s.wait_for(&mine, T);
+    s.wait_until("the server's answer to the check", T, |screen| {
+        !screen.contains("checking permission")
+    });
+    s.send("y");
+    s.wait_for("done: ", T);
+    let err = rt
+        .block_on(sleeper.outcome())
+        .expect_err("the sleep was cancelled");
+    assert_eq!(
+        err.code(),
+        Some(&tokio_postgres::error::SqlState::QUERY_CANCELED),
+        "{err:?}"
+    );
+    s.send("q");
+    assert!(s.wait_exit(T).success());
+    s.assert_restored();
+    let audit = s.audit_lines();
+    assert_eq!(audit.len(), 2, "{audit:?}");
+    assert_eq!(audit[0]["action"], "cancel_query");
+    assert_eq!(audit[0]["context"], "pg:orders-db");
+    assert_eq!(audit[1]["result"]["ok"], true);
 }
