@@ -66,3 +66,38 @@ pub fn freeze_task_lifecycle(port: u16) {
         "moto state manager refused: {response}"
     );
 }
+
+/// Credentials of a session in another account (STS AssumeRole of a role in
+/// `account`): moto keeps each account's resources apart and tells them by
+/// the access key. `(access key id, secret, session token)`.
+pub fn assume_role(port: u16, account: &str) -> (String, String, String) {
+    let body = format!(
+        "Action=AssumeRole&Version=2011-06-15&RoleSessionName=opsdeck-test\
+         &RoleArn=arn%3Aaws%3Aiam%3A%3A{account}%3Arole%2Fops"
+    );
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+         Content-Type: application/x-www-form-urlencoded; charset=utf-8\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=0\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let response = exchange(port, &request);
+    let field = |name: &str| {
+        let open = format!("<{name}>");
+        let start = response
+            .find(&open)
+            .unwrap_or_else(|| panic!("no {name} in AssumeRole answer: {response}"))
+            + open.len();
+        let end = start
+            + response[start..]
+                .find('<')
+                .unwrap_or_else(|| panic!("unterminated {name}: {response}"));
+        response[start..end].to_string()
+    };
+    (
+        field("AccessKeyId"),
+        field("SecretAccessKey"),
+        field("SessionToken"),
+    )
+}
