@@ -1,8 +1,10 @@
-//! A proxy in front of moto_server for the AWS JSON protocols (CloudWatch
-//! Logs): it counts the requests of each operation (the last part of
-//! `X-Amz-Target`, e.g. `FilterLogEvents`), keeps their bodies, and answers
-//! the ones its `answer` function takes itself (a throttling error, an
-//! operation moto lacks); the rest go to moto. One request per connection:
+//! A proxy in front of moto_server: it counts the requests of each operation
+//! (the last part of `X-Amz-Target` for the JSON protocols, e.g.
+//! `FilterLogEvents`; the `Action` of a Query-protocol form, e.g.
+//! `DescribeTargetHealth`), keeps their bodies, and answers the ones its
+//! `answer` function takes itself (a throttling error, an operation moto
+//! lacks); the rest go to moto, whose answer a `rewrite` function may change
+//! (a state moto cannot produce). One request per connection:
 //! `Connection: close` both ways.
 #![allow(dead_code)]
 
@@ -39,6 +41,7 @@ impl Reply {
 }
 
 type Answer = dyn Fn(&Request) -> Option<Reply> + Send + Sync;
+type Rewrite = dyn Fn(&Request, &str) -> Option<String> + Send + Sync;
 
 #[derive(Default)]
 struct Seen {
@@ -68,18 +71,31 @@ impl Proxy {
         upstream: String,
         answer: impl Fn(&Request) -> Option<Reply> + Send + Sync + 'static,
     ) -> Proxy {
+        Proxy::start_rewriting(listener, upstream, answer, |_, _| None)
+    }
+
+    /// [`Proxy::start`], and moto's answers (their bodies) pass through
+    /// `rewrite`, which returns a replacement or `None` to leave one as it is.
+    pub fn start_rewriting(
+        listener: TcpListener,
+        upstream: String,
+        answer: impl Fn(&Request) -> Option<Reply> + Send + Sync + 'static,
+        rewrite: impl Fn(&Request, &str) -> Option<String> + Send + Sync + 'static,
+    ) -> Proxy {
         let url = format!("http://{}", listener.local_addr().expect("proxy address"));
         let seen = Arc::new(Mutex::new(Seen::default()));
         let answer: Arc<Answer> = Arc::new(answer);
+        let rewrite: Arc<Rewrite> = Arc::new(rewrite);
         let shared = seen.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((conn, _)) = listener.accept().await else {
                     return;
                 };
-                let (seen, answer, upstream) = (shared.clone(), answer.clone(), upstream.clone());
+                let (seen, answer, rewrite, upstream) =
+                    (shared.clone(), answer.clone(), rewrite.clone(), upstream.clone());
                 tokio::spawn(async move {
-                    if let Err(e) = serve(conn, &upstream, &seen, &*answer).await {
+                    if let Err(e) = serve(conn, &upstream, &seen, &*answer, &*rewrite).await {
                         eprintln!("proxy: {e}");
                     }
                 });
@@ -121,12 +137,19 @@ async fn serve(
     upstream: &str,
     seen: &Mutex<Seen>,
     answer: &Answer,
+    rewrite: &Rewrite,
 ) -> std::io::Result<()> {
     let Some((head, body)) = read_request(&mut conn).await? else {
         return Ok(());
     };
-    let target = header(&head, "x-amz-target").unwrap_or_default();
-    let operation = target.rsplit('.').next().unwrap_or("").to_string();
+    let operation = match header(&head, "x-amz-target") {
+        Some(target) => target.rsplit('.').next().unwrap_or("").to_string(),
+        None => String::from_utf8_lossy(&body)
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("Action="))
+            .unwrap_or("")
+            .to_string(),
+    };
     let request = {
         let mut seen = seen.lock().unwrap();
         let bodies = seen.bodies.entry(operation.clone()).or_default();
@@ -164,9 +187,35 @@ async fn serve(
     // connection this proxy is about to close.
     let split = find(&response, b"\r\n\r\n").map_or(response.len(), |i| i + 4);
     let head = String::from_utf8_lossy(&response[..split]).to_string();
+    let changed = rewrite(&request, &String::from_utf8_lossy(&response[split..]));
+    let (head, body) = match changed {
+        Some(body) => {
+            assert!(
+                header(&head, "transfer-encoding").is_none(),
+                "the proxy only rewrites Content-Length bodies: {head}"
+            );
+            (with_length(&head, body.len()), body.into_bytes())
+        }
+        None => (head, response[split..].to_vec()),
+    };
     conn.write_all(connection_close(&head).as_bytes()).await?;
-    conn.write_all(&response[split..]).await?;
+    conn.write_all(&body).await?;
     conn.shutdown().await
+}
+
+/// The head with its Content-Length set to `n`.
+fn with_length(head: &str, n: usize) -> String {
+    head.split("\r\n")
+        .filter(|l| !l.is_empty())
+        .map(|line| match line.split_once(':') {
+            Some((k, _)) if k.trim().eq_ignore_ascii_case("content-length") => {
+                format!("Content-Length: {n}")
+            }
+            _ => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n")
+        + "\r\n\r\n"
 }
 
 /// Read one HTTP/1.1 request: the head (through the blank line) and a
