@@ -184,9 +184,13 @@ fn the_aws_session_shows_ecs_logs_metrics_and_runs_an_audited_scale() {
     s.wait_for("complete", T);
     s.wait_for(" · 2 rows · ", T);
     s.wait_until("a result row with an event's message", T, |screen| {
-        ["INFO checkout ready on :8080", "ERROR payment gateway timeout", "WARN retrying order=17"]
-            .iter()
-            .any(|m| screen.contains(m))
+        [
+            "INFO checkout ready on :8080",
+            "ERROR payment gateway timeout",
+            "WARN retrying order=17",
+        ]
+        .iter()
+        .any(|m| screen.contains(m))
     });
     s.send("\x1b");
     s.wait_gone("Logs Insights", T);
@@ -327,11 +331,7 @@ fn profile_and_region_switches_reopen_the_session() {
     let files = tempfile::tempdir().unwrap();
     let config = files.path().join("config");
     let credentials = files.path().join("credentials");
-    std::fs::write(
-        &config,
-        "[default]\nregion = us-east-1\n\n[profile ops]\n",
-    )
-    .unwrap();
+    std::fs::write(&config, "[default]\nregion = us-east-1\n\n[profile ops]\n").unwrap();
     std::fs::write(
         &credentials,
         format!(
@@ -368,7 +368,10 @@ fn profile_and_region_switches_reopen_the_session() {
             let services: Vec<&str> = screen
                 .lines()
                 .filter_map(|l| l.split("│").nth(1))
-                .filter(|cell| cell.trim_start_matches(['●', '✖', '▲', ' ']).starts_with("svc "))
+                .filter(|cell| {
+                    cell.trim_start_matches(['●', '✖', '▲', ' '])
+                        .starts_with("svc ")
+                })
                 .collect();
             services.len() == 1 && services[0].contains(name)
         }

@@ -141,16 +141,36 @@ fn help_names_the_entry_points_and_their_options() {
         .collect();
     assert_eq!(
         commands,
-        ["demo", "kube", "aws", "db", "check-config", "logs", "completions", "man", "sim", "help"],
+        [
+            "demo",
+            "kube",
+            "aws",
+            "db",
+            "check-config",
+            "logs",
+            "completions",
+            "man",
+            "sim",
+            "help"
+        ],
         "{top}"
     );
-    for option in ["--theme <THEME>", "--keymap <KEYMAP>", "--read-only", "--config-dir <CONFIG_DIR>", "--version"] {
+    for option in [
+        "--theme <THEME>",
+        "--keymap <KEYMAP>",
+        "--read-only",
+        "--config-dir <CONFIG_DIR>",
+        "--version",
+    ] {
         assert!(top.contains(option), "{option} missing:\n{top}");
     }
     assert_eq!(help(&["help"]), top, "`help` is `--help`");
 
     let kube = help(&["kube", "--help"]);
-    assert!(kube.starts_with("Run the console on a Kubernetes cluster from your kubeconfig"), "{kube}");
+    assert!(
+        kube.starts_with("Run the console on a Kubernetes cluster from your kubeconfig"),
+        "{kube}"
+    );
     assert!(kube.contains("Usage: opsdeck kube [OPTIONS]"), "{kube}");
     for option in [
         "--kubeconfig <KUBECONFIG>",
@@ -164,11 +184,17 @@ fn help_names_the_entry_points_and_their_options() {
     }
     let db = help(&["db", "--help"]);
     assert!(
-        db.starts_with("Run the console on the PostgreSQL databases of config.toml and the PG* environment"),
+        db.starts_with(
+            "Run the console on the PostgreSQL databases of config.toml and the PG* environment"
+        ),
         "{db}"
     );
     assert!(db.contains("Usage: opsdeck db [OPTIONS]"), "{db}");
-    for option in ["--runbook <RUNBOOK>", "--read-only", "--config-dir <CONFIG_DIR>"] {
+    for option in [
+        "--runbook <RUNBOOK>",
+        "--read-only",
+        "--config-dir <CONFIG_DIR>",
+    ] {
         assert!(db.contains(option), "{option} missing:\n{db}");
     }
     assert!(!db.contains("--kubeconfig"), "{db}");

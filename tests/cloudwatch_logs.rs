@@ -169,7 +169,12 @@ async fn collect(tail: &mut CloudWatchTail, got: &mut Vec<LogLine>, want: usize,
 /// Keep calling `next_batch` until the tail has sent `requests` more
 /// FilterLogEvents requests (one per group per round), collecting what
 /// comes; any error fails the test.
-async fn more_rounds(tail: &mut CloudWatchTail, got: &mut Vec<LogLine>, proxy: &Proxy, requests: usize) {
+async fn more_rounds(
+    tail: &mut CloudWatchTail,
+    got: &mut Vec<LogLine>,
+    proxy: &Proxy,
+    requests: usize,
+) {
     let until = proxy.requests(FILTER) + requests;
     let deadline = Instant::now() + Duration::from_secs(60);
     while proxy.requests(FILTER) < until {
@@ -360,7 +365,6 @@ const THROTTLED_BODY: &str = r#"{"__type":"ThrottlingException","message":"Rate 
 fn throttle_some(n: usize) -> bool {
     n == 1 || n == 3 || n == 4 || n % 5 == 0
 }
-
 
 #[tokio::test]
 async fn throttling_is_absorbed_without_losing_or_repeating_events() {

@@ -411,7 +411,10 @@ impl KubeSim {
         let mut world = World::new(scenario, 1, start);
         world.step(Duration::from_secs(12 * 60));
         let server = rt
-            .block_on(ApiServer::start(SimEstate::new(world, 1.0), ServeOptions::default()))
+            .block_on(ApiServer::start(
+                SimEstate::new(world, 1.0),
+                ServeOptions::default(),
+            ))
             .expect("the simulator serves");
         KubeSim {
             rt,
@@ -422,7 +425,10 @@ impl KubeSim {
 
     /// A kubeconfig file for `url` (the server itself, or a proxy in front of it).
     fn kubeconfig_for(&self, url: &str) -> String {
-        let path = self.dir.path().join(format!("kubeconfig-{}", self.server.addr().port()));
+        let path = self
+            .dir
+            .path()
+            .join(format!("kubeconfig-{}", self.server.addr().port()));
         std::fs::write(&path, opsdeck::sim::kube_api::kubeconfig_for(url)).expect("kubeconfig");
         path.to_string_lossy().into_owned()
     }
@@ -445,7 +451,11 @@ fn kube_without_the_metrics_api_says_so_in_the_metrics_pane() {
     s.wait_for("request completed", T);
     s.wait_for("no pod metrics", T);
     s.wait_for("metrics.k8s.io", T);
-    assert!(!s.contents().contains("waiting for metrics"), "{}", s.contents());
+    assert!(
+        !s.contents().contains("waiting for metrics"),
+        "{}",
+        s.contents()
+    );
     s.send("q");
     assert!(s.wait_exit(T).success());
     s.assert_restored();
@@ -460,7 +470,10 @@ fn opsdeck_kube_runs_on_the_kubeconfigs_cluster() {
     let kubeconfig = sim.kubeconfig_for(&sim.server.https_url());
     let mut s = Session::start(&["kube", "--kubeconfig", &kubeconfig, "--context", "sim"]);
     s.wait_until("kube:sim in the header", T, |screen| {
-        screen.lines().next().is_some_and(|h| h.contains("kube:sim"))
+        screen
+            .lines()
+            .next()
+            .is_some_and(|h| h.contains("kube:sim"))
     });
     s.wait_for("deploy worker", T);
     s.wait_for("CrashLoop", T);
@@ -483,10 +496,12 @@ fn opsdeck_kube_runs_on_the_kubeconfigs_cluster() {
     s.send("q");
     assert!(s.wait_exit(T).success());
     s.assert_restored();
-    let replicas =
-        opsdeck::sim::kube_api::normalised_deployment(sim.server.estate(), "shop", "web")["spec"]
-            ["replicas"]
-            .clone();
+    let replicas = opsdeck::sim::kube_api::normalised_deployment(
+        sim.server.estate(),
+        "shop",
+        "web",
+    )["spec"]["replicas"]
+        .clone();
     assert_eq!(replicas, 3, "the API server's deployment was scaled");
     let audit = s.audit_lines();
     assert_eq!(audit.len(), 2, "{audit:?}");

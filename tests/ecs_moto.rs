@@ -579,13 +579,18 @@ fn target_rows(detail: &opsdeck::domain::Detail) -> Vec<(String, opsdeck::domain
         .filter(|s| s.heading.starts_with("Target health"))
         .flat_map(|s| &s.rows)
         .map(|r| match r {
-            opsdeck::domain::DetailRow::Field { key, value, tone } => (format!("{key}: {value}"), *tone),
+            opsdeck::domain::DetailRow::Field { key, value, tone } => {
+                (format!("{key}: {value}"), *tone)
+            }
             opsdeck::domain::DetailRow::Text { text, tone } => (text.clone(), *tone),
         })
         .collect()
 }
 
-fn describer(cfg: &aws_config::SdkConfig, elb: elbv2::Client) -> opsdeck::aws::describe::AwsDescriber {
+fn describer(
+    cfg: &aws_config::SdkConfig,
+    elb: elbv2::Client,
+) -> opsdeck::aws::describe::AwsDescriber {
     opsdeck::aws::describe::AwsDescriber {
         ecs: Client::new(cfg),
         autoscaling: aws_sdk_applicationautoscaling::Client::new(cfg),
@@ -728,7 +733,9 @@ async fn unhealthy_targets_show_in_the_row_and_the_detail() {
     // How many of the targets (10.0.0.6 first, then 10.0.0.5) fail.
     let failing = Arc::new(AtomicUsize::new(1));
     let n = failing.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let proxy = Proxy::start_rewriting(
         listener,
         format!("127.0.0.1:{}", moto.port),
@@ -762,20 +769,29 @@ async fn unhealthy_targets_show_in_the_row_and_the_detail() {
     let source = EcsWorkloads::new(client.clone(), "us-east-1", vec!["prod".into()])
         .with_target_health(elb.clone());
     let plain = EcsWorkloads::new(client.clone(), "us-east-1", vec!["prod".into()]);
-    let base = find(&plain.workloads().await.expect("rows"), WorkloadKind::EcsService, "checkout")
-        .health;
+    let base = find(
+        &plain.workloads().await.expect("rows"),
+        WorkloadKind::EcsService,
+        "checkout",
+    )
+    .health;
 
     let rows = source.workloads().await.expect("rows");
     let svc = find(&rows, WorkloadKind::EcsService, "checkout");
     assert!(
-        svc.reason.as_deref().is_some_and(|r| r
-            .contains("targets 1/2 healthy (1 unhealthy: Target.FailedHealthChecks)")),
+        svc.reason.as_deref().is_some_and(
+            |r| r.contains("targets 1/2 healthy (1 unhealthy: Target.FailedHealthChecks)")
+        ),
         "{svc:?}"
     );
     assert_eq!(svc.health, base.max(Health::Warn));
 
     let d = describer(&moto.sdk_config().await, elb);
-    let target = DetailTarget::Workload(WorkloadRef::new(WorkloadKind::EcsService, "prod", "checkout"));
+    let target = DetailTarget::Workload(WorkloadRef::new(
+        WorkloadKind::EcsService,
+        "prod",
+        "checkout",
+    ));
     let detail = d.describe(&target).await.expect("describe");
     assert_eq!(
         target_rows(&detail),
@@ -793,8 +809,9 @@ async fn unhealthy_targets_show_in_the_row_and_the_detail() {
     let rows = source.workloads().await.expect("rows");
     let svc = find(&rows, WorkloadKind::EcsService, "checkout");
     assert!(
-        svc.reason.as_deref().is_some_and(|r| r
-            .contains("targets 0/2 healthy (2 unhealthy: Target.FailedHealthChecks)")),
+        svc.reason.as_deref().is_some_and(
+            |r| r.contains("targets 0/2 healthy (2 unhealthy: Target.FailedHealthChecks)")
+        ),
         "{svc:?}"
     );
     assert_eq!(svc.health, Health::Critical);

@@ -166,10 +166,16 @@ fn query_id(body: &str) -> String {
 
 /// A runner whose requests go through a proxy that answers StopQuery with
 /// `status` and `body` itself.
-async fn behind_proxy(moto: &Moto, status: u16, body: &'static str) -> (Arc<dyn QueryRunner>, Proxy) {
+async fn behind_proxy(
+    moto: &Moto,
+    status: u16,
+    body: &'static str,
+) -> (Arc<dyn QueryRunner>, Proxy) {
     let client = Client::new(&moto.sdk_config().await);
     let names = groups(&client).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind proxy");
     let proxy = Proxy::start(listener, format!("127.0.0.1:{}", moto.port), move |r| {
         if r.operation == "StopQuery" {
             Reply::json(status, body)
@@ -178,7 +184,11 @@ async fn behind_proxy(moto: &Moto, status: u16, body: &'static str) -> (Arc<dyn 
         }
     });
     let proxied = Client::new(&moto::sdk_config_for(&proxy.url).await);
-    let runner = Arc::new(CloudWatchQueries::new(proxied, names, Duration::from_secs(3600)));
+    let runner = Arc::new(CloudWatchQueries::new(
+        proxied,
+        names,
+        Duration::from_secs(3600),
+    ));
     (runner, proxy)
 }
 
@@ -223,15 +233,30 @@ async fn a_cancelled_query_is_stopped_in_cloudwatch() {
     // The runner sends StopQuery for the query it names.
     let id = runner.start("fields @message").await.expect("start");
     runner.stop(&id).await.expect("stopped");
-    assert_eq!(proxy.bodies("StopQuery").iter().map(|b| query_id(b)).collect::<Vec<_>>(), [id]);
+    assert_eq!(
+        proxy
+            .bodies("StopQuery")
+            .iter()
+            .map(|b| query_id(b))
+            .collect::<Vec<_>>(),
+        [id]
+    );
 
     // The follower, cancelled, stops the query it was following (the one
     // whose results it polled) and says so.
     let flashes = cancel_a_running_query(runner).await;
-    let polled: Vec<String> = proxy.bodies("GetQueryResults").iter().map(|b| query_id(b)).collect();
+    let polled: Vec<String> = proxy
+        .bodies("GetQueryResults")
+        .iter()
+        .map(|b| query_id(b))
+        .collect();
     let stops = proxy.bodies("StopQuery");
     assert_eq!(stops.len(), 2, "{stops:?}");
-    assert_eq!(Some(&query_id(&stops[1])), polled.last(), "the followed query is stopped");
+    assert_eq!(
+        Some(&query_id(&stops[1])),
+        polled.last(),
+        "the followed query is stopped"
+    );
     assert_eq!(
         flashes,
         [("Logs Insights query stopped".to_string(), false)]

@@ -752,8 +752,7 @@ mod live {
             .unwrap();
         const DROPPED: &str = "[opsdeck] pod deleted; stopped following its logs";
         collect_logs(&mut logs, "the deleted pod dropped", &mut seen, |seen| {
-            seen.iter()
-                .any(|l| l.source == victim && l.text == DROPPED)
+            seen.iter().any(|l| l.source == victim && l.text == DROPPED)
         })
         .await;
         // The note is the last line from it...
@@ -778,12 +777,7 @@ mod live {
             &mut logs,
             "more lines from every other api pod",
             &mut later,
-            |later| {
-                later.len() > 20
-                    && others
-                        .iter()
-                        .all(|p| later.iter().any(|l| &l.source == p))
-            },
+            |later| later.len() > 20 && others.iter().all(|p| later.iter().any(|l| &l.source == p)),
         )
         .await;
         assert!(
@@ -1655,7 +1649,12 @@ mod live {
     }
 
     /// Where two JSON values differ (paths), for a readable failure.
-    fn differences(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+    fn differences(
+        path: &str,
+        a: &serde_json::Value,
+        b: &serde_json::Value,
+        out: &mut Vec<String>,
+    ) {
         use serde_json::Value;
         match (a, b) {
             (Value::Object(x), Value::Object(y)) => {
@@ -1663,8 +1662,12 @@ mod live {
                 for k in keys {
                     match (x.get(k), y.get(k)) {
                         (Some(v), Some(w)) => differences(&format!("{path}.{k}"), v, w, out),
-                        (Some(v), None) => out.push(format!("{path}.{k}: {v} only in kubectl's view")),
-                        (None, Some(w)) => out.push(format!("{path}.{k}: {w} only in the typed object")),
+                        (Some(v), None) => {
+                            out.push(format!("{path}.{k}: {v} only in kubectl's view"))
+                        }
+                        (None, Some(w)) => {
+                            out.push(format!("{path}.{k}: {w} only in the typed object"))
+                        }
                         (None, None) => {}
                     }
                 }
@@ -1685,24 +1688,43 @@ mod live {
     /// the objects opsdeck's own client (kube-rs) lists.
     fn typed<K>(what: &str, kubectl_items: Vec<serde_json::Value>, listed: &[K]) -> Vec<K>
     where
-        K: serde::de::DeserializeOwned + serde::Serialize + kube::Resource + PartialEq + std::fmt::Debug,
+        K: serde::de::DeserializeOwned
+            + serde::Serialize
+            + kube::Resource
+            + PartialEq
+            + std::fmt::Debug,
     {
         assert!(!kubectl_items.is_empty(), "kubectl shows no {what}");
-        assert_eq!(kubectl_items.len(), listed.len(), "{what}: kubectl and kube-rs list as many");
+        assert_eq!(
+            kubectl_items.len(),
+            listed.len(),
+            "{what}: kubectl and kube-rs list as many"
+        );
         kubectl_items
             .into_iter()
             .map(|item| {
                 let object: K = serde_json::from_value(item.clone())
                     .unwrap_or_else(|e| panic!("{what}: kubectl's item does not decode: {e}"));
                 let mut lost = Vec::new();
-                differences(what, &item, &serde_json::to_value(&object).unwrap(), &mut lost);
-                assert!(lost.is_empty(), "{what}: decoding loses or changes {lost:#?}");
+                differences(
+                    what,
+                    &item,
+                    &serde_json::to_value(&object).unwrap(),
+                    &mut lost,
+                );
+                assert!(
+                    lost.is_empty(),
+                    "{what}: decoding loses or changes {lost:#?}"
+                );
                 let name = object.meta().name.clone();
                 let same = listed
                     .iter()
                     .find(|l| l.meta().name == name)
                     .unwrap_or_else(|| panic!("{what} {name:?}: kube-rs does not list it"));
-                assert_eq!(&object, same, "{what} {name:?}: kubectl and kube-rs read it differently");
+                assert_eq!(
+                    &object, same,
+                    "{what} {name:?}: kubectl and kube-rs read it differently"
+                );
                 object
             })
             .collect()
@@ -1729,13 +1751,32 @@ mod live {
         .await;
         let backend = sim.connect("sim").await;
         let lp = kube::api::ListParams::default();
-        let listed_pods = Api::<Pod>::namespaced(backend.client(), "shop").list(&lp).await.unwrap().items;
-        let listed_deps = Api::<Deployment>::namespaced(backend.client(), "shop").list(&lp).await.unwrap().items;
-        let listed_rss = Api::<ReplicaSet>::namespaced(backend.client(), "shop").list(&lp).await.unwrap().items;
+        let listed_pods = Api::<Pod>::namespaced(backend.client(), "shop")
+            .list(&lp)
+            .await
+            .unwrap()
+            .items;
+        let listed_deps = Api::<Deployment>::namespaced(backend.client(), "shop")
+            .list(&lp)
+            .await
+            .unwrap()
+            .items;
+        let listed_rss = Api::<ReplicaSet>::namespaced(backend.client(), "shop")
+            .list(&lp)
+            .await
+            .unwrap()
+            .items;
         let pods: Vec<Pod> = typed("pods", kubectl_get(&sim, "pods").await, &listed_pods);
-        let deployments: Vec<Deployment> =
-            typed("deployments", kubectl_get(&sim, "deployments").await, &listed_deps);
-        let rss: Vec<ReplicaSet> = typed("replicasets", kubectl_get(&sim, "replicasets").await, &listed_rss);
+        let deployments: Vec<Deployment> = typed(
+            "deployments",
+            kubectl_get(&sim, "deployments").await,
+            &listed_deps,
+        );
+        let rss: Vec<ReplicaSet> = typed(
+            "replicasets",
+            kubectl_get(&sim, "replicasets").await,
+            &listed_rss,
+        );
         let (pods, deployments, rss): (Vec<&Pod>, Vec<&Deployment>, Vec<&ReplicaSet>) = (
             pods.iter().collect(),
             deployments.iter().collect(),
@@ -1801,7 +1842,10 @@ mod live {
             let live = source.workloads().await.unwrap();
             let after = workload_rows(&deployments, &rss, &pods, SystemTime::now());
             if before == after {
-                assert_eq!(live, before, "the live rows are the conversion of kubectl's view");
+                assert_eq!(
+                    live, before,
+                    "the live rows are the conversion of kubectl's view"
+                );
                 break;
             }
             assert!(attempt < 3, "the rows keep changing with the clock");

@@ -273,16 +273,30 @@ fn a_refused_confirmation_offers_no_way_to_run_it() {
         };
         *id
     };
-    for (what, open) in [("terminate", terminate), ("delete pod", delete_pod), ("scale", scale)] {
+    for (what, open) in [
+        ("terminate", terminate),
+        ("delete pod", delete_pod),
+        ("scale", scale),
+    ] {
         for denied in [true, false] {
             let mut s = state_for(Scenario::DbConnections);
             let id = open(&mut s);
             let (allowed, preview) = if denied {
                 (Err("the role may not".to_string()), Ok(None))
             } else {
-                (Ok(()), Err(PreviewError::Refused("the server refused it".into())))
+                (
+                    Ok(()),
+                    Err(PreviewError::Refused("the server refused it".into())),
+                )
             };
-            update(&mut s, Msg::ChangeChecked { id, allowed, preview });
+            update(
+                &mut s,
+                Msg::ChangeChecked {
+                    id,
+                    allowed,
+                    preview,
+                },
+            );
             for (w, h) in [(80, 24), (160, 48)] {
                 assert_nothing_to_run(&dialog_text(&draw(&s, &theme, w, h)));
             }
@@ -291,7 +305,10 @@ fn a_refused_confirmation_offers_no_way_to_run_it() {
             for (w, h) in [(80, 24), (160, 48)] {
                 let dialog = dialog_text(&draw(&s, &theme, w, h));
                 assert_nothing_to_run(&dialog);
-                assert!(dialog.contains("cannot be run: "), "{what}: y says why:\n{dialog}");
+                assert!(
+                    dialog.contains("cannot be run: "),
+                    "{what}: y says why:\n{dialog}"
+                );
             }
             // Enter runs nothing; it closes the dialog.
             let effects = update(

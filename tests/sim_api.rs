@@ -211,7 +211,11 @@ impl Chunks {
             if self.raw.len() < need {
                 return;
             }
-            assert_eq!(&self.raw[need - 2..need], b"\r\n", "chunk not ended by CRLF");
+            assert_eq!(
+                &self.raw[need - 2..need],
+                b"\r\n",
+                "chunk not ended by CRLF"
+            );
             self.buf.extend_from_slice(&self.raw[eol + 2..eol + 2 + n]);
             self.raw.drain(..need);
         }

@@ -335,7 +335,10 @@ fn hostile_log_events_never_reach_the_terminal() {
     // The bell and the override became the visible placeholder (which the
     // emulator's screen text leaves out, so it is looked for in the bytes).
     for placeholder in ["\u{fffd}four", "\u{fffd}six"] {
-        assert!(find(placeholder.as_bytes()).is_some(), "{placeholder:?} not written");
+        assert!(
+            find(placeholder.as_bytes()).is_some(),
+            "{placeholder:?} not written"
+        );
     }
     for (what, needle) in [
         ("an OSC", &b"\x1b]"[..]),

@@ -39,8 +39,8 @@ pub fn render(
         key_of(state, Mode::Help, Action::Up),
         key_of(state, Mode::Help, Action::Cancel)
     );
-    let block =
-        dialog(theme, &title(line), false).title_bottom(Line::styled(hint, theme.style(Slot::Hint)));
+    let block = dialog(theme, &title(line), false)
+        .title_bottom(Line::styled(hint, theme.style(Slot::Hint)));
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(text)
@@ -105,7 +105,10 @@ mod tests {
         // `\u001b` back as six characters of text, never the byte.
         let json = hostile(r#"{"msg":"x\u001b]0;T\u0007y","level":"error"}"#, "api");
         let shown = rows(&json);
-        assert!(shown.iter().all(|r| !r.chars().any(unsafe_char)), "{shown:?}");
+        assert!(
+            shown.iter().all(|r| !r.chars().any(unsafe_char)),
+            "{shown:?}"
+        );
         assert!(
             shown.contains(&r#"  "msg": "x\u001b]0;T\u0007y""#.to_string()),
             "{shown:?}"

@@ -92,8 +92,12 @@ impl Proxy {
                 let Ok((conn, _)) = listener.accept().await else {
                     return;
                 };
-                let (seen, answer, rewrite, upstream) =
-                    (shared.clone(), answer.clone(), rewrite.clone(), upstream.clone());
+                let (seen, answer, rewrite, upstream) = (
+                    shared.clone(),
+                    answer.clone(),
+                    rewrite.clone(),
+                    upstream.clone(),
+                );
                 tokio::spawn(async move {
                     if let Err(e) = serve(conn, &upstream, &seen, &*answer, &*rewrite).await {
                         eprintln!("proxy: {e}");
@@ -162,7 +166,11 @@ async fn serve(
     };
     if let Some(reply) = answer(&request) {
         *seen.lock().unwrap().answered.entry(operation).or_default() += 1;
-        let reason = if reply.status < 300 { "OK" } else { "Bad Request" };
+        let reason = if reply.status < 300 {
+            "OK"
+        } else {
+            "Bad Request"
+        };
         let response = format!(
             "HTTP/1.1 {} {reason}\r\n\
              Content-Type: application/x-amz-json-1.1\r\n\

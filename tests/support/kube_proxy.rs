@@ -46,7 +46,10 @@ async fn serve(mut conn: TcpStream, upstream: &str, group: &str) -> std::io::Res
     };
     let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
     let hidden = format!("/apis/{group}");
-    if path == hidden || path.starts_with(&format!("{hidden}/")) || path.starts_with(&format!("{hidden}?")) {
+    if path == hidden
+        || path.starts_with(&format!("{hidden}/"))
+        || path.starts_with(&format!("{hidden}?"))
+    {
         let status = serde_json::json!({
             "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
             "message": "the server could not find the requested resource",
@@ -105,7 +108,9 @@ fn rewrite(head: &str, http10: bool) -> String {
     };
     out.push_str("\r\n");
     for line in lines {
-        let name = line.split_once(':').map(|(k, _)| k.trim().to_ascii_lowercase());
+        let name = line
+            .split_once(':')
+            .map(|(k, _)| k.trim().to_ascii_lowercase());
         if matches!(name.as_deref(), Some("connection" | "accept-encoding")) {
             continue;
         }
