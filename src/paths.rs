@@ -101,9 +101,25 @@ mod tests {
 
     #[test]
     fn empty_env_value_is_ignored() {
-        let env = |k: &str| (k == ENV_CONFIG_DIR).then(OsString::new);
-        if let Ok(p) = Paths::resolve_with(None, env) {
-            assert_ne!(p.config_dir, PathBuf::new());
+        // OPSDECK_CONFIG_DIR is set but empty; the other two are given.
+        let env = |k: &str| match k {
+            ENV_CONFIG_DIR => Some(OsString::new()),
+            ENV_DATA_DIR => Some(OsString::from("/d")),
+            ENV_STATE_DIR => Some(OsString::from("/s")),
+            _ => None,
+        };
+        // The empty value is passed over for the platform's directory, or
+        // (without a home directory) for the error that says what to set.
+        let platform = directories::ProjectDirs::from("dev", "opsdeck", "opsdeck")
+            .map(|d| d.config_dir().to_path_buf());
+        match (Paths::resolve_with(None, env), platform) {
+            (Ok(p), Some(dir)) => {
+                assert_eq!(p.config_dir, dir);
+                assert_eq!(p.data_dir, PathBuf::from("/d"));
+                assert_eq!(p.state_dir, PathBuf::from("/s"));
+            }
+            (Err(e), None) => assert!(e.contains("set OPSDECK_CONFIG_DIR"), "{e}"),
+            (got, platform) => panic!("{got:?} with platform directory {platform:?}"),
         }
     }
 

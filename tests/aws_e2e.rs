@@ -5,6 +5,8 @@
 //! Logs Insights query and an audited scale all show on the screen.
 //! Needs `./scripts/moto-venv`.
 
+#[path = "support/ec2.rs"]
+mod ec2;
 #[path = "support/moto.rs"]
 mod moto;
 #[path = "support/pty.rs"]
@@ -155,8 +157,13 @@ fn the_aws_session_shows_ecs_logs_metrics_and_runs_an_audited_scale() {
     s.wait_for("checkout", T);
     // The log group came from the task definition; its events are tailed.
     s.wait_for("ERROR payment gateway", T);
-    // The CPU sparkline, from GetMetricData.
-    s.wait_for("checkout CPU", T);
+    // The CPU sparkline, from GetMetricData: the series is named as soon as
+    // it is configured; its value (95%) shows only once data points came.
+    s.wait_until("the checkout CPU series with its 95% value", T, |screen| {
+        screen
+            .lines()
+            .any(|l| l.contains("checkout CPU") && l.contains("95%"))
+    });
 
     // Logs Insights over the discovered group.
     s.send("2I");
@@ -164,8 +171,20 @@ fn the_aws_session_shows_ecs_logs_metrics_and_runs_an_audited_scale() {
     // Replace the default query with one moto answers.
     s.send(&"\x7f".repeat(300));
     s.send("fields @message | limit 2\r");
+    // The status line counts the rows, and the table shows one of the
+    // group's events (the dialog covers the Logs pane, and its own query
+    // text names @message, so neither of those would prove results came).
     s.wait_for("complete", T);
-    s.wait_for("@message", T);
+    s.wait_for(" · 2 rows · ", T);
+    s.wait_until("a result row with an event's message", T, |screen| {
+        [
+            "INFO checkout ready on :8080",
+            "ERROR payment gateway timeout",
+            "WARN retrying order=17",
+        ]
+        .iter()
+        .any(|m| screen.contains(m))
+    });
     s.send("\x1b");
     s.wait_gone("Logs Insights", T);
 
@@ -238,4 +257,136 @@ fn without_credentials_the_pane_says_what_is_wrong_and_what_to_do() {
     assert!(screen.contains("AWS_ACCESS_KEY_ID"), "{screen}");
     s.send("q");
     s.wait_exit(T);
+}
+
+/// An ECS cluster `staging` with service `service` in `region`, as `key`.
+async fn service_in(url: &str, region: &str, key: &(String, String, String), service: &str) {
+    use aws_config::{BehaviorVersion, Region};
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .credentials_provider(aws_sdk_ecs::config::Credentials::new(
+            key.0.clone(),
+            key.1.clone(),
+            Some(key.2.clone()),
+            None,
+            "test",
+        ))
+        .region(Region::new(region.to_string()))
+        .endpoint_url(url)
+        .load()
+        .await;
+    let ecs = aws_sdk_ecs::Client::new(&config);
+    ecs.create_cluster()
+        .cluster_name("staging")
+        .send()
+        .await
+        .expect("create cluster");
+    ecs.register_task_definition()
+        .family(service)
+        .requires_compatibilities(Compatibility::Fargate)
+        .cpu("256")
+        .memory("512")
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name(service)
+                .image(format!("{service}:2.0"))
+                .memory(256)
+                .essential(true)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("register task definition");
+    ecs.create_service()
+        .cluster("staging")
+        .service_name(service)
+        .task_definition(format!("{service}:1"))
+        .desired_count(1)
+        .launch_type(LaunchType::Fargate)
+        .send()
+        .await
+        .expect("create service");
+}
+
+/// Switching in the app: `C` picks another profile from the shared config
+/// and credentials files (the current region stays), `ctrl-n` another region; each
+/// time the session reopens with that profile's credentials in that region.
+/// The `ops` profile's credentials belong to another account (moto keeps
+/// accounts apart by access key), so each step shows a different service.
+#[test]
+fn profile_and_region_switches_reopen_the_session() {
+    let moto = Moto::start();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(estate(&moto));
+    let url = moto.url();
+    let ops = ec2::assume_role(moto.port, "111111111111");
+    rt.block_on(service_in(&url, "us-east-1", &ops, "billing"));
+    rt.block_on(service_in(&url, "us-west-2", &ops, "reports"));
+    let files = tempfile::tempdir().unwrap();
+    let config = files.path().join("config");
+    let credentials = files.path().join("credentials");
+    std::fs::write(&config, "[default]\nregion = us-east-1\n\n[profile ops]\n").unwrap();
+    std::fs::write(
+        &credentials,
+        format!(
+            "[default]\naws_access_key_id = test\naws_secret_access_key = test\n\n\
+             [ops]\naws_access_key_id = {}\naws_secret_access_key = {}\naws_session_token = {}\n",
+            ops.0, ops.1, ops.2
+        ),
+    )
+    .unwrap();
+    let mut s = Session::start_without_env(
+        &["aws"],
+        &[
+            ("AWS_ENDPOINT_URL", url.as_str()),
+            ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+            ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+        &[
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_PROFILE",
+            "AWS_DEFAULT_PROFILE",
+            "AWS_REGION",
+            "AWS_DEFAULT_REGION",
+        ],
+    );
+    let header = |target: &'static str| {
+        move |screen: &str| screen.lines().next().is_some_and(|h| h.contains(target))
+    };
+    // The Workloads pane lists exactly this one service.
+    let only_service = |name: &'static str| {
+        move |screen: &str| {
+            let services: Vec<&str> = screen
+                .lines()
+                .filter_map(|l| l.split("│").nth(1))
+                .filter(|cell| {
+                    cell.trim_start_matches(['●', '✖', '▲', ' '])
+                        .starts_with("svc ")
+                })
+                .collect();
+            services.len() == 1 && services[0].contains(name)
+        }
+    };
+    s.wait_until("aws:default@us-east-1", T, header("aws:default@us-east-1"));
+    s.wait_until("the checkout service alone", T, only_service("checkout"));
+
+    // Another profile, the same region: the other account's service.
+    s.send("C");
+    s.wait_for("switch AWS profile", T);
+    s.wait_for("ops", T);
+    s.send("j\r");
+    s.wait_until("aws:ops@us-east-1", T, header("aws:ops@us-east-1"));
+    s.wait_until("the billing service alone", T, only_service("billing"));
+
+    // Another region, the same profile.
+    s.send("\x0e");
+    s.wait_for("us-east-1", T);
+    s.send("us-west-2\r");
+    s.wait_until("aws:ops@us-west-2", T, header("aws:ops@us-west-2"));
+    s.wait_until("the reports service alone", T, only_service("reports"));
+    s.send("q");
+    assert!(s.wait_exit(T).success());
+    s.assert_restored();
 }

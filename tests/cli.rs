@@ -1,5 +1,8 @@
 //! The command line, run as a user would: `check-config`, `--version`, bad arguments.
 
+#[path = "support/kubectl.rs"]
+mod kubectl;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -115,6 +118,94 @@ fn version_and_unknown_scenario() {
     );
 }
 
+/// `--help` names every way in and the options they share; `kube --help`
+/// and `db --help` name theirs. Help goes to stdout and exits 0.
+#[test]
+fn help_names_the_entry_points_and_their_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = |args: &[&str]| {
+        let out = opsdeck(dir.path(), args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        assert!(out.stderr.is_empty(), "{args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let top = help(&["--help"]);
+    assert!(top.starts_with("A terminal operations console"), "{top}");
+    assert!(top.contains("Usage: opsdeck [OPTIONS] [COMMAND]"), "{top}");
+    let commands: Vec<&str> = top
+        .lines()
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        commands,
+        [
+            "demo",
+            "kube",
+            "aws",
+            "db",
+            "check-config",
+            "logs",
+            "completions",
+            "man",
+            "sim",
+            "help"
+        ],
+        "{top}"
+    );
+    for option in [
+        "--theme <THEME>",
+        "--keymap <KEYMAP>",
+        "--read-only",
+        "--config-dir <CONFIG_DIR>",
+        "--version",
+    ] {
+        assert!(top.contains(option), "{option} missing:\n{top}");
+    }
+    assert_eq!(help(&["help"]), top, "`help` is `--help`");
+
+    let kube = help(&["kube", "--help"]);
+    assert!(
+        kube.starts_with("Run the console on a Kubernetes cluster from your kubeconfig"),
+        "{kube}"
+    );
+    assert!(kube.contains("Usage: opsdeck kube [OPTIONS]"), "{kube}");
+    for option in [
+        "--kubeconfig <KUBECONFIG>",
+        "--context <CONTEXT>",
+        "-n, --namespace <NAMESPACE>",
+        "-A, --all-namespaces",
+        "--runbook <RUNBOOK>",
+        "--read-only",
+    ] {
+        assert!(kube.contains(option), "{option} missing:\n{kube}");
+    }
+    let db = help(&["db", "--help"]);
+    assert!(
+        db.starts_with(
+            "Run the console on the PostgreSQL databases of config.toml and the PG* environment"
+        ),
+        "{db}"
+    );
+    assert!(db.contains("Usage: opsdeck db [OPTIONS]"), "{db}");
+    for option in [
+        "--runbook <RUNBOOK>",
+        "--read-only",
+        "--config-dir <CONFIG_DIR>",
+    ] {
+        assert!(db.contains(option), "{option} missing:\n{db}");
+    }
+    assert!(!db.contains("--kubeconfig"), "{db}");
+
+    // A namespace and all namespaces at once is a usage error (exit 2).
+    let out = opsdeck(dir.path(), &["kube", "-n", "shop", "-A"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot be used with"), "{err}");
+}
+
 /// `opsdeck sim serve` serves a drill that the real kubectl can use, and stops on SIGTERM.
 #[test]
 fn sim_serve_serves_kubectl_and_stops_on_sigterm() {
@@ -145,15 +236,12 @@ fn sim_serve_serves_kubectl_and_stops_on_sigterm() {
             .ends_with(&format!("kubeconfig written to {}", kubeconfig.display())),
         "{line}"
     );
-    let kubectl = std::env::var_os("KUBECTL").unwrap_or_else(|| "kubectl".into());
-    let out = Command::new(&kubectl)
+    let out = Command::new(kubectl::kubectl())
         .args(["get", "deploy", "-n", "shop", "--no-headers"])
         .env("KUBECONFIG", &kubeconfig)
         .env("HOME", dir.path())
         .output()
-        .unwrap_or_else(|e| {
-            panic!("kubectl is required for this test (install it or set KUBECTL): {e}")
-        });
+        .expect("kubectl runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

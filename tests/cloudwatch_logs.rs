@@ -5,12 +5,12 @@
 //! endpoint with nothing listening is reported as unreachable. Needs
 //! `./scripts/moto-venv`.
 
+#[path = "support/aws_proxy.rs"]
+mod aws_proxy;
 #[path = "support/moto.rs"]
 mod moto;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_cloudwatchlogs::Client;
@@ -19,10 +19,9 @@ use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use opsdeck::aws::{CloudWatchTail, TailOptions, logs_client};
 use opsdeck::domain::{Level, LogLine};
 use opsdeck::source::{LogSource, SourceError};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
+use tokio::net::TcpListener;
 
+use aws_proxy::{Proxy, Reply};
 use moto::Moto;
 
 /// PutLogEvents limits: events and bytes (message plus 26 bytes each) per call.
@@ -167,6 +166,32 @@ async fn collect(tail: &mut CloudWatchTail, got: &mut Vec<LogLine>, want: usize,
     }
 }
 
+/// Keep calling `next_batch` until the tail has sent `requests` more
+/// FilterLogEvents requests (one per group per round), collecting what
+/// comes; any error fails the test.
+async fn more_rounds(
+    tail: &mut CloudWatchTail,
+    got: &mut Vec<LogLine>,
+    proxy: &Proxy,
+    requests: usize,
+) {
+    let until = proxy.requests(FILTER) + requests;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while proxy.requests(FILTER) < until {
+        assert!(
+            Instant::now() < deadline,
+            "the tail stopped polling: {} of {until} requests",
+            proxy.requests(FILTER)
+        );
+        match tail.next_batch(Duration::from_millis(500)).await {
+            Ok(batch) => got.extend(batch),
+            Err(e) => panic!("next_batch failed after {} lines: {e}", got.len()),
+        }
+    }
+}
+
+const FILTER: &str = "FilterLogEvents";
+
 /// Each expected sequence number exactly once, nothing else, each line as
 /// it was put: source, time, level and text without the newline.
 fn assert_exactly_once(lines: &[LogLine], ledger: &Ledger, expected: &HashSet<u32>) {
@@ -270,8 +295,12 @@ async fn tails_twenty_thousand_events_across_three_groups_once_and_in_order() {
         poll_interval: Duration::from_millis(300),
         ..TailOptions::default()
     };
+    // Through a counting proxy: the checks below wait for poll rounds, not for time.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+    let proxy = Proxy::forward_all(listener, format!("127.0.0.1:{}", moto.port));
+    let proxied = moto::sdk_config_for(&proxy.url).await;
     let names = groups.iter().map(|(g, _)| g.clone()).collect();
-    let mut tail = CloudWatchTail::new(logs_client(&config), names, opts);
+    let mut tail = CloudWatchTail::new(logs_client(&proxied), names, opts);
     assert_eq!(tail.label(), "cloudwatch:/aws/ecs/prod/api +2");
 
     let mut got = Vec::new();
@@ -304,12 +333,11 @@ async fn tails_twenty_thousand_events_across_three_groups_once_and_in_order() {
             }
             put(&client, group, stream, events).await;
         }
-        // Let the tail see the wave before the late events come in.
-        let batch = tail
-            .next_batch(Duration::from_millis(400))
-            .await
-            .unwrap_or_else(|e| panic!("next_batch: {e}"));
-        got.extend(batch);
+        // The tail delivers the whole wave (everything put so far) before
+        // the late events come in: they are then older than lines it has
+        // already handed out.
+        let so_far = TOTAL as usize + part2.len();
+        collect(&mut tail, &mut got, so_far, Duration::from_secs(60)).await;
         for (group, streams) in &groups {
             let (stream, source) = &streams[(wave + 1) % streams.len()];
             let ts = t + 49 * 10 - 700;
@@ -322,14 +350,8 @@ async fn tails_twenty_thousand_events_across_three_groups_once_and_in_order() {
     }
     let want = TOTAL as usize + part2.len();
     collect(&mut tail, &mut got, want, Duration::from_secs(60)).await;
-    // Several more rounds re-read the overlap: nothing may come twice.
-    for _ in 0..6 {
-        let extra = tail
-            .next_batch(Duration::from_millis(400))
-            .await
-            .unwrap_or_else(|e| panic!("next_batch: {e}"));
-        got.extend(extra);
-    }
+    // Three more rounds re-read the overlap: nothing may come twice.
+    more_rounds(&mut tail, &mut got, &proxy, 3 * groups.len()).await;
     let all: HashSet<u32> = (0..seq).collect();
     assert_exactly_once(&got, &ledger, &all);
     let second: Vec<LogLine> = got[TOTAL as usize..].to_vec();
@@ -337,178 +359,11 @@ async fn tails_twenty_thousand_events_across_three_groups_once_and_in_order() {
     assert_eq!(tail.lag(), None, "caught up");
 }
 
-/// What the proxy has seen.
-#[derive(Default)]
-struct Counters {
-    filter_requests: AtomicUsize,
-    throttled: AtomicUsize,
-    forwarded: AtomicUsize,
-}
-
-/// A TCP proxy in front of moto that answers some FilterLogEvents requests
-/// itself with a ThrottlingException. One request per connection.
-struct Proxy {
-    url: String,
-    counters: Arc<Counters>,
-    task: JoinHandle<()>,
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl Proxy {
-    /// Serve on `listener`, forwarding to `upstream` (`127.0.0.1:port`);
-    /// the n-th FilterLogEvents request (from 1) is throttled when
-    /// `throttle(n)`.
-    fn start(listener: TcpListener, upstream: String, throttle: fn(usize) -> bool) -> Proxy {
-        let url = format!("http://{}", listener.local_addr().expect("proxy address"));
-        let counters = Arc::new(Counters::default());
-        let shared = counters.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((conn, _)) = listener.accept().await else {
-                    return;
-                };
-                let counters = shared.clone();
-                let upstream = upstream.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = serve(conn, &upstream, &counters, throttle).await {
-                        eprintln!("proxy: {e}");
-                    }
-                });
-            }
-        });
-        Proxy {
-            url,
-            counters,
-            task,
-        }
-    }
-
-    fn throttled(&self) -> usize {
-        self.counters.throttled.load(Ordering::SeqCst)
-    }
-}
-
 const THROTTLED_BODY: &str = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
-
-async fn serve(
-    mut conn: TcpStream,
-    upstream: &str,
-    counters: &Counters,
-    throttle: fn(usize) -> bool,
-) -> std::io::Result<()> {
-    let Some((head, body)) = read_request(&mut conn).await? else {
-        return Ok(());
-    };
-    let target = header(&head, "x-amz-target").unwrap_or_default();
-    if target.ends_with(".FilterLogEvents") {
-        let n = counters.filter_requests.fetch_add(1, Ordering::SeqCst) + 1;
-        if throttle(n) {
-            counters.throttled.fetch_add(1, Ordering::SeqCst);
-            let response = format!(
-                "HTTP/1.1 400 Bad Request\r\n\
-                 Content-Type: application/x-amz-json-1.1\r\n\
-                 Content-Length: {}\r\n\
-                 x-amzn-RequestId: throttled-{n}\r\n\
-                 Connection: close\r\n\r\n{THROTTLED_BODY}",
-                THROTTLED_BODY.len()
-            );
-            conn.write_all(response.as_bytes()).await?;
-            return conn.shutdown().await;
-        }
-    }
-    counters.forwarded.fetch_add(1, Ordering::SeqCst);
-    let mut up = TcpStream::connect(upstream).await?;
-    up.write_all(connection_close(&head).as_bytes()).await?;
-    up.write_all(&body).await?;
-    let mut response = Vec::new();
-    up.read_to_end(&mut response).await?;
-    // Say `Connection: close` to the client too, so that it never reuses a
-    // connection this proxy is about to close.
-    let split = find(&response, b"\r\n\r\n").map_or(response.len(), |i| i + 4);
-    let head = String::from_utf8_lossy(&response[..split]).to_string();
-    conn.write_all(connection_close(&head).as_bytes()).await?;
-    conn.write_all(&response[split..]).await?;
-    conn.shutdown().await
-}
-
-/// Read one HTTP/1.1 request: the head (through the blank line) and a
-/// Content-Length body. `None` when the client closed without a request.
-async fn read_request(conn: &mut TcpStream) -> std::io::Result<Option<(String, Vec<u8>)>> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 16 * 1024];
-    let head_end = loop {
-        if let Some(i) = find(&buf, b"\r\n\r\n") {
-            break i + 4;
-        }
-        let n = conn.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(None);
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-    assert!(
-        header(&head, "transfer-encoding").is_none(),
-        "the proxy only handles Content-Length bodies: {head}"
-    );
-    let length: usize =
-        header(&head, "content-length").map_or(0, |v| v.trim().parse().expect("Content-Length"));
-    let mut body = buf[head_end..].to_vec();
-    while body.len() < length {
-        let n = conn.read(&mut chunk).await?;
-        if n == 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "request body cut short",
-            ));
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
-    body.truncate(length);
-    Ok(Some((head, body)))
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-fn header(head: &str, name: &str) -> Option<String> {
-    head.split("\r\n").skip(1).find_map(|line| {
-        let (k, v) = line.split_once(':')?;
-        k.trim()
-            .eq_ignore_ascii_case(name)
-            .then(|| v.trim().to_string())
-    })
-}
-
-/// The head with its Connection header replaced by `Connection: close`.
-fn connection_close(head: &str) -> String {
-    let mut out = String::new();
-    for line in head.split("\r\n").filter(|l| !l.is_empty()) {
-        let is_connection = line
-            .split_once(':')
-            .is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case("connection"));
-        if !is_connection {
-            out.push_str(line);
-            out.push_str("\r\n");
-        }
-    }
-    out.push_str("Connection: close\r\n\r\n");
-    out
-}
 
 /// Throttle the 1st, 3rd and 4th FilterLogEvents request and every 5th.
 fn throttle_some(n: usize) -> bool {
     n == 1 || n == 3 || n == 4 || n % 5 == 0
-}
-
-fn never(_: usize) -> bool {
-    false
 }
 
 #[tokio::test]
@@ -538,7 +393,13 @@ async fn throttling_is_absorbed_without_losing_or_repeating_events() {
     }
 
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
-    let proxy = Proxy::start(listener, format!("127.0.0.1:{}", moto.port), throttle_some);
+    let proxy = Proxy::start(listener, format!("127.0.0.1:{}", moto.port), |r| {
+        if r.operation == FILTER && throttle_some(r.n) {
+            Reply::json(400, THROTTLED_BODY)
+        } else {
+            None
+        }
+    });
     let proxied = moto::sdk_config_for(&proxy.url).await;
     let conf = aws_sdk_cloudwatchlogs::config::Builder::from(&proxied)
         .retry_config(RetryConfig::disabled())
@@ -567,21 +428,16 @@ async fn throttling_is_absorbed_without_losing_or_repeating_events() {
             Ok(batch) => got.extend(batch),
             Err(e) => panic!("throttling must not surface as an error: {e}"),
         }
-        if proxy.throttled() > 0 && tail.lag().is_some() {
+        if proxy.answered(FILTER) > 0 && tail.lag().is_some() {
             lag_while_throttled += 1;
         }
     }
-    for _ in 0..3 {
-        let extra = tail
-            .next_batch(Duration::from_millis(300))
-            .await
-            .unwrap_or_else(|e| panic!("next_batch: {e}"));
-        got.extend(extra);
-    }
+    // Two more rounds re-read the overlap: nothing may come twice.
+    more_rounds(&mut tail, &mut got, &proxy, 2 * groups.len()).await;
     assert_exactly_once(&got, &ledger, &(0..TOTAL).collect());
     assert_time_ordered(&got);
-    let throttled = proxy.throttled();
-    let requests = proxy.counters.filter_requests.load(Ordering::SeqCst);
+    let throttled = proxy.answered(FILTER);
+    let requests = proxy.requests(FILTER);
     eprintln!(
         "{throttled} of {requests} FilterLogEvents requests throttled; \
          lag reported on {lag_while_throttled} calls"
@@ -591,7 +447,7 @@ async fn throttling_is_absorbed_without_losing_or_repeating_events() {
         "the proxy throttled {throttled} of {requests} requests"
     );
     assert!(
-        proxy.counters.forwarded.load(Ordering::SeqCst) >= 10,
+        proxy.forwarded(FILTER) >= 10,
         "the round was paged (300 events a page)"
     );
     assert!(
@@ -642,17 +498,12 @@ async fn nothing_listening_is_unreachable_and_the_tail_resumes_later() {
     let listener = TcpListener::bind(("127.0.0.1", port))
         .await
         .unwrap_or_else(|e| panic!("bind 127.0.0.1:{port} again: {e}"));
-    let _proxy = Proxy::start(listener, format!("127.0.0.1:{}", moto.port), never);
+    let proxy = Proxy::forward_all(listener, format!("127.0.0.1:{}", moto.port));
 
     let mut got = Vec::new();
     collect(&mut tail, &mut got, 10, Duration::from_secs(30)).await;
-    for _ in 0..3 {
-        let extra = tail
-            .next_batch(Duration::from_millis(300))
-            .await
-            .unwrap_or_else(|e| panic!("next_batch: {e}"));
-        got.extend(extra);
-    }
+    // Two more rounds: the other stream's events never come.
+    more_rounds(&mut tail, &mut got, &proxy, 2).await;
     // Only the `web/` stream, each line once.
     assert_exactly_once(&got, &ledger, &(0..20).step_by(2).collect());
     assert_time_ordered(&got);

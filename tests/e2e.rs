@@ -2,6 +2,10 @@
 //! reading the screen through a terminal emulator. No fixed sleeps: every
 //! wait is for text to appear, with a deadline.
 
+#[path = "support/kube_proxy.rs"]
+mod kube_proxy;
+#[path = "support/pg.rs"]
+mod pg;
 #[path = "support/pty.rs"]
 mod pty;
 
@@ -16,10 +20,10 @@ fn db_connections_runbook_resolves_the_incident() {
     let mut s = Session::start(&["demo", "db-connections", "--speed", "20"]);
     s.wait_for("INCIDENT", T);
     s.wait_for("orders-db", T);
-    // Go to the runbook and walk to the step that has the terminate action.
+    // Go to the runbook (its step list, "Terminate" included, is on screen
+    // from the start: only `]` moving the step shows that it has the keys)
+    // and step through it until the step with the terminate action shows.
     s.send("4");
-    s.wait_for("Terminate", T);
-    // Step through the runbook until the step with the terminate action shows.
     for step in 2..=6 {
         if s.contents().contains("[enter] Terminate") {
             break;
@@ -30,7 +34,12 @@ fn db_connections_runbook_resolves_the_incident() {
     s.wait_for("[enter] Terminate", T);
     s.send("\r");
     s.wait_for("Confirm destructive action", T);
-    s.wait_for("on orders-db", T);
+    // The dialog's headline (the runbook's own line says "Terminate queries").
+    s.wait_until("the terminate headline", T, |screen| {
+        screen
+            .lines()
+            .any(|l| l.contains("terminate ") && l.contains("queries running > 10m on orders-db"))
+    });
     s.wait_for("Type orders-db to confirm", T);
     // The backend has answered the permission check.
     s.wait_for("no dry run", T);
@@ -70,8 +79,8 @@ fn bad_deploy_rollout_undo_from_the_workloads_pane() {
     // Deployments only (members are listed under their group otherwise).
     s.send("1:deploy\r");
     s.send("/api");
-    s.wait_for("/api", T);
-    // Rows arrive through the watch; act only once the deployment is listed.
+    // Rows arrive through the watch; act only once the deployment alone is
+    // listed ("/api" itself is on screen from the start, in the logs).
     s.wait_for("Workloads (1)", T);
     s.send("\r");
     s.send("u");
@@ -127,6 +136,77 @@ fn read_only_blocks_and_writes_no_audit_record() {
     assert!(!s.dir.path().join("data/audit.jsonl").exists());
 }
 
+/// `--read-only` holds across context switches: to the viewer context and
+/// back to the admin one, the header still says READ-ONLY, an action is
+/// blocked, and nothing is audited.
+#[test]
+fn read_only_survives_a_context_switch() {
+    let header = |s: &Session| s.contents().lines().next().unwrap_or("").to_string();
+    let mut s = Session::start(&["--read-only", "demo", "oom-crashloop"]);
+    s.wait_for("READ-ONLY", T);
+    s.wait_for("kube:sim ", T);
+    for (down, context) in [("j", "kube:sim-viewer"), ("k", "kube:sim ")] {
+        s.send("C");
+        s.wait_for("switch Kubernetes context", T);
+        s.send(down);
+        s.send("\r");
+        s.wait_until(&format!("{context} in the header"), T, |screen| {
+            screen.lines().next().is_some_and(|h| h.contains(context))
+        });
+        assert!(header(&s).contains("READ-ONLY"), "{}", s.contents());
+    }
+    s.send("1:deploy\r");
+    s.send("/worker");
+    s.wait_for("Workloads (1)", T);
+    s.send("\r");
+    s.send("s");
+    s.wait_for("Blocked: read-only mode", T);
+    s.wait_for("scale deployment shop/worker was not run", T);
+    s.send("\x1b");
+    s.wait_gone("Blocked: read-only mode", T);
+    s.send("q");
+    assert!(s.wait_exit(T).success());
+    s.assert_restored();
+    assert!(!s.dir.path().join("data/audit.jsonl").exists());
+}
+
+/// An audit log that cannot be written (its directory is a file) refuses
+/// the action: the dialog says so, and nothing is recorded anywhere.
+#[test]
+fn an_audit_log_that_cannot_be_written_refuses_the_action() {
+    let config = tempfile::tempdir().unwrap();
+    let blocker = config.path().join("not-a-directory");
+    std::fs::write(&blocker, "").unwrap();
+    let audit = blocker.join("audit.jsonl");
+    std::fs::write(
+        config.path().join("config.toml"),
+        format!("audit_log = {:?}\n", audit.display().to_string()),
+    )
+    .unwrap();
+    let dir = config.path().to_str().unwrap();
+    let mut s = Session::start(&["--config-dir", dir, "demo", "oom-crashloop"]);
+    s.wait_for("kube:sim", T);
+    s.send("1:deploy\r");
+    s.send("/web");
+    s.wait_for("Workloads (1)", T);
+    s.send("\rs");
+    s.wait_for("scale deployment shop/web: new count", T);
+    s.send("3\r");
+    s.wait_for("scale deployment shop/web 2 -> 3", T);
+    s.wait_for("server dry run", T);
+    s.send("y");
+    s.wait_for("not run: the audit log", T);
+    s.wait_for("cannot be written", T);
+    assert!(!s.contents().contains("done: "), "{}", s.contents());
+    s.send("\x1b");
+    s.wait_gone("cannot be written", T);
+    s.send("q");
+    assert!(s.wait_exit(T).success());
+    s.assert_restored();
+    assert!(!audit.exists());
+    assert!(!s.dir.path().join("data/audit.jsonl").exists());
+}
+
 /// Switching to the read-only context in the app: the API server's access
 /// review makes the action unavailable, with its reason, and nothing runs.
 #[test]
@@ -168,7 +248,9 @@ fn previous_logs_of_a_crash_looping_pod() {
     s.wait_for("kube:sim", T);
     s.send("1:pods\r");
     s.send("/worker");
-    s.wait_for("CrashLoop", T);
+    // The two worker pods alone (CrashLoop shows from the start).
+    s.wait_for("Workloads (2)", T);
+    assert!(s.contents().contains("CrashLoop"), "{}", s.contents());
     s.send("\r");
     s.send("p");
     // The pane switches to the previous container's lines, paused.
@@ -187,7 +269,16 @@ fn database_pane_terminates_queries_over_a_threshold() {
     s.wait_for("INCIDENT", T);
     s.send("5");
     s.wait_for("5 Database", T);
-    s.wait_for("active", T);
+    // Sessions are listed: a row `PID active RUNNING QUERY`.
+    s.wait_until("an active session row", T, |screen| {
+        screen.lines().any(|l| {
+            let l = l.replace('│', " ");
+            let words: Vec<&str> = l.split_whitespace().collect();
+            words
+                .windows(2)
+                .any(|w| w[0].parse::<u32>().is_ok() && w[1] == "active")
+        })
+    });
     s.send("T");
     s.wait_for("running longer than", T);
     s.send("\r");
@@ -355,4 +446,175 @@ fn a_bad_database_entry_fails_in_its_pane_and_the_console_runs() {
     s.send("q");
     assert!(s.wait_exit(T).success());
     s.assert_restored();
+}
+
+/// A simulated cluster behind `opsdeck kube`, on this test's runtime.
+struct KubeSim {
+    rt: tokio::runtime::Runtime,
+    server: opsdeck::sim::kube_api::ApiServer,
+    dir: tempfile::TempDir,
+}
+
+impl KubeSim {
+    fn start(scenario: opsdeck::sim::Scenario) -> KubeSim {
+        use opsdeck::sim::kube_api::{ApiServer, ServeOptions};
+        use opsdeck::sim::{SimEstate, World};
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let start = std::time::SystemTime::now() - Duration::from_secs(12 * 60);
+        let mut world = World::new(scenario, 1, start);
+        world.step(Duration::from_secs(12 * 60));
+        let server = rt
+            .block_on(ApiServer::start(
+                SimEstate::new(world, 1.0),
+                ServeOptions::default(),
+            ))
+            .expect("the simulator serves");
+        KubeSim {
+            rt,
+            server,
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    /// A kubeconfig file for `url` (the server itself, or a proxy in front of it).
+    fn kubeconfig_for(&self, url: &str) -> String {
+        let path = self
+            .dir
+            .path()
+            .join(format!("kubeconfig-{}", self.server.addr().port()));
+        std::fs::write(&path, opsdeck::sim::kube_api::kubeconfig_for(url)).expect("kubeconfig");
+        path.to_string_lossy().into_owned()
+    }
+}
+
+/// `opsdeck kube` on a cluster without metrics-server (`metrics.k8s.io`
+/// hidden by a proxy): the workloads and logs come, and the Metrics pane
+/// says why it has nothing instead of waiting for ever.
+#[test]
+fn kube_without_the_metrics_api_says_so_in_the_metrics_pane() {
+    let sim = KubeSim::start(opsdeck::sim::Scenario::DbConnections);
+    let proxy = sim.rt.block_on(kube_proxy::HidingProxy::start(
+        sim.server.addr().to_string(),
+        "metrics.k8s.io",
+    ));
+    let kubeconfig = sim.kubeconfig_for(&proxy.url);
+    let mut s = Session::start(&["kube", "--kubeconfig", &kubeconfig, "--context", "sim"]);
+    s.wait_for("kube:sim", T);
+    s.wait_for("deploy api", T);
+    s.wait_for("request completed", T);
+    s.wait_for("no pod metrics", T);
+    s.wait_for("metrics.k8s.io", T);
+    assert!(
+        !s.contents().contains("waiting for metrics"),
+        "{}",
+        s.contents()
+    );
+    s.send("q");
+    assert!(s.wait_exit(T).success());
+    s.assert_restored();
+}
+
+/// `opsdeck kube` on a cluster from a kubeconfig (the simulator over TLS):
+/// workloads, logs and metrics.k8s.io series show, and a scale runs against
+/// the API server, audited with the kubeconfig context.
+#[test]
+fn opsdeck_kube_runs_on_the_kubeconfigs_cluster() {
+    let sim = KubeSim::start(opsdeck::sim::Scenario::OomCrashloop);
+    let kubeconfig = sim.kubeconfig_for(&sim.server.https_url());
+    let mut s = Session::start(&["kube", "--kubeconfig", &kubeconfig, "--context", "sim"]);
+    s.wait_until("kube:sim in the header", T, |screen| {
+        screen
+            .lines()
+            .next()
+            .is_some_and(|h| h.contains("kube:sim"))
+    });
+    s.wait_for("deploy worker", T);
+    s.wait_for("CrashLoop", T);
+    s.wait_for("request completed", T);
+    // A series from metrics.k8s.io, with its value.
+    s.wait_until("the api CPU series with a value", T, |screen| {
+        screen
+            .lines()
+            .any(|l| l.contains("api CPU") && l.contains("mCPU"))
+    });
+    s.send("1:deploy\r");
+    s.send("/web");
+    s.wait_for("Workloads (1)", T);
+    s.send("\rs");
+    s.wait_for("scale deployment shop/web: new count", T);
+    s.send("3\r");
+    s.wait_for("server dry run", T);
+    s.send("y");
+    s.wait_for("done: ", T);
+    s.send("q");
+    assert!(s.wait_exit(T).success());
+    s.assert_restored();
+    let replicas = opsdeck::sim::kube_api::normalised_deployment(
+        sim.server.estate(),
+        "shop",
+        "web",
+    )["spec"]["replicas"]
+        .clone();
+    assert_eq!(replicas, 3, "the API server's deployment was scaled");
+    let audit = s.audit_lines();
+    assert_eq!(audit.len(), 2, "{audit:?}");
+    assert_eq!(audit[0]["context"], "kube:sim");
+    assert_eq!(audit[0]["target"], "deployment shop/web");
+    assert_eq!(audit[1]["result"]["ok"], true);
+}
+
+/// `opsdeck db` on the databases of config.toml (a real PostgreSQL): the
+/// Database pane lists a sleeping session, and cancelling its query from
+/// the console cancels it on the server, audited with the database.
+#[test]
+fn opsdeck_db_runs_on_the_databases_of_config_toml() {
+    let server = pg::PgServer::start();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let sleeper = rt.block_on(server.sleeper("e2e-sleeper"));
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(
+        config.path().join("config.toml"),
+        format!("[databases]\norders-db = {:?}\n", server.superuser_url()),
+    )
+    .unwrap();
+    let dir = config.path().to_str().unwrap();
+    let mut s = Session::start(&["--config-dir", dir, "db"]);
+    s.wait_for("orders-db", T);
+    s.send("5");
+    s.wait_for("5 Database", T);
+    s.wait_for("SELECT pg_", T);
+    // The sessions are sorted by running time: find the sleeper's row.
+    let mine = format!("cancel the query of pid {} on orders-db", sleeper.pid());
+    for _ in 0..10 {
+        s.send("c");
+        s.wait_for("cancel the query of pid", T);
+        if s.contents().contains(&mine) {
+            break;
+        }
+        s.send("\x1b");
+        s.wait_gone("cancel the query of pid", T);
+        s.send("j");
+    }
+    s.wait_for(&mine, T);
+    s.wait_until("the server's answer to the check", T, |screen| {
+        !screen.contains("checking permission")
+    });
+    s.send("y");
+    s.wait_for("done: ", T);
+    let err = rt
+        .block_on(sleeper.outcome())
+        .expect_err("the sleep was cancelled");
+    assert_eq!(
+        err.code(),
+        Some(&tokio_postgres::error::SqlState::QUERY_CANCELED),
+        "{err:?}"
+    );
+    s.send("q");
+    assert!(s.wait_exit(T).success());
+    s.assert_restored();
+    let audit = s.audit_lines();
+    assert_eq!(audit.len(), 2, "{audit:?}");
+    assert_eq!(audit[0]["action"], "cancel_query");
+    assert_eq!(audit[0]["context"], "pg:orders-db");
+    assert_eq!(audit[1]["result"]["ok"], true);
 }

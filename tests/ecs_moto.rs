@@ -1,7 +1,10 @@
 //! The ECS backend against moto_server over a real socket: rows from
-//! ListServices/DescribeServices/ListTasks/DescribeTasks, paging, and the
-//! executor's UpdateService and StopTask. Needs `./scripts/moto-venv`.
+//! ListServices/DescribeServices/ListTasks/DescribeTasks, paging, load
+//! balancer target health (ELBv2), and the executor's UpdateService and
+//! StopTask. Needs `./scripts/moto-venv`.
 
+#[path = "support/aws_proxy.rs"]
+mod aws_proxy;
 #[path = "support/ec2.rs"]
 mod ec2;
 #[path = "support/moto.rs"]
@@ -566,4 +569,251 @@ async fn service_and_task_detail_come_from_describe_calls() {
         d.describe(&missing).await,
         Err(SourceError::NotFound(_))
     ));
+}
+
+/// The target health section of a service's detail, as `id: text` lines with their tone.
+fn target_rows(detail: &opsdeck::domain::Detail) -> Vec<(String, opsdeck::domain::Tone)> {
+    detail
+        .sections
+        .iter()
+        .filter(|s| s.heading.starts_with("Target health"))
+        .flat_map(|s| &s.rows)
+        .map(|r| match r {
+            opsdeck::domain::DetailRow::Field { key, value, tone } => {
+                (format!("{key}: {value}"), *tone)
+            }
+            opsdeck::domain::DetailRow::Text { text, tone } => (text.clone(), *tone),
+        })
+        .collect()
+}
+
+fn describer(
+    cfg: &aws_config::SdkConfig,
+    elb: elbv2::Client,
+) -> opsdeck::aws::describe::AwsDescriber {
+    opsdeck::aws::describe::AwsDescriber {
+        ecs: Client::new(cfg),
+        autoscaling: aws_sdk_applicationautoscaling::Client::new(cfg),
+        elb,
+        cloudwatch: aws_sdk_cloudwatch::Client::new(cfg),
+    }
+}
+
+/// A service behind an instance target group whose second instance is
+/// stopped: moto's ELBv2 reports it `unused` (Target.InvalidState). The
+/// service's detail shows that target with its state and reason as a
+/// warning; the row counts only the targets that serve.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_instance_target_shows_with_its_reason() {
+    use opsdeck::domain::{DetailTarget, Tone};
+    use opsdeck::source::Describer;
+    let moto = Moto::start();
+    let client = client(&moto).await;
+    let cfg = moto.sdk_config().await;
+    let elb = elbv2::Client::new(&cfg);
+    let (vpc, subnet) = ec2::default_subnet(moto.port);
+    let instances = ec2::run_instances(moto.port, &subnet, 2);
+    let tg = elb
+        .create_target_group()
+        .name("web")
+        .protocol(elbv2::types::ProtocolEnum::Http)
+        .port(80)
+        .vpc_id(vpc)
+        .target_type(elbv2::types::TargetTypeEnum::Instance)
+        .send()
+        .await
+        .expect("create target group");
+    let tg_arn = tg.target_groups()[0]
+        .target_group_arn()
+        .expect("arn")
+        .to_string();
+    let mut register = elb.register_targets().target_group_arn(&tg_arn);
+    for id in &instances {
+        register = register.targets(
+            elbv2::types::TargetDescription::builder()
+                .id(id)
+                .port(80)
+                .build(),
+        );
+    }
+    register.send().await.expect("register targets");
+    client
+        .create_cluster()
+        .cluster_name("prod")
+        .send()
+        .await
+        .expect("create cluster");
+    client
+        .register_task_definition()
+        .family("web")
+        .requires_compatibilities(Compatibility::Ec2)
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("web")
+                .image("web:3.2")
+                .memory(256)
+                .essential(true)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("register task definition");
+    client
+        .create_service()
+        .cluster("prod")
+        .service_name("web")
+        .task_definition("web:1")
+        .desired_count(2)
+        .launch_type(LaunchType::Ec2)
+        .load_balancers(
+            LoadBalancer::builder()
+                .target_group_arn(&tg_arn)
+                .container_name("web")
+                .container_port(80)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create service");
+    ec2::stop_instance(moto.port, &instances[1]);
+
+    let d = describer(&cfg, elb.clone());
+    let detail = d
+        .describe(&DetailTarget::Workload(WorkloadRef::new(
+            WorkloadKind::EcsService,
+            "prod",
+            "web",
+        )))
+        .await
+        .expect("describe");
+    assert_eq!(
+        target_rows(&detail),
+        vec![
+            (format!("{}:80: healthy", instances[0]), Tone::Ok),
+            (
+                format!(
+                    "{}:80: unused · Target.InvalidState: Target is in the stopped state",
+                    instances[1]
+                ),
+                Tone::Warn
+            ),
+        ]
+    );
+    let rows = EcsWorkloads::new(client, "us-east-1", vec!["prod".into()])
+        .with_target_health(elb)
+        .workloads()
+        .await
+        .expect("rows");
+    let web = find(&rows, WorkloadKind::EcsService, "web");
+    assert!(
+        web.reason
+            .as_deref()
+            .is_some_and(|r| r.contains("targets 1/1 healthy") && !r.contains("unhealthy")),
+        "{web:?}"
+    );
+}
+
+/// Targets failing their health checks, which moto never reports: a proxy
+/// rewrites moto's DescribeTargetHealth answer for the checkout service's
+/// targets. One failing of two: the row says so with the reason code and
+/// warns; both failing: critical; the detail shows each failing target
+/// with the load balancer's reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unhealthy_targets_show_in_the_row_and_the_detail() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use aws_proxy::Proxy;
+    use opsdeck::domain::{DetailTarget, Tone};
+    use opsdeck::source::Describer;
+
+    let moto = Moto::start();
+    let client = client(&moto).await;
+    estate(&moto, &client).await;
+    // How many of the targets (10.0.0.6 first, then 10.0.0.5) fail.
+    let failing = Arc::new(AtomicUsize::new(1));
+    let n = failing.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let proxy = Proxy::start_rewriting(
+        listener,
+        format!("127.0.0.1:{}", moto.port),
+        |_| None,
+        move |r, body| {
+            if r.operation != "DescribeTargetHealth" {
+                return None;
+            }
+            let sick = ["10.0.0.6", "10.0.0.5"];
+            let members: Vec<String> = body
+                .split("<member>")
+                .map(|m| {
+                    let fails = sick[..n.load(Ordering::SeqCst)]
+                        .iter()
+                        .any(|ip| m.contains(&format!("<Id>{ip}</Id>")));
+                    if fails {
+                        m.replace(
+                            "<State>healthy</State>",
+                            "<State>unhealthy</State><Reason>Target.FailedHealthChecks</Reason>\
+                             <Description>Health checks failed</Description>",
+                        )
+                    } else {
+                        m.to_string()
+                    }
+                })
+                .collect();
+            Some(members.join("<member>"))
+        },
+    );
+    let elb = elbv2::Client::new(&moto::sdk_config_for(&proxy.url).await);
+    let source = EcsWorkloads::new(client.clone(), "us-east-1", vec!["prod".into()])
+        .with_target_health(elb.clone());
+    let plain = EcsWorkloads::new(client.clone(), "us-east-1", vec!["prod".into()]);
+    let base = find(
+        &plain.workloads().await.expect("rows"),
+        WorkloadKind::EcsService,
+        "checkout",
+    )
+    .health;
+
+    let rows = source.workloads().await.expect("rows");
+    let svc = find(&rows, WorkloadKind::EcsService, "checkout");
+    assert!(
+        svc.reason.as_deref().is_some_and(
+            |r| r.contains("targets 1/2 healthy (1 unhealthy: Target.FailedHealthChecks)")
+        ),
+        "{svc:?}"
+    );
+    assert_eq!(svc.health, base.max(Health::Warn));
+
+    let d = describer(&moto.sdk_config().await, elb);
+    let target = DetailTarget::Workload(WorkloadRef::new(
+        WorkloadKind::EcsService,
+        "prod",
+        "checkout",
+    ));
+    let detail = d.describe(&target).await.expect("describe");
+    assert_eq!(
+        target_rows(&detail),
+        vec![
+            ("10.0.0.5:8080: healthy".to_string(), Tone::Ok),
+            (
+                "10.0.0.6:8080: unhealthy · Target.FailedHealthChecks: Health checks failed"
+                    .to_string(),
+                Tone::Bad
+            ),
+        ]
+    );
+
+    failing.store(2, Ordering::SeqCst);
+    let rows = source.workloads().await.expect("rows");
+    let svc = find(&rows, WorkloadKind::EcsService, "checkout");
+    assert!(
+        svc.reason.as_deref().is_some_and(
+            |r| r.contains("targets 0/2 healthy (2 unhealthy: Target.FailedHealthChecks)")
+        ),
+        "{svc:?}"
+    );
+    assert_eq!(svc.health, Health::Critical);
+    assert!(proxy.requests("DescribeTargetHealth") >= 3);
 }

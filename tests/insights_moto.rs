@@ -1,8 +1,12 @@
 //! Logs Insights against moto_server over a real socket: a query over two
 //! log groups runs to completion and comes back as a table, and the driver's
-//! query follower stops a query it is told to cancel (moto has no StopQuery,
-//! so the failure must be reported, not swallowed). Needs `./scripts/moto-venv`.
+//! query follower stops a query it is told to cancel. moto (5.2) has no
+//! StopQuery: a proxy in front of it answers StopQuery the way CloudWatch
+//! does, once with success and once with an error, and records what was
+//! asked. Needs `./scripts/moto-venv`.
 
+#[path = "support/aws_proxy.rs"]
+mod aws_proxy;
 #[path = "support/moto.rs"]
 mod moto;
 
@@ -18,6 +22,7 @@ use opsdeck::source::{QueryRunner, SourceError};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use aws_proxy::{Proxy, Reply};
 use moto::Moto;
 
 fn now_ms() -> i64 {
@@ -117,7 +122,7 @@ async fn a_query_over_two_groups_comes_back_as_a_table() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_follower_reports_results_and_a_failed_stop() {
+async fn the_follower_reports_the_finished_table() {
     let moto = Moto::start();
     let client = Client::new(&moto.sdk_config().await);
     let names = groups(&client).await;
@@ -151,19 +156,45 @@ async fn the_follower_reports_results_and_a_failed_stop() {
         }
         other => panic!("expected the finished results, got {other:?}"),
     }
+}
 
-    // StopQuery goes out over the socket; moto does not implement it, so
-    // the runner must return the failure rather than pretend.
-    let id = runner.start("fields @message").await.expect("start");
-    let err = runner.stop(&id).await;
-    assert!(
-        matches!(&err, Err(e) if e.to_string().contains("stop Logs Insights query")),
-        "{err:?}"
-    );
+/// `queryId` of a request body (`{"queryId":"..."}`).
+fn query_id(body: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(body).expect("a JSON request");
+    v["queryId"].as_str().expect("a queryId").to_string()
+}
 
-    // A query that stays running (moto finishes every query at once, so its
-    // results are reported as still running) is stopped when cancelled, and
-    // the failed StopQuery is reported to the user.
+/// A runner whose requests go through a proxy that answers StopQuery with
+/// `status` and `body` itself.
+async fn behind_proxy(
+    moto: &Moto,
+    status: u16,
+    body: &'static str,
+) -> (Arc<dyn QueryRunner>, Proxy) {
+    let client = Client::new(&moto.sdk_config().await);
+    let names = groups(&client).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind proxy");
+    let proxy = Proxy::start(listener, format!("127.0.0.1:{}", moto.port), move |r| {
+        if r.operation == "StopQuery" {
+            Reply::json(status, body)
+        } else {
+            None
+        }
+    });
+    let proxied = Client::new(&moto::sdk_config_for(&proxy.url).await);
+    let runner = Arc::new(CloudWatchQueries::new(
+        proxied,
+        names,
+        Duration::from_secs(3600),
+    ));
+    (runner, proxy)
+}
+
+/// Follow `runner`'s query with every result reported as still running,
+/// cancel it after its first answer, and return the flashes it sent.
+async fn cancel_a_running_query(runner: Arc<dyn QueryRunner>) -> Vec<(String, bool)> {
     let (tx, mut rx) = mpsc::channel(64);
     let cancel = CancellationToken::new();
     let follower = tokio::spawn(opsdeck::app::follow_query(
@@ -191,10 +222,66 @@ async fn the_follower_reports_results_and_a_failed_stop() {
             flashes.push((text, error));
         }
     }
-    assert!(
-        flashes
+    flashes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_query_is_stopped_in_cloudwatch() {
+    let moto = Moto::start();
+    let (runner, proxy) = behind_proxy(&moto, 200, r#"{"success":true}"#).await;
+
+    // The runner sends StopQuery for the query it names.
+    let id = runner.start("fields @message").await.expect("start");
+    runner.stop(&id).await.expect("stopped");
+    assert_eq!(
+        proxy
+            .bodies("StopQuery")
             .iter()
-            .any(|(t, e)| *e && t.starts_with("StopQuery failed")),
+            .map(|b| query_id(b))
+            .collect::<Vec<_>>(),
+        [id]
+    );
+
+    // The follower, cancelled, stops the query it was following (the one
+    // whose results it polled) and says so.
+    let flashes = cancel_a_running_query(runner).await;
+    let polled: Vec<String> = proxy
+        .bodies("GetQueryResults")
+        .iter()
+        .map(|b| query_id(b))
+        .collect();
+    let stops = proxy.bodies("StopQuery");
+    assert_eq!(stops.len(), 2, "{stops:?}");
+    assert_eq!(
+        Some(&query_id(&stops[1])),
+        polled.last(),
+        "the followed query is stopped"
+    );
+    assert_eq!(
+        flashes,
+        [("Logs Insights query stopped".to_string(), false)]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_stop_is_reported_not_swallowed() {
+    let moto = Moto::start();
+    let (runner, proxy) = behind_proxy(
+        &moto,
+        400,
+        r#"{"__type":"ResourceNotFoundException","message":"The query does not exist"}"#,
+    )
+    .await;
+    let id = runner.start("fields @message").await.expect("start");
+    let err = runner.stop(&id).await;
+    assert!(
+        matches!(&err, Err(e) if e.to_string().contains("stop Logs Insights query")),
+        "{err:?}"
+    );
+    let flashes = cancel_a_running_query(runner).await;
+    assert_eq!(proxy.answered("StopQuery"), 2);
+    assert!(
+        matches!(flashes.as_slice(), [(t, true)] if t.starts_with("StopQuery failed") && t.contains("runs on in CloudWatch")),
         "{flashes:?}"
     );
 }

@@ -124,21 +124,55 @@ fn help_overlay_80x24() {
     insta::assert_snapshot!(text(&draw(&s, &Theme::shipped("default").unwrap(), 80, 24)));
 }
 
-#[test]
-fn terminate_confirmation_80x24_and_160x48() {
-    let mut s = state_for(Scenario::DbConnections);
-    key(&mut s, '4');
+/// Open the runbook's terminate action (db-connections, step 4); returns its check id.
+fn open_terminate(s: &mut State) -> u64 {
+    key(s, '4');
     for _ in 0..3 {
-        key(&mut s, ']');
+        key(s, ']');
     }
     let effects = update(
-        &mut s,
+        s,
         Msg::Key(KeyChord::new(KeyCode::Enter, KeyModifiers::NONE)),
     );
     let [opsdeck::core::Effect::CheckChange { id, .. }] = effects.as_slice() else {
         panic!("the confirmation asks the backend first: {effects:?}")
     };
-    let id = *id;
+    *id
+}
+
+/// The text inside the confirmation dialog's box (its rows between the
+/// borders), without what the panes around it show.
+fn dialog_text(buf: &Buffer) -> String {
+    let (x, y) = find(buf, "┌ Confirm").expect("a confirmation dialog");
+    let right = (x + 1..buf.area.width)
+        .find(|&c| buf[(c, y)].symbol() == "┐")
+        .expect("the dialog's top right corner");
+    let mut out = String::new();
+    for row in y + 1..buf.area.height {
+        if buf[(x, row)].symbol() == "└" {
+            return out;
+        }
+        let line: String = (x + 1..right).map(|c| buf[(c, row)].symbol()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    panic!("the dialog has no bottom border:\n{}", text(buf))
+}
+
+/// What a dialog the action cannot be run from must not offer.
+fn assert_nothing_to_run(dialog: &str) {
+    for offer in ["to confirm", "enter run", "Yes (", "No ("] {
+        assert!(!dialog.contains(offer), "{offer:?} offered:\n{dialog}");
+    }
+    assert!(dialog.contains("this action cannot be run"), "{dialog}");
+}
+
+#[test]
+fn terminate_confirmation_80x24_and_160x48() {
+    let theme = Theme::shipped("default").unwrap();
+    // Allowed: the name must be typed.
+    let mut s = state_for(Scenario::DbConnections);
+    let id = open_terminate(&mut s);
     update(
         &mut s,
         Msg::ChangeChecked {
@@ -147,25 +181,144 @@ fn terminate_confirmation_80x24_and_160x48() {
             preview: Ok(None),
         },
     );
-    let theme = Theme::shipped("default").unwrap();
-    let small = text(&draw(&s, &theme, 80, 24));
-    assert!(small.contains("Type orders-db to confirm"), "{small}");
-    insta::assert_snapshot!("confirm_80x24", small);
-    // The same dialog when the backend says no: the reason shows, and Yes is refused.
+    let buf = draw(&s, &theme, 80, 24);
+    let dialog = dialog_text(&buf);
+    assert!(dialog.contains("Type orders-db to confirm"), "{dialog}");
+    assert!(dialog.contains("enter run · esc cancel"), "{dialog}");
+    insta::assert_snapshot!("confirm_80x24", text(&buf));
+
+    // Refused the way the PostgreSQL backend refuses it: the role may not
+    // signal one of these very sessions. (A new dialog: a backend answers
+    // a check once.)
+    let mut s = state_for(Scenario::DbConnections);
+    let id = open_terminate(&mut s);
+    let Some(opsdeck::core::Layer::Confirm(c)) = &s.layer else {
+        panic!("the confirmation is open")
+    };
+    let opsdeck::domain::Change::TerminateQueries {
+        database, sessions, ..
+    } = &c.change
+    else {
+        panic!("a terminate: {:?}", c.change)
+    };
+    let why = format!(
+        "role app on {database} may not signal these sessions (pid {} belongs to role \
+         orders_app): it needs to be a superuser or a member of pg_signal_backend and \
+         pg_read_all_stats (on RDS/Aurora: rds_superuser has both); only superusers may \
+         signal a superuser's session",
+        sessions[0].pid
+    );
     update(
         &mut s,
         Msg::ChangeChecked {
             id,
-            allowed: Err("sim-viewer cannot delete pods in shop".into()),
+            allowed: Err(why),
             preview: Ok(None),
         },
     );
-    let big = text(&draw(&s, &theme, 160, 48));
+    let buf = draw(&s, &theme, 160, 48);
+    let dialog = dialog_text(&buf);
     assert!(
-        big.contains("not allowed: sim-viewer cannot delete pods in shop"),
-        "{big}"
+        dialog.contains("not allowed: role app on orders-db may not signal these sessions"),
+        "{dialog}"
     );
-    insta::assert_snapshot!("confirm_160x48", big);
+    assert_nothing_to_run(&dialog);
+    insta::assert_snapshot!("confirm_160x48", text(&buf));
+}
+
+/// Whatever the action and however it is refused (RBAC or the dry run),
+/// its dialog offers no way to run it: no name to type, no Yes, no
+/// "enter run"; y says why, and enter runs nothing.
+#[test]
+fn a_refused_confirmation_offers_no_way_to_run_it() {
+    use opsdeck::domain::{PreviewError, WorkloadKind};
+    let theme = Theme::shipped("default").unwrap();
+    type Open = fn(&mut State) -> u64;
+    let terminate: Open = open_terminate;
+    let delete_pod: Open = |s| {
+        key(s, '1');
+        let i = s
+            .workloads
+            .visible()
+            .iter()
+            .position(|w| w.id.kind == WorkloadKind::Pod)
+            .expect("a pod row");
+        s.workloads.select(i);
+        let effects = update(
+            s,
+            Msg::Key(KeyChord::new(KeyCode::Char('x'), KeyModifiers::NONE)),
+        );
+        let [opsdeck::core::Effect::CheckChange { id, .. }] = effects.as_slice() else {
+            panic!("delete asks the backend first: {effects:?}")
+        };
+        *id
+    };
+    let scale: Open = |s| {
+        key(s, '1');
+        let i = s
+            .workloads
+            .visible()
+            .iter()
+            .position(|w| w.id.kind == WorkloadKind::Deployment)
+            .expect("a deployment row");
+        s.workloads.select(i);
+        key(s, 's');
+        key(s, '5');
+        let effects = update(
+            s,
+            Msg::Key(KeyChord::new(KeyCode::Enter, KeyModifiers::NONE)),
+        );
+        let [opsdeck::core::Effect::CheckChange { id, .. }] = effects.as_slice() else {
+            panic!("scale asks the backend first: {effects:?}")
+        };
+        *id
+    };
+    for (what, open) in [
+        ("terminate", terminate),
+        ("delete pod", delete_pod),
+        ("scale", scale),
+    ] {
+        for denied in [true, false] {
+            let mut s = state_for(Scenario::DbConnections);
+            let id = open(&mut s);
+            let (allowed, preview) = if denied {
+                (Err("the role may not".to_string()), Ok(None))
+            } else {
+                (
+                    Ok(()),
+                    Err(PreviewError::Refused("the server refused it".into())),
+                )
+            };
+            update(
+                &mut s,
+                Msg::ChangeChecked {
+                    id,
+                    allowed,
+                    preview,
+                },
+            );
+            for (w, h) in [(80, 24), (160, 48)] {
+                assert_nothing_to_run(&dialog_text(&draw(&s, &theme, w, h)));
+            }
+            // Trying anyway: y says why not.
+            key(&mut s, 'y');
+            for (w, h) in [(80, 24), (160, 48)] {
+                let dialog = dialog_text(&draw(&s, &theme, w, h));
+                assert_nothing_to_run(&dialog);
+                assert!(
+                    dialog.contains("cannot be run: "),
+                    "{what}: y says why:\n{dialog}"
+                );
+            }
+            // Enter runs nothing; it closes the dialog.
+            let effects = update(
+                &mut s,
+                Msg::Key(KeyChord::new(KeyCode::Enter, KeyModifiers::NONE)),
+            );
+            assert!(effects.is_empty(), "{what}: enter ran {effects:?}");
+            assert!(s.layer.is_none(), "{what}: enter closes it");
+        }
+    }
 }
 
 #[test]
@@ -418,7 +571,10 @@ fn logs_insights_results_80x24() {
     let screen = text(&buf);
     insta::assert_snapshot!(screen);
     assert!(screen.contains("PlaceOrder"));
-    assert!(!screen.contains('\u{1b}'));
+    // The escape sequence is removed whole by the sanitiser: ratatui would
+    // drop the ESC by itself, but "[2J" would be left between the halves.
+    assert!(screen.contains("GetCart "), "{screen}");
+    assert!(!screen.contains("[2J"), "{screen}");
     assert!(screen.contains("complete"));
 
     // Closed: the Logs pane title says how far behind the stream is.
@@ -1281,4 +1437,32 @@ fn connections_to_other_databases_count_against_max_connections() {
     let (x, y) = find(&buf, "99/100 connections (99%, 2 on other databases)").expect(&screen);
     assert_eq!(buf[(x, y)].style().fg, theme.style(Slot::HealthCritical).fg);
     assert!(screen.contains("97 sessions"), "{screen}");
+}
+
+/// The Metrics pane before any answer waits; once a Kubernetes cluster has
+/// answered with no series (no metrics-server), it says so, in full.
+#[test]
+fn an_empty_metrics_answer_is_explained_not_waited_for() {
+    let target = opsdeck::domain::Target::Kube {
+        context: "prod".into(),
+        namespace: Some("shop".into()),
+    };
+    let mut s = State::new(Keymap::shipped("default").unwrap(), target, t0());
+    let theme = Theme::shipped("default").unwrap();
+    let screen = text(&draw(&s, &theme, 80, 24));
+    assert!(screen.contains("waiting for metrics…"), "{screen}");
+    update(&mut s, Msg::Metrics(Vec::new()));
+    let screen = text(&draw(&s, &theme, 80, 24));
+    assert!(!screen.contains("waiting for metrics"), "{screen}");
+    let pane: String = screen
+        .lines()
+        .filter_map(|l| l.split("││").nth(1))
+        .map(|l| l.trim_end_matches('│'))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let pane = pane.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        pane.contains("no pod metrics: the cluster serves no metrics.k8s.io (is metrics-server installed?), or no pod here reports any"),
+        "{screen}"
+    );
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use opsdeck::sim::kube_api::{ADMIN_TOKEN, ApiServer, ServeOptions, VIEWER_TOKEN};
 use opsdeck::sim::{Scenario, SimEstate, World};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::Instant;
 
@@ -138,12 +138,13 @@ async fn request(s: &ApiServer, r: Req<'_>) -> Resp {
         .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
     let mut body = Vec::new();
     if chunked {
-        let mut lines = Chunks {
-            rd,
-            buf: Vec::new(),
-        };
-        while let Some(chunk) = lines.chunk() {
-            body.extend(chunk);
+        let mut chunks = Chunks::new(rd);
+        loop {
+            match chunks.bytes(Duration::from_secs(30)) {
+                Ok(data) => body.extend(data),
+                Err(Next::Ended) => break,
+                Err(other) => panic!("the response body did not end properly: {other:?}"),
+            }
         }
     } else {
         rd.read_to_end(&mut body).expect("body");
@@ -155,55 +156,169 @@ async fn request(s: &ApiServer, r: Req<'_>) -> Resp {
     }
 }
 
-/// A chunked response read incrementally (watches, followed logs).
+/// What reading a watch or a followed log gave.
+#[derive(Debug, PartialEq, Eq)]
+enum Next {
+    /// One complete line of the body.
+    Line(String),
+    /// The server ended the body: the terminating zero-length chunk.
+    Ended,
+    /// The connection closed (EOF or reset) without the body's end.
+    Closed,
+    /// Nothing arrived in time; the stream is still open.
+    Quiet,
+}
+
+/// A chunked response read incrementally (watches, followed logs): the
+/// chunk framing is decoded here, so a clean end of the body, a closed
+/// connection and silence are told apart.
 struct Chunks {
-    rd: BufReader<TcpStream>,
+    stream: TcpStream,
+    /// Bytes read but not yet decoded.
+    raw: Vec<u8>,
+    /// Decoded body bytes not yet handed out.
     buf: Vec<u8>,
+    /// How the body ended, once it has.
+    end: Option<Next>,
 }
 
 impl Chunks {
-    fn chunk(&mut self) -> Option<Vec<u8>> {
-        let mut size = String::new();
-        if self.rd.read_line(&mut size).ok()? == 0 {
-            return None;
+    fn new(rd: BufReader<TcpStream>) -> Chunks {
+        let raw = rd.buffer().to_vec();
+        Chunks {
+            stream: rd.into_inner(),
+            raw,
+            buf: Vec::new(),
+            end: None,
         }
-        let n = usize::from_str_radix(size.trim(), 16).ok()?;
-        if n == 0 {
-            return None;
-        }
-        let mut data = vec![0; n + 2];
-        self.rd.read_exact(&mut data).ok()?;
-        data.truncate(n);
-        Some(data)
     }
 
-    /// The next complete line, or `None` at the end or after `wait`.
-    async fn line(&mut self, wait: Duration) -> Option<String> {
+    /// Decode every complete chunk in `raw` into `buf`; note the end.
+    fn decode(&mut self) {
+        while self.end.is_none() {
+            let Some(eol) = self.raw.windows(2).position(|w| w == b"\r\n") else {
+                return;
+            };
+            let size_line = String::from_utf8_lossy(&self.raw[..eol]).to_string();
+            let hex = size_line.split(';').next().unwrap_or("").trim();
+            let n = usize::from_str_radix(hex, 16)
+                .unwrap_or_else(|_| panic!("bad chunk size line {size_line:?}"));
+            if n == 0 {
+                self.end = Some(Next::Ended);
+                return;
+            }
+            let need = eol + 2 + n + 2;
+            if self.raw.len() < need {
+                return;
+            }
+            assert_eq!(
+                &self.raw[need - 2..need],
+                b"\r\n",
+                "chunk not ended by CRLF"
+            );
+            self.buf.extend_from_slice(&self.raw[eol + 2..eol + 2 + n]);
+            self.raw.drain(..need);
+        }
+    }
+
+    /// Read more bytes before `deadline`: `Err` says why none came.
+    fn fill(&mut self, deadline: Instant) -> Result<(), Next> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Next::Quiet);
+        }
+        self.stream
+            .set_read_timeout(Some(left))
+            .expect("read timeout");
+        let mut data = [0u8; 16 * 1024];
+        match self.stream.read(&mut data) {
+            Ok(0) => Err(Next::Closed),
+            Ok(n) => {
+                self.raw.extend_from_slice(&data[..n]);
+                Ok(())
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                Err(Next::Quiet)
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted
+                ) =>
+            {
+                Err(Next::Closed)
+            }
+            Err(e) => panic!("reading the stream: {e}"),
+        }
+    }
+
+    /// Whatever body bytes arrive next (at least one), or why none did.
+    fn bytes(&mut self, wait: Duration) -> Result<Vec<u8>, Next> {
+        let deadline = Instant::now() + wait;
+        loop {
+            self.decode();
+            if !self.buf.is_empty() {
+                return Ok(std::mem::take(&mut self.buf));
+            }
+            if let Some(end) = &self.end {
+                return Err(match end {
+                    Next::Ended => Next::Ended,
+                    _ => Next::Closed,
+                });
+            }
+            if let Err(why) = self.fill(deadline) {
+                if why == Next::Closed {
+                    self.end = Some(Next::Closed);
+                    continue;
+                }
+                return Err(why);
+            }
+        }
+    }
+
+    /// The next complete line; else how the body ended, or `Quiet` after `wait`.
+    async fn next(&mut self, wait: Duration) -> Next {
         let deadline = Instant::now() + wait;
         loop {
             if let Some(i) = self.buf.iter().position(|b| *b == b'\n') {
                 let line: Vec<u8> = self.buf.drain(..=i).collect();
-                return Some(String::from_utf8_lossy(&line).trim_end().to_string());
+                return Next::Line(String::from_utf8_lossy(&line).trim_end().to_string());
             }
-            let left = deadline.checked_duration_since(Instant::now())?;
-            if left.is_zero() {
-                return None;
+            self.decode();
+            if self.buf.contains(&b'\n') {
+                continue;
             }
-            self.rd.get_ref().set_read_timeout(Some(left)).ok()?;
-            let chunk = self.chunk()?;
-            self.buf.extend(chunk);
+            if let Some(end) = &self.end {
+                return match end {
+                    Next::Ended => Next::Ended,
+                    _ => Next::Closed,
+                };
+            }
+            match self.fill(deadline) {
+                Ok(()) => {}
+                Err(Next::Closed) => self.end = Some(Next::Closed),
+                Err(why) => return why,
+            }
         }
     }
 
-    /// The next watch event whose type is `want`.
-    async fn event(&mut self, want: &str, wait: Duration) -> Option<Value> {
+    /// The next complete line; fails with what happened instead.
+    async fn line(&mut self, wait: Duration) -> Result<String, Next> {
+        match self.next(wait).await {
+            Next::Line(l) => Ok(l),
+            other => Err(other),
+        }
+    }
+
+    /// The next watch event whose type is `want`; fails with what happened instead.
+    async fn event(&mut self, want: &str, wait: Duration) -> Result<Value, Next> {
         let deadline = Instant::now() + wait;
         loop {
-            let left = deadline.checked_duration_since(Instant::now())?;
+            let left = deadline.saturating_duration_since(Instant::now());
             let line = self.line(left).await?;
             let v: Value = serde_json::from_str(&line).expect("watch line is JSON");
             if v["type"] == want {
-                return Some(v);
+                return Ok(v);
             }
         }
     }
@@ -212,13 +327,7 @@ impl Chunks {
 async fn stream(s: &ApiServer, r: Req<'_>) -> (u16, Chunks) {
     let mut rd = send_head(s, &r).await;
     let (status, _) = read_head(&mut rd).await;
-    (
-        status,
-        Chunks {
-            rd,
-            buf: Vec::new(),
-        },
-    )
+    (status, Chunks::new(rd))
 }
 
 async fn get(s: &ApiServer, path: &str) -> Resp {
@@ -465,9 +574,12 @@ async fn expired_resource_versions_are_gone() {
     assert_eq!(ev["object"]["kind"], "Status");
     assert_eq!(ev["object"]["code"], 410);
     assert_eq!(ev["object"]["reason"], "Expired");
-    assert!(
-        w.line(Duration::from_secs(2)).await.is_none(),
-        "the watch ends"
+    // The server ends the watch after the 410 (a frozen world sends nothing
+    // else, so silence would not show that).
+    assert_eq!(
+        w.next(Duration::from_secs(10)).await,
+        Next::Ended,
+        "the watch ends after the ERROR event"
     );
     let list = get(
         &s,
@@ -900,9 +1012,12 @@ async fn a_restarted_server_continues_the_watch() {
         .as_str()
         .unwrap()
         .to_string();
+    // Open and frozen: nothing more comes, and the stream stays open.
+    assert_eq!(w.next(Duration::from_millis(300)).await, Next::Quiet);
     s.shutdown().await;
-    assert!(
-        w.line(Duration::from_secs(2)).await.is_none(),
+    assert_eq!(
+        w.next(Duration::from_secs(10)).await,
+        Next::Ended,
         "shutdown ends the watch"
     );
     let s = ApiServer::start(estate, ServeOptions { port })

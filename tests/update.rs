@@ -183,7 +183,32 @@ fn toggling_to_yes_and_enter_runs() {
     answered(&mut s);
     special(&mut s, KeyCode::Tab);
     let effects = special(&mut s, KeyCode::Enter);
-    assert_eq!(effects.len(), 1);
+    assert_eq!(
+        ran(&effects),
+        &Change::Scale {
+            target: WorkloadRef::new(WorkloadKind::Deployment, "shop", "api"),
+            from: 3,
+            to: 2
+        }
+    );
+    assert!(
+        matches!(&s.layer, Some(Layer::Confirm(c)) if matches!(c.status, ConfirmStatus::Running { .. })),
+        "the dialog shows it running"
+    );
+}
+
+/// The one change `effects` runs; fails unless they are exactly one RunChange.
+fn ran(effects: &[Effect]) -> &Change {
+    match effects {
+        [Effect::RunChange { change, .. }] => change,
+        other => panic!("expected exactly one RunChange, got {other:?}"),
+    }
+}
+
+fn restart_api() -> Change {
+    Change::RolloutRestart {
+        target: WorkloadRef::new(WorkloadKind::Deployment, "shop", "api"),
+    }
 }
 
 #[test]
@@ -592,7 +617,7 @@ fn dry_run_answer_lands_in_its_own_dialog_only() {
         c.check,
         CheckState::Allowed(Some("server dry run: accepted".into()))
     );
-    assert_eq!(key(&mut s, 'y').len(), 1);
+    assert_eq!(ran(&key(&mut s, 'y')), &restart_api());
 }
 
 /// Open the confirmation of `action_key` on deployment api; returns its check id.
@@ -744,7 +769,7 @@ fn an_unavailable_dry_run_still_lets_the_user_decide() {
         c.check,
         CheckState::PreviewFailed("unreachable: timed out".into())
     );
-    assert_eq!(key(&mut s, 'y').len(), 1);
+    assert_eq!(ran(&key(&mut s, 'y')), &restart_api());
 }
 
 #[test]

@@ -41,7 +41,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.workloads.reselect();
         }
         Msg::Logs(lines) => state.logs.push(lines, state.now),
-        Msg::Metrics(series) => state.metrics.series = series,
+        Msg::Metrics(series) => {
+            state.metrics.answered = true;
+            state.metrics.series = series;
+        }
         Msg::Databases(dbs) => {
             // Fresh snapshots of these databases; the others keep theirs.
             state.database.record(&dbs);

@@ -23,7 +23,8 @@ pub fn health_slot(h: Health) -> Slot {
 
 pub fn placeholder(frame: &mut Frame, area: Rect, theme: &Theme, text: &str) {
     frame.render_widget(
-        Paragraph::new(Span::styled(text.to_string(), theme.style(Slot::Hint))),
+        Paragraph::new(Span::styled(text.to_string(), theme.style(Slot::Hint)))
+            .wrap(Wrap { trim: true }),
         area,
     );
 }

@@ -29,19 +29,9 @@ pub fn render(
         area.width.saturating_sub(2).max(20),
         area.height.saturating_sub(2).max(6),
     );
-    let title = format!(
-        "{} · {} · {}",
-        sanitize::line(&line.source),
-        log_text::rfc3339_millis(line.time),
-        line.level.label()
-    );
-    let rows: Vec<String> = match pretty_json(&line.text) {
-        Some(rows) => rows,
-        None => line.text.split('\n').map(str::to_string).collect(),
-    };
-    let text: Vec<Line> = rows
-        .iter()
-        .map(|r| Line::styled(sanitize::line(r), theme.style(Slot::Dialog)))
+    let text: Vec<Line> = rows(line)
+        .into_iter()
+        .map(|r| Line::styled(r, theme.style(Slot::Dialog)))
         .collect();
     let hint = format!(
         " {}/{} scroll · {} close ",
@@ -49,8 +39,8 @@ pub fn render(
         key_of(state, Mode::Help, Action::Up),
         key_of(state, Mode::Help, Action::Cancel)
     );
-    let block =
-        dialog(theme, &title, false).title_bottom(Line::styled(hint, theme.style(Slot::Hint)));
+    let block = dialog(theme, &title(line), false)
+        .title_bottom(Line::styled(hint, theme.style(Slot::Hint)));
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(text)
@@ -59,4 +49,83 @@ pub fn render(
             .block(block),
         rect,
     );
+}
+
+/// The box's title: source, time and level, sanitised.
+fn title(line: &LogLine) -> String {
+    format!(
+        "{} · {} · {}",
+        sanitize::line(&line.source),
+        log_text::rfc3339_millis(line.time),
+        line.level.label()
+    )
+}
+
+/// The rows shown: the line's own lines (or its JSON pretty-printed), each sanitised.
+fn rows(line: &LogLine) -> Vec<String> {
+    let rows: Vec<String> = match pretty_json(&line.text) {
+        Some(rows) => rows,
+        None => line.text.split('\n').map(str::to_string).collect(),
+    };
+    rows.iter().map(|r| sanitize::line(r)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::domain::Level;
+
+    fn unsafe_char(c: char) -> bool {
+        c.is_control()
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+    }
+
+    fn hostile(text: &str, source: &str) -> LogLine {
+        LogLine {
+            source: source.to_string(),
+            time: SystemTime::UNIX_EPOCH,
+            level: Level::Error,
+            text: text.to_string(),
+        }
+    }
+
+    #[test]
+    fn escapes_in_a_line_and_its_source_are_removed_whole() {
+        let line = hostile(
+            "a\x1b]0;PWNED\x07b\nc\x1b[2Jd\x07e \u{202e}f",
+            "api\x1b]8;;http://x\x1b\\-1",
+        );
+        assert_eq!(rows(&line), ["ab", "cd�e �f"]);
+        assert_eq!(title(&line), "api-1 · 1970-01-01T00:00:00.000Z · ERROR");
+        // Inside JSON an escape stays escaped: the pretty-printer writes
+        // `\u001b` back as six characters of text, never the byte.
+        let json = hostile(r#"{"msg":"x\u001b]0;T\u0007y","level":"error"}"#, "api");
+        let shown = rows(&json);
+        assert!(
+            shown.iter().all(|r| !r.chars().any(unsafe_char)),
+            "{shown:?}"
+        );
+        assert!(
+            shown.contains(&r#"  "msg": "x\u001b]0;T\u0007y""#.to_string()),
+            "{shown:?}"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn no_row_or_title_carries_a_control_character(
+            text in prop::collection::vec(any::<u8>(), 0..200),
+            source in prop::collection::vec(any::<u8>(), 0..40),
+        ) {
+            let line = hostile(&String::from_utf8_lossy(&text), &String::from_utf8_lossy(&source));
+            for r in rows(&line) {
+                prop_assert!(!r.chars().any(unsafe_char), "{r:?}");
+            }
+            prop_assert!(!title(&line).chars().any(unsafe_char));
+        }
+    }
 }

@@ -116,6 +116,27 @@ impl Session {
         }
     }
 
+    /// Wait until `check` holds for the screen; fail with `what` and the
+    /// screen if it does not in time.
+    pub fn wait_until(&self, what: &str, timeout: Duration, check: impl Fn(&str) -> bool) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let screen = self.contents();
+            if check(&screen) {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}; screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// Every byte the program has written to the terminal so far.
+    pub fn raw(&self) -> Vec<u8> {
+        self.raw.lock().unwrap().clone()
+    }
+
     /// Wait until the screen no longer shows `text`.
     pub fn wait_gone(&self, text: &str, timeout: Duration) {
         let deadline = Instant::now() + timeout;

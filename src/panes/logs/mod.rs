@@ -8,7 +8,7 @@ mod view;
 
 use super::Pane;
 pub use markers::{MARKER_PREFIX, marker_text};
-pub use render::{pretty_json, render, title};
+pub use render::{display_rows, pretty_json, render, title};
 pub use update::{copy_text, no_match, save_submitted, search_submitted};
 pub use update::{navigate, on_action};
 pub use view::{LogsView, MAX_LOG_LINES, StreamMarker};

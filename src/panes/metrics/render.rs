@@ -20,18 +20,27 @@ pub fn title(_state: &State) -> (String, String) {
     ("Metrics".into(), String::new())
 }
 
+/// What an empty pane says: still waiting, or answered with nothing (a
+/// Kubernetes cluster without metrics-server serves no `metrics.k8s.io`).
+fn empty_text(state: &State) -> &'static str {
+    use crate::domain::Target;
+    if !state.metrics.answered {
+        return "waiting for metrics…";
+    }
+    match state.target {
+        Target::Kube { .. } | Target::Demo { .. } => {
+            "no pod metrics: the cluster serves no metrics.k8s.io (is metrics-server installed?), \
+             or no pod here reports any"
+        }
+        _ => "no metrics: the sources report none",
+    }
+}
+
 /// Draw the pane.
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let m = &state.metrics;
     if m.series.is_empty() && m.databases.is_empty() {
-        feed_placeholder(
-            frame,
-            area,
-            theme,
-            state,
-            Feed::Metrics,
-            "waiting for metrics…",
-        );
+        feed_placeholder(frame, area, theme, state, Feed::Metrics, empty_text(state));
         return;
     }
     let name_w = if area.width >= 60 { 22 } else { 13 };
