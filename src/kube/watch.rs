@@ -144,12 +144,10 @@ impl Caches {
         let _ = tokio::time::timeout(limit, wait).await;
     }
 
-    /// The API server's silence, the first failing watch's error, or a
-    /// note that a list is pending.
+    /// The first failing watch's error (it names what was watched), the
+    /// API server's silence (a hung server leaves watches quiet, not
+    /// failing), or a note that a list is pending.
     pub fn problem(&self) -> Option<SourceError> {
-        if let Err(e) = self.liveness.check() {
-            return Some(e);
-        }
         let phases = [
             (self.pods.what, self.pods.phase()),
             (self.deployments.what, self.deployments.phase()),
@@ -160,6 +158,9 @@ impl Caches {
             .find(|(_, p)| matches!(p, WatchPhase::Failing(_)))
         {
             return Some(e.clone());
+        }
+        if let Err(e) = self.liveness.check() {
+            return Some(e);
         }
         phases
             .iter()
