@@ -306,3 +306,19 @@ impl QueryRunner for StillRunning {
         self.0.stop(id).await
     }
 }
+
+/// CloudWatch answers `{"success": false}` when it did not stop the query:
+/// that is reported, not shown as stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_that_cloudwatch_declines_is_reported() {
+    let moto = Moto::start();
+    let (runner, proxy) = behind_proxy(&moto, 200, r#"{"success":false}"#).await;
+    let id = runner.start("fields @message").await.expect("start");
+    let err = runner.stop(&id).await.expect_err("not stopped");
+    assert!(
+        err.to_string()
+            .contains(&format!("CloudWatch did not stop Logs Insights query {id}")),
+        "{err}"
+    );
+    assert_eq!(proxy.answered("StopQuery"), 1);
+}

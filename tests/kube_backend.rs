@@ -1235,7 +1235,7 @@ mod live {
         };
         let denied = viewer.executor().allowed(&scale).await.unwrap_err();
         assert!(
-            denied.starts_with("not allowed: sim-viewer cannot patch deployments/scale in shop"),
+            denied.starts_with("sim-viewer cannot patch deployments/scale in shop"),
             "{denied}"
         );
         let delete = Change::DeletePod {
@@ -1244,7 +1244,7 @@ mod live {
         };
         let denied = viewer.executor().allowed(&delete).await.unwrap_err();
         assert!(
-            denied.starts_with("not allowed: sim-viewer cannot delete pods in shop"),
+            denied.starts_with("sim-viewer cannot delete pods in shop"),
             "{denied}"
         );
 

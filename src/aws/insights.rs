@@ -78,13 +78,21 @@ impl QueryRunner for CloudWatchQueries {
     }
 
     async fn stop(&self, query_id: &str) -> Result<(), SourceError> {
-        self.client
+        let answer = self
+            .client
             .stop_query()
             .query_id(query_id)
             .send()
             .await
             .map_err(|e| map_sdk_error("stop Logs Insights query", e))?;
-        Ok(())
+        // `success: false`: CloudWatch did not stop it (it had ended).
+        if answer.success() {
+            Ok(())
+        } else {
+            Err(SourceError::Other(format!(
+                "CloudWatch did not stop Logs Insights query {query_id} (it may have ended already)"
+            )))
+        }
     }
 }
 

@@ -447,7 +447,7 @@ impl KubeExecutor {
             return Ok(None);
         }
         let mut text = format!(
-            "not allowed: {} cannot {} {} in {}",
+            "{} cannot {} {} in {}",
             self.user,
             perm.verb,
             perm.resource_text(),
