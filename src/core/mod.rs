@@ -28,6 +28,7 @@ pub use detail_view::{
 };
 pub use feeds::{Feed, Feeds, STALE_AFTER, SourceStatus, Stale};
 pub use insights::{DEFAULT_QUERY, InsightsView};
+pub use layers::mode as layer_mode;
 pub use msg::{Effect, Msg};
 pub use problems::ProblemLine;
 pub use readline::{HISTORY_LEN, History};

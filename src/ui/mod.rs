@@ -188,6 +188,32 @@ fn hint_line(state: &State) -> String {
             .next()
             .or_else(|| state.keymap.keys_for(Mode::Global, a).into_iter().next())
     };
+    if let Some(layer) = &state.layer {
+        // A dialog or prompt takes the keys: the pane's hints would lie.
+        let mode = crate::core::layer_mode(layer);
+        let refused = matches!(layer, Layer::Confirm(c) if c.check.refusal().is_some());
+        let offered: &[Action] = match mode {
+            _ if refused => &[Action::Cancel],
+            Mode::Confirm => &[
+                Action::ConfirmYes,
+                Action::ConfirmNo,
+                Action::ToggleChoice,
+                Action::Submit,
+                Action::Cancel,
+            ],
+            Mode::Input => &[Action::Submit, Action::Cancel],
+            _ => &[Action::Down, Action::Up, Action::Cancel],
+        };
+        for &a in offered {
+            let keys = state.keymap.keys_for(mode, a);
+            // esc first where it is one of the keys: what people try.
+            let k = keys.iter().find(|k| *k == "esc").or(keys.first());
+            if let Some(k) = k {
+                parts.push(format!("{k} {}", a.name().replace('_', " ")));
+            }
+        }
+        return format!(" {}", parts.join("  "));
+    }
     if state.detail.is_open() {
         // The pane under a detail view takes no keys: its hints would lie.
         for a in [Action::Copy, Action::Top, Action::Bottom] {
