@@ -186,6 +186,14 @@ impl KubeMetrics {
             .await
             .map_err(|e| map_kube_error("listing pod metrics", &e))?;
         let pods = self.cache.pods.store.state();
+        // One index, not a search of every pod per metrics item.
+        let by_name: std::collections::HashMap<(Option<&str>, &str), &Pod> = pods
+            .iter()
+            .filter_map(|p| {
+                let name = p.metadata.name.as_deref()?;
+                Some(((p.metadata.namespace.as_deref(), name), p.as_ref()))
+            })
+            .collect();
         let rss_arc = self.cache.replica_sets.store.state();
         let rss: Vec<&ReplicaSet> = rss_arc.iter().map(|r| r.as_ref()).collect();
 
@@ -203,10 +211,7 @@ impl KubeMetrics {
             else {
                 continue;
             };
-            let Some(pod) = pods
-                .iter()
-                .find(|p| p.metadata.name.as_deref() == Some(name) && p.metadata.namespace == ns)
-            else {
+            let Some(&pod) = by_name.get(&(ns.as_deref(), name)) else {
                 continue;
             };
             let Some(dep) = convert::pod_deployment(pod, &rss) else {
