@@ -213,7 +213,9 @@ async fn within<T>(fut: impl std::future::Future<Output = T>) -> Result<T, Strin
     within_for(ANSWER_WITHIN, fut).await
 }
 
-async fn within_for<T>(
+/// `fut`'s output, or a message saying the server did not answer within
+/// `limit` (the one wording for checks, detail views and every poll).
+pub(super) async fn within_for<T>(
     limit: Duration,
     fut: impl std::future::Future<Output = T>,
 ) -> Result<T, String> {

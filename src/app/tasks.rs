@@ -244,15 +244,11 @@ where
         tokio::spawn(async move {
             let mut backoff = intervals.backoff();
             loop {
-                let answer = tokio::time::timeout(intervals.answer_within, fetch(i))
+                let answer = super::effects::within_for(intervals.answer_within, fetch(i))
                     .await
-                    .unwrap_or_else(|_| {
-                        Err(SourceError::Unreachable(format!(
-                            "no answer within {}",
-                            humantime::format_duration(intervals.answer_within)
-                        )))
-                    });
-                let msgs = match answer {
+                    .map_err(SourceError::Unreachable)
+                    .and_then(|a| a);
+                let (msgs, wait) = match answer {
                     Ok((rows, at)) => {
                         backoff.reset();
                         let rows = if merged {
@@ -262,25 +258,21 @@ where
                         } else {
                             rows
                         };
-                        vec![
-                            wrap(rows),
-                            Msg::FeedOk {
-                                feed,
-                                source: label.clone(),
-                                at,
-                            },
-                        ]
+                        let ok = Msg::FeedOk {
+                            feed,
+                            source: label.clone(),
+                            at,
+                        };
+                        (vec![wrap(rows), ok], every)
                     }
-                    Err(e) => vec![Msg::FeedFailed {
-                        feed,
-                        source: label.clone(),
-                        error: e.to_string(),
-                    }],
-                };
-                let wait = if matches!(msgs[0], Msg::FeedFailed { .. }) {
-                    backoff.fail()
-                } else {
-                    every
+                    Err(e) => {
+                        let failed = Msg::FeedFailed {
+                            feed,
+                            source: label.clone(),
+                            error: e.to_string(),
+                        };
+                        (vec![failed], backoff.fail())
+                    }
                 };
                 for m in msgs {
                     if tx.send(m).await.is_err() {
@@ -619,7 +611,7 @@ mod tests {
         cancel.cancel();
         assert_eq!(
             failure.0,
-            "failed workloads hung: unreachable: no answer within 300ms"
+            "failed workloads hung: unreachable: no answer from the server within 300ms"
         );
         assert!(failure.1 >= Duration::from_millis(300), "{failure:?}");
         // The good source kept its 20 ms cadence meanwhile.
