@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::audited::run_audited;
+use super::deadline::within_for;
 use super::tasks::Running;
 use crate::audit::AuditLog;
 use crate::core::{Effect, Msg, State, update};
@@ -211,17 +212,6 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(15);
 /// `fut`'s output, or a message saying the server did not answer in time.
 async fn within<T>(fut: impl std::future::Future<Output = T>) -> Result<T, String> {
     within_for(ANSWER_WITHIN, fut).await
-}
-
-/// `fut`'s output, or a message saying the server did not answer within
-/// `limit` (the one wording for checks, detail views and every poll).
-pub(super) async fn within_for<T>(
-    limit: Duration,
-    fut: impl std::future::Future<Output = T>,
-) -> Result<T, String> {
-    tokio::time::timeout(limit, fut)
-        .await
-        .map_err(|_| format!("no answer from the server within {:.0?}", limit))
 }
 
 /// Whether `request` is allowed, and its dry run. Every item of a batch

@@ -6,6 +6,7 @@
 //! into work (audit before and after every change).
 
 mod audited;
+mod deadline;
 mod effects;
 mod tasks;
 mod terminal;

@@ -244,7 +244,7 @@ where
         tokio::spawn(async move {
             let mut backoff = intervals.backoff();
             loop {
-                let answer = super::effects::within_for(intervals.answer_within, fetch(i))
+                let answer = super::deadline::within_for(intervals.answer_within, fetch(i))
                     .await
                     .map_err(SourceError::Unreachable)
                     .and_then(|a| a);
